@@ -1,0 +1,28 @@
+// Initializers fill a parameter tensor at network creation: xavier_uniform, xavier_normal,
+// he_uniform, he_normal, normal (std), zeros, ones. All draw from the project's Rng, so one seed
+// gives the same weights on every build.
+//
+//   xavier_uniform  U(-a, a), a = sqrt(6 / (fan_in + fan_out))
+//   xavier_normal   N(0, 2 / (fan_in + fan_out))
+//   he_uniform      U(-a, a), a = sqrt(6 / fan_in)
+//   he_normal       N(0, 2 / fan_in)
+//   normal          N(0, std²)
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "nettrain/layer.h"
+#include "nettrain/rng.h"
+
+namespace nettrain {
+
+const std::vector<std::string>& initializer_names();  // the user-facing ones, for config checks
+// Fills `out` per `spec`. Throws ConfigError for an unknown name.
+void initialize(const InitSpec& spec, std::span<float> out, Rng& rng);
+// The default for a layer followed by `activation` ("relu" family: he_normal, else
+// xavier_uniform).
+std::string default_init_for(const std::string& activation);
+
+}  // namespace nettrain

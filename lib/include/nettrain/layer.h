@@ -1,0 +1,99 @@
+// The Layer contract. A network is a graph of nodes; each node holds one Layer.
+//
+// Lifecycle, all driven by Network:
+//   1. construct from the layer's config object (the registry's factory),
+//   2. build(input shapes) -> output shape; the layer checks its inputs here, once,
+//   3. parameters()/buffers() describe the flat-buffer slices it wants; the network allocates one
+//      contiguous params buffer, one grads buffer and one buffers buffer, then calls bind(),
+//   4. forward/backward per batch.
+//
+// forward(x, y, ctx)
+//   requires: x.size() == number of inputs; x[i] is (batch, input_shape[i].size()).
+//   ensures:  y is (batch, output_shape.size()); y is resized only when the batch size changes.
+//             The layer may cache what backward needs (a mask, normalised inputs); buffers it
+//             keeps are sized once per batch size, never allocated per call otherwise.
+// backward(x, y, dy, dx)
+//   requires: the last forward was with the same x and produced y; dy is (batch, out).
+//   ensures:  for each i with dx[i] != nullptr, *dx[i] is ASSIGNED dL/dx_i (batch, in_i);
+//             dx[i] == nullptr means nobody needs it (the network input) and it is not computed.
+//             Parameter gradients are ADDED into the bound grads (the network zeroes them once
+//             per step), so a layer used twice in a step accumulates correctly.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "nettrain/rng.h"
+#include "nettrain/tensor.h"
+
+namespace nettrain {
+
+enum class Mode { train, eval };
+
+struct Context {
+  Mode mode = Mode::train;
+  Rng* rng = nullptr;  // the network's stream for stochastic layers (dropout); saved in checkpoints
+};
+
+// How a tensor is filled when a network is created (see init.h for the registry of names).
+struct InitSpec {
+  std::string name = "zeros";  // "he_normal", "xavier_uniform", "zeros", "ones", "normal", ...
+  double std = 0.01;           // for "normal"
+  Index fan_in = 1;
+  Index fan_out = 1;
+};
+
+// A slice of the network's flat storage that a layer asks for.
+struct TensorSpec {
+  std::string name;          // suffix after "<layer name>.": "weight", "bias", "running_mean"
+  std::vector<Index> shape;  // the shape it is saved with, e.g. {in, out} for an affine weight
+  InitSpec init;
+  Index size() const {
+    Index n = 1;
+    for (Index d : shape) n *= d;
+    return n;
+  }
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+
+  // The registry name, e.g. "affine".
+  virtual std::string type() const = 0;
+  // Number of inputs this layer takes (1 for most, 2 for add/mul).
+  virtual std::size_t arity() const { return 1; }
+
+  // Checks the input shapes and returns the output shape. Throws ConfigError (the message need
+  // not name the layer: the network prefixes it) when the inputs do not fit.
+  virtual Shape build(const std::vector<Shape>& inputs) = 0;
+
+  // Learnable tensors, in the order their slices are handed to bind().
+  virtual std::vector<TensorSpec> parameters() const { return {}; }
+  // Non-learnable state saved with the model (batchnorm running statistics).
+  virtual std::vector<TensorSpec> buffers() const { return {}; }
+
+  // params[i] and grads[i] point at parameters()[i]'s slice; buffers[j] at buffers()[j]'s.
+  virtual void bind(const std::vector<float*>& params, const std::vector<float*>& grads,
+                    const std::vector<float*>& buffers) {
+    (void)params;
+    (void)grads;
+    (void)buffers;
+  }
+
+  virtual void forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) = 0;
+  virtual void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+                        std::span<Matrix* const> dx) = 0;
+
+  // The network calls this when the config gave no "init" for this layer, naming the layer that
+  // follows it ("relu", "tanh", ...) so the default suits the activation. Layers without
+  // weights ignore it.
+  virtual void set_default_init(const std::string& next_type) { (void)next_type; }
+
+  // Short human description of the settings for the layer table ("units=256 init=he_normal").
+  virtual std::string describe() const { return ""; }
+};
+
+}  // namespace nettrain

@@ -1,0 +1,35 @@
+// Optimizers update the network's one flat parameter vector from its one flat gradient vector.
+// Their state (velocity, moments, step count) is a set of vectors parallel to the parameters,
+// which a checkpoint writes and reads back exactly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nettrain/tensor.h"
+
+namespace nettrain {
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual std::string type() const = 0;
+
+  // Sizes the state for n parameters (zeroed). Called once before the first step.
+  virtual void reset(Index n) = 0;
+  // One update with learning rate lr: params -= f(grads, state). grads is not modified.
+  virtual void step(VectorMap params, ConstVectorMap grads, float lr) = 0;
+
+  // State vectors by name ("velocity", "m", "v"), each of the parameters' length, and the number
+  // of steps taken. set_state takes exactly what state() gave.
+  virtual std::vector<std::pair<std::string, Vector*>> state() = 0;
+  std::int64_t steps() const { return t_; }
+  void set_steps(std::int64_t t) { t_ = t; }
+
+ protected:
+  std::int64_t t_ = 0;
+};
+
+}  // namespace nettrain

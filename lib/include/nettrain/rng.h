@@ -1,0 +1,40 @@
+// The project's one random number generator: xoshiro256** seeded through splitmix64.
+//
+// Written here rather than taken from <random> because the standard distributions are
+// implementation-defined: the same seed must give the same bits on every build, and the whole
+// state (four words) must be saved to and restored from a checkpoint exactly.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace nettrain {
+
+class Rng {
+ public:
+  using State = std::array<std::uint64_t, 4>;
+
+  explicit Rng(std::uint64_t seed = 0) { reseed(seed); }
+
+  void reseed(std::uint64_t seed);
+  std::uint64_t next_u64();
+  // Uniform in [0, 1) with 24 random bits (exact in float).
+  float uniform();
+  // Uniform in [0, 1) with 53 random bits.
+  double uniform_double();
+  // Uniform integer in [0, n), unbiased (Lemire's multiply-shift with rejection).
+  std::uint64_t below(std::uint64_t n);
+  // Standard normal (Box–Muller on doubles, one value per call: no hidden cached state).
+  double normal();
+
+  // An independent stream for a sub-component (a layer, the data order) derived from this one.
+  Rng split(std::uint64_t stream_id) const;
+
+  const State& state() const { return s_; }
+  void set_state(const State& s) { s_ = s; }
+
+ private:
+  State s_{};
+};
+
+}  // namespace nettrain

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages nettrain needs to build and test. As root it runs apt-get; as
+# anyone else it prints the command to run.
+set -euo pipefail
+
+packages=(cmake g++ make libeigen3-dev libcli11-dev nlohmann-json3-dev libspdlog-dev doctest-dev zlib1g-dev
+          python3)
+# Optional extras: Fashion-MNIST for the real configs, rsvg-convert to render plots.
+extras=(dataset-fashion-mnist librsvg2-bin)
+if [[ "${NETTRAIN_SETUP_EXTRAS:-1}" == 1 ]]; then packages+=("${extras[@]}"); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then
+  echo "nettrain needs these Debian packages: ${missing[*]}" >&2
+  echo "run as root: apt-get update && apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
