@@ -1,0 +1,151 @@
+// The network: an ordered graph of nodes over named inputs, and the owner of all parameters.
+//
+// Every learnable tensor lives in one contiguous `params` vector and its gradient at the same
+// offset in one `grads` vector; non-learnable state (batchnorm running statistics) lives in one
+// `buffers` vector. Layers hold pointers into them. So a step zeroes the gradients once, an
+// optimizer runs one loop over one vector, and a save writes each vector once.
+//
+// Nodes come in the order of the config; each names its inputs (earlier nodes or network
+// inputs), default the node before it. The last node is the output. Backward runs the nodes in
+// reverse and sums the gradients of a node that feeds several others.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "nettrain/config_node.h"
+#include "nettrain/layer.h"
+#include "nettrain/rng.h"
+#include "nettrain/tensor.h"
+
+namespace nettrain {
+
+// One saved tensor: where it sits in params() (trainable) or buffers() (not).
+struct TensorInfo {
+  std::string name;  // "<layer name>.<suffix>", e.g. "fc1.weight"
+  std::vector<Index> shape;
+  bool trainable = true;
+  Index offset = 0;
+  Index size = 0;
+  std::size_t node = 0;  // index of the owning node
+};
+
+// One row of the layer table.
+struct NodeInfo {
+  std::string name;
+  std::string type;
+  std::vector<std::string> inputs;
+  Shape output_shape;
+  Index params = 0;
+  std::string settings;
+};
+
+class Network {
+ public:
+  Network() = default;
+  Network(Network&&) = default;
+  Network& operator=(Network&&) = default;
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
+
+  // Builds from a "model" object: {"input_shape": [...]} or {"inputs": [{"name", "shape"}...]},
+  // "layers": [...]. Other keys of the model object are the caller's ("loss"). Calls build().
+  static Network from_config(const ConfigNode& model);
+
+  // Programmatic construction; call build() after the last add_layer.
+  void add_input(const std::string& name, Shape shape);
+  // `inputs` empty means "the node (or input) before this one".
+  void add_layer(const std::string& name, std::vector<std::string> inputs, std::unique_ptr<Layer> layer,
+                 bool explicit_init = true);
+  // Resolves inputs, infers shapes, lays out and binds the flat buffers. Throws ConfigError that
+  // names the layer for an unknown input, a forward reference or cycle, a duplicate name, an
+  // unused output, or shapes that do not fit.
+  void build();
+
+  // Fills every parameter and buffer from its InitSpec, drawing from one Rng seeded by `seed`.
+  void init_params(std::uint64_t seed);
+
+  // x: (batch, input_size()); with several inputs their features are consecutive column blocks
+  // in declaration order. Returns the output (batch, output_shape().size()).
+  const Matrix& forward(const Matrix& x, Mode mode);
+  // dy: (batch, out), dL/d(output). Gradients are ADDED into grads(): zero them first.
+  void backward(const Matrix& dy);
+
+  // When on, backward also computes dL/dx for the network inputs (gradcheck, tests).
+  void set_need_input_grad(bool on) { need_input_grad_ = on; }
+  // (batch, input_size()), valid after backward with need_input_grad on.
+  const Matrix& input_grad() const { return input_grad_; }
+
+  void zero_grads() { grads_.setZero(); }
+  Vector& params() { return params_; }
+  const Vector& params() const { return params_; }
+  Vector& grads() { return grads_; }
+  const Vector& grads() const { return grads_; }
+  Vector& buffers() { return buffers_; }
+  const Vector& buffers() const { return buffers_; }
+  const std::vector<TensorInfo>& tensors() const { return tensors_; }
+
+  Index param_count() const { return params_.size(); }
+  Index input_size() const;
+  Shape input_shape() const;  // the single input's shape, or [input_size()] with several
+  Shape output_shape() const;
+  std::vector<NodeInfo> summary() const;
+  std::size_t node_count() const { return nodes_.size(); }
+  const Layer& layer(std::size_t i) const { return *nodes_[i].layer; }
+  const std::string& node_name(std::size_t i) const { return nodes_[i].name; }
+
+  // The stream that stochastic layers (dropout) draw from; saved in checkpoints.
+  Rng& rng() { return rng_; }
+
+  // The first tensor (in network order) holding a NaN or Inf in params (or, with grads=true, in
+  // grads), as its name; "" when all are finite.
+  std::string first_nonfinite_tensor(bool in_grads) const;
+
+ private:
+  struct Input {
+    std::string name;
+    Shape shape;
+    Index column = 0;  // first column in the packed input matrix
+  };
+  struct Node {
+    std::string name;
+    std::vector<std::string> input_names;
+    std::unique_ptr<Layer> layer;
+    bool explicit_init = true;
+    // Resolved at build: the value index of each input slot.
+    std::vector<std::size_t> sources;
+    Shape shape;
+    Index param_count = 0;
+    std::string where;  // "file: /model/layers/3" for messages, or "" when built in code
+  };
+
+  // Values are numbered inputs first, then nodes: value v < inputs_.size() is an input.
+  std::size_t value_count() const { return inputs_.size() + nodes_.size(); }
+  [[noreturn]] void fail_node(std::size_t i, const std::string& message) const;
+  void resize_for_batch(Index batch);
+
+  std::vector<Input> inputs_;
+  std::vector<Node> nodes_;
+  bool built_ = false;
+  bool need_input_grad_ = false;
+
+  Vector params_, grads_, buffers_;
+  std::vector<TensorInfo> tensors_;
+  std::vector<InitSpec> inits_;  // parallel to tensors_
+  std::vector<std::size_t> uses_;  // per value: how many input slots of nodes read it
+  Rng rng_{0};
+
+  // Per-batch buffers, resized only when the batch size changes.
+  Index batch_ = -1;
+  const Matrix* packed_input_ = nullptr;  // the x of the last forward
+  std::vector<Matrix> values_;   // per value: inputs (split copies, when several) then outputs
+  std::vector<Matrix> grads_of_;  // per value: dL/d(value)
+  std::vector<std::vector<Matrix>> scratch_;  // per node and input slot, for summed gradients
+  std::vector<std::size_t> received_;  // per value: gradient contributions seen this backward
+  Matrix input_grad_;
+};
+
+}  // namespace nettrain

@@ -1,0 +1,342 @@
+// Network: graph resolution, shape inference, flat-buffer layout, forward and backward.
+#include "nettrain/network.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+
+#include "nettrain/errors.h"
+#include "nettrain/init.h"
+#include "nettrain/registry.h"
+
+namespace nettrain {
+
+namespace {
+constexpr std::size_t kMaxArity = 8;
+}
+
+Network Network::from_config(const ConfigNode& model) {
+  model.require_object();
+  Network net;
+  const bool has_shape = model.has("input_shape");
+  const bool has_inputs = model.has("inputs");
+  if (has_shape == has_inputs) model.fail("expected exactly one of \"input_shape\" and \"inputs\"");
+  auto read_shape = [](const ConfigNode& node, const std::string& key) {
+    const auto dims = node.get_int_array(key);
+    if (dims.empty() || dims.size() > 3)
+      node.fail(key, "expected 1 to 3 dimensions ([features] or [channels, height, width]), got " +
+                         std::to_string(dims.size()));
+    std::vector<Index> out;
+    for (std::size_t i = 0; i < dims.size(); ++i) {
+      if (dims[i] <= 0 || dims[i] > (1 << 24))
+        node.child(key).fail(std::to_string(i), "expected a positive size up to 16777216, got " + std::to_string(dims[i]));
+      out.push_back(static_cast<Index>(dims[i]));
+    }
+    return Shape(out);
+  };
+  if (has_shape) {
+    net.add_input("input", read_shape(model, "input_shape"));
+  } else {
+    const ConfigNode inputs = model.child("inputs");
+    if (!inputs.is_array() || inputs.size() == 0) inputs.fail("expected a non-empty array of {\"name\", \"shape\"}");
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const ConfigNode in = inputs.at(i);
+      in.check_keys({"name", "shape"});
+      net.add_input(in.get_string("name"), read_shape(in, "shape"));
+    }
+  }
+  const ConfigNode layers = model.child("layers");
+  if (!layers.is_array() || layers.size() == 0) layers.fail("expected a non-empty array of layers");
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const ConfigNode node = layers.at(i);
+    node.require_object("a layer object with a \"type\"");
+    const std::string type = node.get_string("type");
+    const std::string name = node.get_string_or("name", "layers." + std::to_string(i));
+    if (name.empty()) node.fail("name", "expected a non-empty name");
+    std::vector<std::string> inputs;
+    if (node.has("inputs")) {
+      if (node.json().at("inputs").is_string()) inputs.push_back(node.get_string("inputs"));
+      else inputs = node.get_string_array("inputs");
+      if (inputs.empty()) node.fail("inputs", "expected at least one input name");
+    }
+    auto layer = layer_registry().create(type, node);
+    net.add_layer(name, std::move(inputs), std::move(layer), node.has("init"));
+    net.nodes_.back().where = node.where();
+  }
+  net.build();
+  return net;
+}
+
+void Network::add_input(const std::string& name, Shape shape) {
+  if (built_) throw std::logic_error("Network::add_input after build");
+  Input in;
+  in.name = name;
+  in.shape = std::move(shape);
+  inputs_.push_back(std::move(in));
+}
+
+void Network::add_layer(const std::string& name, std::vector<std::string> inputs, std::unique_ptr<Layer> layer,
+                        bool explicit_init) {
+  if (built_) throw std::logic_error("Network::add_layer after build");
+  Node n;
+  n.name = name;
+  n.input_names = std::move(inputs);
+  n.layer = std::move(layer);
+  n.explicit_init = explicit_init;
+  nodes_.push_back(std::move(n));
+}
+
+void Network::fail_node(std::size_t i, const std::string& message) const {
+  const Node& n = nodes_[i];
+  std::string prefix = n.where.empty() ? "" : n.where + ": ";
+  throw ConfigError(prefix + "layer \"" + n.name + "\" (" + n.layer->type() + "): " + message);
+}
+
+void Network::build() {
+  if (built_) return;
+  if (inputs_.empty()) throw ConfigError("network has no inputs");
+  if (nodes_.empty()) throw ConfigError("network has no layers");
+
+  // Names: inputs then nodes, all distinct.
+  std::map<std::string, std::size_t> index_of;
+  Index column = 0;
+  for (std::size_t k = 0; k < inputs_.size(); ++k) {
+    if (!index_of.emplace(inputs_[k].name, k).second)
+      throw ConfigError("duplicate input name \"" + inputs_[k].name + "\"");
+    inputs_[k].column = column;
+    column += inputs_[k].shape.size();
+  }
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (index_of.count(nodes_[i].name)) fail_node(i, "duplicate name \"" + nodes_[i].name + "\"");
+    index_of.emplace(nodes_[i].name, inputs_.size() + i);
+  }
+
+  // Resolve inputs: earlier values only, so the config order is a topological order.
+  std::vector<std::string> all_names;
+  for (const auto& [k, v] : index_of) all_names.push_back(k);
+  uses_.assign(value_count(), 0);
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    Node& n = nodes_[i];
+    const std::size_t self = inputs_.size() + i;
+    n.sources.clear();
+    if (n.input_names.empty()) {
+      if (i == 0 && inputs_.size() > 1)
+        fail_node(i, "the network has several inputs; say which this layer reads with \"inputs\"");
+      n.sources.push_back(i == 0 ? 0 : self - 1);
+    }
+    for (const auto& in : n.input_names) {
+      auto it = index_of.find(in);
+      if (it == index_of.end()) {
+        std::string msg = "unknown input \"" + in + "\"";
+        const std::string hint = closest_match(in, all_names);
+        if (!hint.empty()) msg += " (did you mean \"" + hint + "\"?)";
+        fail_node(i, msg);
+      }
+      if (it->second >= self)
+        fail_node(i, "input \"" + in + "\" is " + (it->second == self ? "this layer itself" : "a later layer") +
+                         "; a layer may only read inputs and earlier layers (no cycles or forward references)");
+      n.sources.push_back(it->second);
+    }
+    if (n.sources.size() != n.layer->arity())
+      fail_node(i, "expected " + std::to_string(n.layer->arity()) + " input(s), got " +
+                       std::to_string(n.sources.size()));
+    if (n.sources.size() > kMaxArity) fail_node(i, "too many inputs");
+    for (std::size_t v : n.sources) ++uses_[v];
+  }
+  for (std::size_t i = 0; i + 1 < nodes_.size(); ++i)
+    if (uses_[inputs_.size() + i] == 0)
+      fail_node(i, "its output is never used (only the last layer may be the output)");
+
+  // Default initializers follow the activation that reads a layer's output.
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].explicit_init) continue;
+    for (std::size_t j = i + 1; j < nodes_.size(); ++j) {
+      const auto& src = nodes_[j].sources;
+      if (std::find(src.begin(), src.end(), inputs_.size() + i) != src.end()) {
+        nodes_[i].layer->set_default_init(nodes_[j].layer->type());
+        break;
+      }
+    }
+  }
+
+  // Shape inference.
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    Node& n = nodes_[i];
+    std::vector<Shape> shapes;
+    for (std::size_t v : n.sources)
+      shapes.push_back(v < inputs_.size() ? inputs_[v].shape : nodes_[v - inputs_.size()].shape);
+    try {
+      n.shape = n.layer->build(shapes);
+    } catch (const ConfigError& e) {
+      fail_node(i, e.what());
+    }
+  }
+
+  // Flat-buffer layout, in node order then tensor order.
+  Index n_params = 0, n_buffers = 0;
+  tensors_.clear();
+  inits_.clear();
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    Node& n = nodes_[i];
+    n.param_count = 0;
+    for (const auto& spec : n.layer->parameters()) {
+      tensors_.push_back({n.name + "." + spec.name, spec.shape, true, n_params, spec.size(), i});
+      inits_.push_back(spec.init);
+      n_params += spec.size();
+      n.param_count += spec.size();
+    }
+    for (const auto& spec : n.layer->buffers()) {
+      tensors_.push_back({n.name + "." + spec.name, spec.shape, false, n_buffers, spec.size(), i});
+      inits_.push_back(spec.init);
+      n_buffers += spec.size();
+    }
+  }
+  params_ = Vector::Zero(n_params);
+  grads_ = Vector::Zero(n_params);
+  buffers_ = Vector::Zero(n_buffers);
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    std::vector<float*> p, g, b;
+    for (const auto& t : tensors_) {
+      if (t.node != i) continue;
+      if (t.trainable) {
+        p.push_back(params_.data() + t.offset);
+        g.push_back(grads_.data() + t.offset);
+      } else {
+        b.push_back(buffers_.data() + t.offset);
+      }
+    }
+    nodes_[i].layer->bind(p, g, b);
+  }
+  values_.assign(value_count(), Matrix());
+  grads_of_.assign(value_count(), Matrix());
+  scratch_.assign(nodes_.size(), {});
+  for (std::size_t i = 0; i < nodes_.size(); ++i) scratch_[i].assign(nodes_[i].sources.size(), Matrix());
+  received_.assign(value_count(), 0);
+  built_ = true;
+}
+
+void Network::init_params(std::uint64_t seed) {
+  if (!built_) throw std::logic_error("Network::init_params before build");
+  Rng rng(seed);
+  for (std::size_t t = 0; t < tensors_.size(); ++t) {
+    Vector& store = tensors_[t].trainable ? params_ : buffers_;
+    initialize(inits_[t], std::span<float>(store.data() + tensors_[t].offset, static_cast<std::size_t>(tensors_[t].size)), rng);
+  }
+  rng_ = rng.split(0x64726f70);  // "drop": the stream for stochastic layers
+}
+
+Index Network::input_size() const {
+  Index n = 0;
+  for (const auto& in : inputs_) n += in.shape.size();
+  return n;
+}
+
+Shape Network::input_shape() const {
+  if (inputs_.size() == 1) return inputs_[0].shape;
+  return Shape{input_size()};
+}
+
+Shape Network::output_shape() const { return nodes_.back().shape; }
+
+std::vector<NodeInfo> Network::summary() const {
+  std::vector<NodeInfo> out;
+  for (const auto& n : nodes_) {
+    NodeInfo info;
+    info.name = n.name;
+    info.type = n.layer->type();
+    for (std::size_t v : n.sources)
+      info.inputs.push_back(v < inputs_.size() ? inputs_[v].name : nodes_[v - inputs_.size()].name);
+    info.output_shape = n.shape;
+    info.params = n.param_count;
+    info.settings = n.layer->describe();
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+void Network::resize_for_batch(Index batch) {
+  if (batch == batch_) return;
+  for (std::size_t v = 0; v < value_count(); ++v) {
+    const Index width = v < inputs_.size() ? inputs_[v].shape.size() : nodes_[v - inputs_.size()].shape.size();
+    if (v >= inputs_.size() || inputs_.size() > 1) values_[v].resize(batch, width);
+    grads_of_[v].resize(batch, width);
+  }
+  for (std::size_t i = 0; i < nodes_.size(); ++i)
+    for (std::size_t s = 0; s < nodes_[i].sources.size(); ++s) {
+      const std::size_t v = nodes_[i].sources[s];
+      if (uses_[v] > 1) scratch_[i][s].resize(batch, grads_of_[v].cols());
+    }
+  batch_ = batch;
+}
+
+const Matrix& Network::forward(const Matrix& x, Mode mode) {
+  if (!built_) throw std::logic_error("Network::forward before build");
+  if (x.cols() != input_size())
+    throw DataError("input has " + std::to_string(x.cols()) + " features per sample, the model expects " +
+                    std::to_string(input_size()));
+  resize_for_batch(x.rows());
+  packed_input_ = &x;
+  if (inputs_.size() > 1)
+    for (std::size_t k = 0; k < inputs_.size(); ++k)
+      values_[k] = x.middleCols(inputs_[k].column, inputs_[k].shape.size());
+  const Context ctx{mode, &rng_};
+  std::array<const Matrix*, kMaxArity> xs{};
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    Node& n = nodes_[i];
+    for (std::size_t s = 0; s < n.sources.size(); ++s) {
+      const std::size_t v = n.sources[s];
+      xs[s] = (v < inputs_.size() && inputs_.size() == 1) ? &x : &values_[v];
+    }
+    n.layer->forward(std::span<const Matrix* const>(xs.data(), n.sources.size()), values_[inputs_.size() + i], ctx);
+  }
+  return values_.back();
+}
+
+void Network::backward(const Matrix& dy) {
+  if (batch_ < 0 || packed_input_ == nullptr) throw std::logic_error("Network::backward before forward");
+  std::fill(received_.begin(), received_.end(), 0);
+  std::array<const Matrix*, kMaxArity> xs{};
+  std::array<Matrix*, kMaxArity> dxs{};
+  const std::size_t n_in = inputs_.size();
+  for (std::size_t i = nodes_.size(); i-- > 0;) {
+    Node& n = nodes_[i];
+    const std::size_t self = n_in + i;
+    const Matrix& d_out = (i + 1 == nodes_.size()) ? dy : grads_of_[self];
+    const std::size_t arity = n.sources.size();
+    for (std::size_t s = 0; s < arity; ++s) {
+      const std::size_t v = n.sources[s];
+      xs[s] = (v < n_in && n_in == 1) ? packed_input_ : &values_[v];
+      if (v < n_in && !need_input_grad_) dxs[s] = nullptr;
+      else dxs[s] = uses_[v] == 1 ? &grads_of_[v] : &scratch_[i][s];
+    }
+    n.layer->backward(std::span<const Matrix* const>(xs.data(), arity), values_[self], d_out,
+                      std::span<Matrix* const>(dxs.data(), arity));
+    // Sum the gradients of values read by several slots; the first contribution assigns.
+    for (std::size_t s = 0; s < arity; ++s) {
+      const std::size_t v = n.sources[s];
+      if (dxs[s] == nullptr || uses_[v] == 1) continue;
+      if (received_[v]++ == 0) grads_of_[v] = *dxs[s];
+      else grads_of_[v] += *dxs[s];
+    }
+  }
+  if (need_input_grad_) {
+    input_grad_.resize(batch_, input_size());
+    for (std::size_t k = 0; k < n_in; ++k) {
+      auto block = input_grad_.middleCols(inputs_[k].column, inputs_[k].shape.size());
+      if (uses_[k] == 0) block.setZero();
+      else block = grads_of_[k];
+    }
+  }
+}
+
+std::string Network::first_nonfinite_tensor(bool in_grads) const {
+  for (const auto& t : tensors_) {
+    if (!t.trainable && in_grads) continue;
+    const Vector& store = !t.trainable ? buffers_ : (in_grads ? grads_ : params_);
+    if (!store.segment(t.offset, t.size).allFinite()) return t.name;
+  }
+  return "";
+}
+
+}  // namespace nettrain
