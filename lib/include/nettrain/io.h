@@ -1,0 +1,45 @@
+// Files that survive crashes: everything nettrain writes under a final name is first written to
+// a temporary name in the same folder, flushed, fsynced and renamed over the final name, so a
+// reader sees either the old file or the whole new one, never half of it.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace nettrain {
+
+// Writes `bytes` to `path` atomically (temp file, fsync, rename, fsync of the folder). Throws
+// IoError naming the path and the system's reason (no space left, permission denied, ...); on
+// failure the temp file is removed and `path` is untouched.
+void write_file_atomic(const std::string& path, std::string_view bytes);
+
+// Reads a whole file. Throws IoError naming the path when it cannot be opened or read.
+std::string read_file(const std::string& path);
+
+// Creates `dir` and its parents. Throws IoError naming the path.
+void make_directories(const std::string& dir);
+
+// An append-only text file (metrics.csv, steps.csv, train.log) whose rows are flushed and
+// fsynced by flush(). Throws IoError naming the path on any failure.
+class AppendFile {
+ public:
+  AppendFile() = default;
+  explicit AppendFile(const std::string& path, bool truncate);
+  AppendFile(AppendFile&& other) noexcept;
+  AppendFile& operator=(AppendFile&& other) noexcept;
+  AppendFile(const AppendFile&) = delete;
+  AppendFile& operator=(const AppendFile&) = delete;
+  ~AppendFile();
+
+  bool is_open() const { return fd_ >= 0; }
+  void write(std::string_view text);  // buffered
+  void flush();                       // write out, fsync
+  const std::string& path() const { return path_; }
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+  std::string buffer_;
+};
+
+}  // namespace nettrain
