@@ -103,6 +103,8 @@ class Network {
   // The first tensor (in network order) holding a NaN or Inf in params (or, with grads=true, in
   // grads), as its name; "" when all are finite.
   std::string first_nonfinite_tensor(bool in_grads) const;
+  // The first node whose output of the last forward holds a NaN or Inf; "" when none.
+  std::string first_nonfinite_output() const;
 
  private:
   struct Input {

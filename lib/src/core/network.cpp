@@ -340,3 +340,13 @@ std::string Network::first_nonfinite_tensor(bool in_grads) const {
 }
 
 }  // namespace nettrain
+
+namespace nettrain {
+
+std::string Network::first_nonfinite_output() const {
+  for (std::size_t i = 0; i < nodes_.size(); ++i)
+    if (!values_[inputs_.size() + i].allFinite()) return nodes_[i].name;
+  return "";
+}
+
+}  // namespace nettrain

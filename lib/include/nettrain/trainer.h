@@ -1,0 +1,148 @@
+// The training loop: epochs of shuffled mini-batches, each step forward -> loss -> zero grads ->
+// backward -> optimizer update, with evaluation, early stopping, a divergence guard and state that
+// a checkpoint captures exactly (so a resumed run ends with the same bits as an unbroken one).
+//
+// The trainer owns no files: it reports through callbacks, and run_dir.h writes them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "nettrain/loss.h"
+#include "nettrain/network.h"
+#include "nettrain/optimizer.h"
+#include "nettrain/rng.h"
+#include "nettrain/schedule.h"
+
+namespace nettrain {
+
+// What the trainer and the evaluator read samples from.
+class BatchSource {
+ public:
+  virtual ~BatchSource() = default;
+  virtual Index size() const = 0;
+  virtual Index features() const = 0;
+  // Fills x (batch, features) and the targets of the samples `idx` (labels for classification,
+  // values (batch, targets) for regression). Resizes only when the batch size changes.
+  virtual void fill(std::span<const Index> idx, Matrix& x, std::vector<std::int32_t>& labels,
+                    Matrix& values) const = 0;
+};
+
+struct EarlyStopping {
+  bool enabled = false;
+  std::string monitor = "val_loss";  // val_loss, val_accuracy, train_loss, train_accuracy
+  std::int64_t patience = 3;
+  double min_delta = 0.0;
+};
+
+struct TrainOptions {
+  double base_lr = 0.01;  // the optimizer's configured rate; the schedule scales it
+  std::int64_t epochs = 10;
+  std::int64_t batch_size = 32;
+  bool shuffle = true;
+  std::int64_t log_every_steps = 10;
+  std::int64_t checkpoint_every = 1;  // epochs; 0 = only at the end and on interruption
+  std::int64_t eval_batch_size = 1000;
+  EarlyStopping early_stopping;
+  std::uint64_t seed = 0;
+};
+
+// Loss and accuracy of a pass over a source (accuracy is NaN for regression).
+struct EvalResult {
+  double loss = 0.0;
+  double accuracy = 0.0;
+  Index samples = 0;
+};
+
+struct EpochMetrics {
+  std::int64_t epoch = 0;  // 1-based, as printed and written
+  double train_loss = 0, train_accuracy = 0;
+  std::optional<double> val_loss, val_accuracy;
+  double lr = 0;
+  double seconds = 0;  // wall time of the training steps, evaluation excluded
+  double samples_per_second = 0;
+};
+
+// Everything besides weights and optimizer vectors that a checkpoint must hold.
+struct TrainerState {
+  std::int64_t epoch = 0;           // 0-based epoch in progress (== epochs when finished)
+  std::int64_t step = 0;            // global step count
+  std::int64_t batch_in_epoch = 0;  // batches of `epoch` already done
+  Rng::State order_rng{};           // the data-order stream at the start of `epoch`
+  Rng::State network_rng{};         // dropout stream
+  // Running sums of the epoch in progress, so a mid-epoch resume reports the same metrics.
+  double epoch_loss_sum = 0, epoch_correct = 0, epoch_seconds = 0;
+  std::int64_t epoch_samples = 0;
+  // Early stopping and best-model tracking.
+  double best = 0;
+  bool has_best = false;
+  std::int64_t best_epoch = 0, bad_epochs = 0;
+  bool stopped_early = false;
+  nlohmann::json to_json() const;
+  static TrainerState from_json(const nlohmann::json& j);  // throws ModelFileError
+};
+
+struct TrainCallbacks {
+  // Every step (for progress bars): epoch (1-based), batch index and count in the epoch, the
+  // batch loss and running epoch accuracy, samples/s so far in the epoch.
+  std::function<void(std::int64_t epoch, std::int64_t batch, std::int64_t batches, double loss, double accuracy,
+                     double samples_per_second)>
+      on_step;
+  // Every log_every_steps steps: the fine loss curve.
+  std::function<void(std::int64_t step, std::int64_t epoch, double loss)> on_log_step;
+  // After each epoch's evaluation; `improved` when the monitored metric is the best so far.
+  std::function<void(const EpochMetrics&, bool improved)> on_epoch_end;
+  // When a checkpoint should be written (every checkpoint_every epochs, at the end, on stop).
+  std::function<void(const TrainerState&)> on_checkpoint;
+  // Polled before every step; true stops training (Ctrl-C): a checkpoint is taken and
+  // train() throws TrainingError.
+  std::function<bool()> should_stop;
+};
+
+class Trainer {
+ public:
+  Trainer(Network& net, Loss& loss, Optimizer& opt, Schedule& schedule, TrainOptions options);
+
+  // Starts fresh (state from the seed) or from a checkpoint's state.
+  void restore(const TrainerState& state);
+  const TrainerState& state() const { return state_; }
+
+  // Runs until options.epochs or early stopping. Throws TrainingError on divergence (naming
+  // epoch, step and the first layer with non-finite values) or when should_stop() said so.
+  void train(const BatchSource& train, const BatchSource* validation, const TrainCallbacks& cb);
+
+  std::int64_t steps_per_epoch(Index samples) const;
+
+ private:
+  void step_batch(const Matrix& x, const std::vector<std::int32_t>& labels, const Matrix& values, double lr,
+                  double& loss, Index& correct);
+  [[noreturn]] void diverged(const std::string& what) const;
+
+  Network& net_;
+  Loss& loss_;
+  Optimizer& opt_;
+  Schedule& schedule_;
+  TrainOptions options_;
+  TrainerState state_;
+  Matrix x_, values_, dz_;
+  std::vector<std::int32_t> labels_;
+  std::vector<Index> order_;
+};
+
+// Mean loss and accuracy over `source` in eval mode, in batches of `batch_size`. When
+// `predictions` is given it receives the arg-max class of every sample (classification).
+EvalResult evaluate(Network& net, Loss& loss, const BatchSource& source, Index batch_size,
+                    std::vector<std::int32_t>* predictions = nullptr, Matrix* outputs = nullptr);
+
+// Number of rows of z (batch, classes) whose arg-max equals the label; ties take the lowest index.
+Index count_correct(const Matrix& z, std::span<const std::int32_t> labels);
+// The arg-max of each row.
+void argmax_rows(const Matrix& z, std::vector<std::int32_t>& out);
+
+}  // namespace nettrain
