@@ -1,0 +1,205 @@
+// Config parsing, overrides, schema checks and defaults; see config.h.
+#include "nettrain/config.h"
+
+#include <charconv>
+#include <filesystem>
+
+#include "nettrain/errors.h"
+#include "nettrain/io.h"
+#include "nettrain/registry.h"
+
+namespace nettrain {
+
+namespace {
+
+const std::vector<std::string> kTopKeys = {"name", "description", "seed", "data", "model", "training"};
+const std::vector<std::string> kModelKeys = {"input_shape", "inputs", "layers", "loss"};
+const std::vector<std::string> kTrainingKeys = {"epochs",          "batch_size",      "shuffle",
+                                                "optimizer",       "lr_schedule",     "early_stopping",
+                                                "checkpoint_every", "log_every_steps", "eval_batch_size"};
+const std::vector<std::string> kEarlyStoppingKeys = {"monitor", "patience", "min_delta"};
+const std::vector<std::string> kMonitors = {"val_loss", "val_accuracy", "train_loss", "train_accuracy"};
+
+// Converts a "type" that may be given as a bare string into {"type": ...}.
+void normalise_typed(nlohmann::json& parent, const std::string& key, const std::string& fallback) {
+  if (!parent.contains(key) || parent[key].is_null()) parent[key] = {{"type", fallback}};
+  else if (parent[key].is_string()) parent[key] = {{"type", parent[key].get<std::string>()}};
+  else if (parent[key].is_object() && !parent[key].contains("type")) parent[key]["type"] = fallback;
+}
+
+}  // namespace
+
+nlohmann::json parse_json_text(const std::string& text, const std::string& file) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    // Position of the byte where parsing stopped, as line:column (1-based).
+    const std::size_t at = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
+    std::size_t line = 1, column = 1;
+    for (std::size_t i = 0; i < at; ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    std::string what = e.what();
+    const auto colon = what.find(": ", what.find("parse error"));
+    if (colon != std::string::npos) what = what.substr(colon + 2);
+    throw ConfigError(file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + what);
+  }
+}
+
+void apply_override(nlohmann::json& j, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError("--set " + assignment + ": expected PATH=VALUE, e.g. training.optimizer.lr=0.05");
+  const std::string path = assignment.substr(0, eq);
+  const std::string text = assignment.substr(eq + 1);
+  nlohmann::json value;
+  try {
+    value = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error&) {
+    value = text;  // not JSON: a plain string
+  }
+  nlohmann::json* node = &j;
+  std::string walked;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = path.find('.', start);
+    const std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (key.empty()) throw ConfigError("--set " + assignment + ": empty component in path \"" + path + "\"");
+    const std::string here = walked.empty() ? key : walked + "." + key;
+    nlohmann::json* next = nullptr;
+    if (node->is_array()) {
+      std::size_t index = 0;
+      const auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), index);
+      if (ec != std::errc() || p != key.data() + key.size())
+        throw ConfigError("--set " + assignment + ": " + (walked.empty() ? "the config" : walked) +
+                          " is an array, expected an index, got \"" + key + "\"");
+      if (index >= node->size())
+        throw ConfigError("--set " + assignment + ": " + walked + " has " + std::to_string(node->size()) +
+                          " elements, index " + key + " is out of range");
+      next = &(*node)[index];
+    } else {
+      if (node->is_null()) *node = nlohmann::json::object();
+      if (!node->is_object())
+        throw ConfigError("--set " + assignment + ": " + walked + " is " + describe_json(*node) +
+                          ", not an object, so it has no \"" + key + "\"");
+      next = &(*node)[key];
+    }
+    if (dot == std::string::npos) {
+      *next = value;
+      return;
+    }
+    node = next;
+    walked = here;
+    start = dot + 1;
+  }
+}
+
+Config config_from_json(nlohmann::json j, const std::string& file, const std::string& base_dir) {
+  Config c;
+  c.file = file;
+  c.base_dir = base_dir;
+  {
+    const ConfigNode root(j, "", file);
+    root.require_object("a config object");
+    root.check_keys(kTopKeys);
+    if (!j.contains("model")) root.fail("model", "required key is missing");
+    if (!j.contains("data")) root.fail("data", "required key is missing");
+    root.child("model").check_keys(kModelKeys);
+    if (j.contains("training")) root.child("training").require_object();
+  }
+  if (!j.contains("name") || j["name"].is_null())
+    j["name"] = file.empty() ? "run" : std::filesystem::path(file).stem().string();
+  if (!j.contains("seed") || j["seed"].is_null()) j["seed"] = 42;
+  normalise_typed(j["model"], "loss", "softmax_cross_entropy");
+  if (!j.contains("training") || j["training"].is_null()) j["training"] = nlohmann::json::object();
+  auto& t = j["training"];
+  normalise_typed(t, "optimizer", "sgd");
+  normalise_typed(t, "lr_schedule", "constant");
+  const nlohmann::json defaults = {{"epochs", 10},         {"batch_size", 32},        {"shuffle", true},
+                                   {"checkpoint_every", 1}, {"log_every_steps", 10}, {"eval_batch_size", 1000}};
+  for (const auto& [k, v] : defaults.items())
+    if (!t.contains(k) || t[k].is_null()) t[k] = v;
+  if (t.contains("early_stopping") && t["early_stopping"].is_object()) {
+    auto& es = t["early_stopping"];
+    if (!es.contains("monitor")) es["monitor"] = "val_loss";
+    if (!es.contains("patience")) es["patience"] = 3;
+    if (!es.contains("min_delta")) es["min_delta"] = 0.0;
+  }
+  c.json = std::move(j);
+  // Validate the training section now so errors come before any data is read.
+  const ConfigNode root = c.root();
+  root.get_string("name");
+  root.get_int("seed");
+  const ConfigNode tr = root.child("training");
+  tr.check_keys(kTrainingKeys);
+  tr.check_range("epochs", static_cast<double>(tr.get_positive_int("epochs")), 1, 1e7);
+  tr.check_range("batch_size", static_cast<double>(tr.get_positive_int("batch_size")), 1, 1 << 20);
+  tr.get_bool_or("shuffle", true);
+  if (tr.get_int("checkpoint_every") < 0) tr.fail("checkpoint_every", "expected an integer >= 0, got " + std::to_string(tr.get_int("checkpoint_every")));
+  if (tr.get_int("log_every_steps") < 0) tr.fail("log_every_steps", "expected an integer >= 0, got " + std::to_string(tr.get_int("log_every_steps")));
+  tr.get_positive_int("eval_batch_size");
+  if (tr.has("early_stopping")) {
+    const ConfigNode es = tr.child("early_stopping");
+    es.require_object();
+    es.check_keys(kEarlyStoppingKeys);
+    es.get_choice("monitor", kMonitors);
+    es.get_positive_int("patience");
+    es.check_range("min_delta", es.get_number("min_delta"), 0, 1e30);
+  }
+  return c;
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  nlohmann::json j = parse_json_text(read_file(path), path);
+  for (const auto& o : overrides) apply_override(j, o);
+  std::string base = std::filesystem::path(path).parent_path().string();
+  if (base.empty()) base = ".";
+  return config_from_json(std::move(j), path, base);
+}
+
+std::unique_ptr<Loss> build_loss(const Config& config) {
+  const ConfigNode loss = config.root().child("model").child("loss");
+  loss.require_object();
+  return loss_registry().create(loss.get_string("type"), loss);
+}
+
+Experiment build_experiment(const Config& config) {
+  const ConfigNode root = config.root();
+  Experiment e;
+  e.net = Network::from_config(root.child("model"));
+  e.loss = build_loss(config);
+  const ConfigNode tr = root.child("training");
+  const ConfigNode opt = tr.child("optimizer");
+  e.optimizer = optimizer_registry().create(opt.get_string("type"), opt);
+  const ConfigNode sched = tr.child("lr_schedule");
+  e.schedule = schedule_registry().create(sched.get_string("type"), sched);
+
+  TrainOptions& o = e.options;
+  o.epochs = tr.get_int("epochs");
+  o.batch_size = tr.get_int("batch_size");
+  o.shuffle = tr.get_bool_or("shuffle", true);
+  o.checkpoint_every = tr.get_int("checkpoint_every");
+  o.log_every_steps = tr.get_int("log_every_steps");
+  o.eval_batch_size = tr.get_int("eval_batch_size");
+  o.seed = static_cast<std::uint64_t>(root.get_int("seed"));
+  o.base_lr = e.optimizer->base_lr();
+  if (tr.has("early_stopping")) {
+    const ConfigNode es = tr.child("early_stopping");
+    o.early_stopping.enabled = true;
+    o.early_stopping.monitor = es.get_string("monitor");
+    o.early_stopping.patience = es.get_int("patience");
+    o.early_stopping.min_delta = es.get_number("min_delta");
+  }
+  const Index out = e.net.output_shape().size();
+  if (e.loss->type() == "softmax_cross_entropy" && out < 2)
+    root.child("model").fail("loss", "softmax_cross_entropy needs an output of at least 2 classes, the last layer gives " +
+                                         std::to_string(out));
+  return e;
+}
+
+}  // namespace nettrain
