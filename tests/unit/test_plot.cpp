@@ -315,3 +315,24 @@ TEST_CASE("plot: curves figure for one run, several runs, regression and no vali
   no_epoch.rows = {{1.0}};
   CHECK_THROWS_AS(curves_svg({{"bad", no_epoch}}), DataError);
 }
+
+TEST_CASE("plot: a legend that would hide data in every corner goes under the panel") {
+  // Horizontal lines at every y cover all four corners.
+  Panel crowded{"t", "x", "y", {}};
+  for (int i = 0; i < 8; ++i)
+    crowded.series.push_back(Series{"line " + std::to_string(i), iota(40), std::vector<double>(40, 0.1 * i), false, i});
+  const std::string svg = render_svg("crowded", {crowded});
+  CHECK(xml_problem(svg) == "");
+  CHECK(svg.find("height=\"440\"") == std::string::npos);  // grew taller
+  CHECK(svg.find(">line 7</text>") != std::string::npos);
+  // A panel with free space keeps the legend inside and the standard height.
+  Panel roomy{"t", "x", "y", {Series{"only", iota(10), iota(10), false, 0}}};
+  CHECK(render_svg("roomy", {roomy}).find("height=\"440\"") != std::string::npos);
+}
+
+TEST_CASE("plot: huge values get short tick labels") {
+  Panel p{"t", "epoch", "loss", {Series{"spike", iota(5), {0.5, 0.4, 1e6, 0.3, 0.2}, false, 0}}};
+  const std::string svg = render_svg("diverged", {p});
+  CHECK(svg.find(">1e+06</text>") != std::string::npos);
+  CHECK(svg.find("1000000") == std::string::npos);
+}

@@ -87,10 +87,11 @@ void widen_degenerate(double& lo, double& hi, bool integer) {
 
 int tick_decimals(double step) { return std::max(0, static_cast<int>(std::ceil(-std::log10(step) - 1e-9))); }
 
-std::string tick_label(double v, int decimals, bool scientific) {
-  if (!scientific) return fmt(v, decimals);
+// `digits` > 0: that many significant digits in the shortest of fixed and scientific notation.
+std::string tick_label(double v, int decimals, int digits) {
+  if (digits <= 0) return fmt(v, decimals);
   std::array<char, 64> buf{};
-  const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), v, std::chars_format::scientific, 2);
+  const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), v, std::chars_format::general, digits);
   return std::string(buf.data(), res.ptr);
 }
 
@@ -103,9 +104,11 @@ struct Axis {
 void label_ticks(Axis& a) {
   double biggest = 0;
   for (const double t : a.ticks) biggest = std::max(biggest, std::abs(t));
-  const bool sci = biggest >= 1e6 || (biggest > 0 && a.step < 1e-4);
+  // Very large or very small values in fixed notation would be too wide to read.
+  const bool sci = biggest >= 1e6 || (biggest > 0 && biggest < 1e-3);
+  const int digits = sci ? std::clamp(static_cast<int>(std::floor(std::log10(biggest)) - std::floor(std::log10(a.step))) + 1, 1, 15) : 0;
   a.labels.clear();
-  for (const double t : a.ticks) a.labels.push_back(tick_label(t, tick_decimals(a.step), sci));
+  for (const double t : a.ticks) a.labels.push_back(tick_label(t, tick_decimals(a.step), digits));
 }
 
 bool finite_point(const Series& s, std::size_t i) { return std::isfinite(s.x[i]) && std::isfinite(s.y[i]); }
@@ -167,7 +170,8 @@ std::size_t overlap(const std::vector<Mapped>& lines, const Rect& r) {
 
 bool has_markers(const Series& s) { return finite_count(s) <= kMarkerMaxPoints; }
 
-void render_panel(std::string& out, const Panel& p, double left) {
+// Appends one panel's SVG; returns how much taller than kFigH the figure must be for it.
+double render_panel(std::string& out, const Panel& p, double left) {
   double xlo, xhi, ylo, yhi;
   bool integer_x;
   const bool any = data_range(p, xlo, xhi, ylo, yhi, integer_x);
@@ -209,14 +213,15 @@ void render_panel(std::string& out, const Panel& p, double left) {
     }
   const double lw = 8 + 28 + 6 + legend_text_w + 8, lh = 8 + kLegendRow * static_cast<double>(entries.size());
 
-  // Try the four corners; when all of them hide data, give the y axis one or two more steps of
-  // headroom (above for top corners, below for bottom ones) and take the first clean fit.
+  // Try the four corners; when all of them hide data, give the y axis one more step of headroom
+  // (above for top corners, below for bottom ones). When that is not enough either, the legend
+  // goes under the panel, in as many columns as fit, and the figure grows taller.
   Rect legend{};
   std::vector<Mapped> lines;
   double best_lo = klo, best_hi = khi;
+  std::size_t best_score = std::numeric_limits<std::size_t>::max();
   {
-    std::size_t best_score = std::numeric_limits<std::size_t>::max();
-    for (int extra = 0; extra <= 2 && best_score > 0; ++extra) {
+    for (int extra = 0; extra <= 1 && best_score > 0; ++extra) {
       for (int corner = 0; corner < 4 && best_score > 0; ++corner) {
         const bool top = corner < 2, right = corner % 2 == 0;  // order: TR, TL, BR, BL
         const double lo = klo - (top ? 0 : extra), hi = khi + (top ? extra : 0);
@@ -245,6 +250,7 @@ void render_panel(std::string& out, const Panel& p, double left) {
       }
     }
   }
+  const bool below = !entries.empty() && best_score > 0;
   ay.lo = best_lo * ay.step;
   ay.hi = best_hi * ay.step;
   for (double k = best_lo; k <= best_hi + 0.5; ++k) ay.ticks.push_back(k * ay.step);
@@ -312,14 +318,27 @@ void render_panel(std::string& out, const Panel& p, double left) {
   out += "<rect x=\"" + px(x0) + "\" y=\"" + px(y0) + "\" width=\"" + px(x1 - x0) + "\" height=\"" + px(y1 - y0) +
          "\" fill=\"none\" stroke=\"#333333\" stroke-width=\"1\"/>\n";
 
+  // Under the panel: an even number of columns keeps pairs (train, val) on one row.
+  std::size_t cols = 1;
+  double extra_height = 0;
+  if (below) {
+    const double entry_w = lw + 10;
+    cols = std::max<std::size_t>(1, static_cast<std::size_t>((x1 - x0) / entry_w));
+    if (cols > 1 && cols % 2 == 1 && entries.size() > cols) --cols;
+    const std::size_t rows = (entries.size() + cols - 1) / cols;
+    legend = Rect{x0 - 8, y1 + 52, x0 - 8 + entry_w, y1 + 52 + kLegendRow};
+    extra_height = kLegendRow * static_cast<double>(rows) + 6;
+  }
   if (!entries.empty()) {
-    out += "<rect x=\"" + px(legend.x0) + "\" y=\"" + px(legend.y0) + "\" width=\"" + px(lw) + "\" height=\"" + px(lh) +
+    if (!below)
+      out += "<rect x=\"" + px(legend.x0) + "\" y=\"" + px(legend.y0) + "\" width=\"" + px(lw) + "\" height=\"" + px(lh) +
            "\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#bbbbbb\" rx=\"3\"/>\n";
     for (std::size_t i = 0; i < entries.size(); ++i) {
       const Series& s = *entries[i];
       const char* color = palette(s.color);
-      const double cy = legend.y0 + 4 + kLegendRow * (static_cast<double>(i) + 0.5);
-      const double sx0 = legend.x0 + 8, sx1 = sx0 + 28;
+      const double row = static_cast<double>(below ? i / cols : i), col = static_cast<double>(below ? i % cols : 0);
+      const double cy = legend.y0 + 4 + kLegendRow * (row + 0.5);
+      const double sx0 = legend.x0 + 8 + col * (legend.x1 - legend.x0), sx1 = sx0 + 28;
       out += "<line x1=\"" + px(sx0) + "\" y1=\"" + px(cy) + "\" x2=\"" + px(sx1) + "\" y2=\"" + px(cy) + "\" stroke=\"" +
              color + "\" stroke-width=\"2\"" + (s.dashed ? " stroke-dasharray=\"7 4\"" : "") + "/>\n";
       if (has_markers(s))
@@ -330,6 +349,7 @@ void render_panel(std::string& out, const Panel& p, double left) {
     }
   }
   out += "</g>\n";
+  return extra_height;
 }
 
 }  // namespace
@@ -347,15 +367,20 @@ std::vector<double> nice_ticks(double lo, double hi, int target, bool integer) {
 
 std::string render_svg(const std::string& title, const std::vector<Panel>& panels) {
   const double width = kPanelW * static_cast<double>(std::max<std::size_t>(panels.size(), 1));
+  std::string body;
+  double extra = 0;
+  for (std::size_t i = 0; i < panels.size(); ++i)
+    extra = std::max(extra, render_panel(body, panels[i], kPanelW * static_cast<double>(i)));
+  const double height = kFigH + extra;
   std::string out;
   out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt(width, 0) + "\" height=\"" + fmt(kFigH, 0) +
-         "\" viewBox=\"0 0 " + fmt(width, 0) + " " + fmt(kFigH, 0) +
+  out += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt(width, 0) + "\" height=\"" + fmt(height, 0) +
+         "\" viewBox=\"0 0 " + fmt(width, 0) + " " + fmt(height, 0) +
          "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" fill=\"#222222\">\n";
-  out += "<rect x=\"0\" y=\"0\" width=\"" + fmt(width, 0) + "\" height=\"" + fmt(kFigH, 0) + "\" fill=\"white\"/>\n";
+  out += "<rect x=\"0\" y=\"0\" width=\"" + fmt(width, 0) + "\" height=\"" + fmt(height, 0) + "\" fill=\"white\"/>\n";
   out += "<text x=\"" + px(0.5 * width) + "\" y=\"28\" text-anchor=\"middle\" font-size=\"18\" font-weight=\"bold\">" +
          escape_xml(title) + "</text>\n";
-  for (std::size_t i = 0; i < panels.size(); ++i) render_panel(out, panels[i], kPanelW * static_cast<double>(i));
+  out += body;
   out += "</svg>\n";
   return out;
 }
