@@ -3,8 +3,8 @@
 // Layout of one panel (px, relative to its left edge; the figure title takes the top 40 px):
 //   panel title at y=60; plot area from y=74 to H-58; x tick labels below it, x label under them;
 //   y label rotated at the far left, y tick labels right-aligned against the plot area.
-// The y axis runs from the tick below the data to the tick above it; the x axis spans the data
-// plus 3% on each side, so end markers are not cut by the frame.
+// The y axis runs from the tick below the data to the tick above it, the x axis over the data;
+// both get 3% more on each side, so markers on the extremes sit clear of the frame.
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -225,7 +225,8 @@ double render_panel(std::string& out, const Panel& p, double left) {
       for (int corner = 0; corner < 4 && best_score > 0; ++corner) {
         const bool top = corner < 2, right = corner % 2 == 0;  // order: TR, TL, BR, BL
         const double lo = klo - (top ? 0 : extra), hi = khi + (top ? extra : 0);
-        const double ylo_px = lo * ay.step, yhi_px = hi * ay.step;
+        const double ypad = 0.03 * (hi - lo) * ay.step;  // keeps markers on the edge ticks off the frame
+        const double ylo_px = lo * ay.step - ypad, yhi_px = hi * ay.step + ypad;
         std::vector<Mapped> mapped;
         for (const auto& s : p.series) {
           Mapped m;
@@ -251,8 +252,8 @@ double render_panel(std::string& out, const Panel& p, double left) {
     }
   }
   const bool below = !entries.empty() && best_score > 0;
-  ay.lo = best_lo * ay.step;
-  ay.hi = best_hi * ay.step;
+  ay.lo = best_lo * ay.step - 0.03 * (best_hi - best_lo) * ay.step;
+  ay.hi = best_hi * ay.step + 0.03 * (best_hi - best_lo) * ay.step;
   for (double k = best_lo; k <= best_hi + 0.5; ++k) ay.ticks.push_back(k * ay.step);
   label_ticks(ay);
 
