@@ -50,7 +50,8 @@ TEST_CASE("init: the user-facing names; ones is internal") {
 }
 
 TEST_CASE("init: same seed gives the same floats, another seed others") {
-  for (const auto& name : {"xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "normal"}) {
+  for (const auto& name :
+       {"xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "normal"}) {
     CAPTURE(name);
     const auto a = draw(name, 20, 10, 1000, 42), b = draw(name, 20, 10, 1000, 42);
     const auto c = draw(name, 20, 10, 1000, 43);
@@ -94,8 +95,8 @@ TEST_CASE("init: uniform initializers stay inside (-a, a) and fill it") {
 }
 
 TEST_CASE("init: unknown name is a ConfigError with a hint; defaults follow the activation") {
-  CHECK_THROWS_WITH_AS(draw("he_normall", 3, 3, 4, 1), doctest::Contains("did you mean \"he_normal\""),
-                       ConfigError);
+  CHECK_THROWS_WITH_AS(draw("he_normall", 3, 3, 4, 1),
+                       doctest::Contains("did you mean \"he_normal\""), ConfigError);
   CHECK_THROWS_AS(draw("glorot", 3, 3, 4, 1), ConfigError);
   CHECK_THROWS_AS(draw("he_normal", 0, 3, 4, 1), ConfigError);
   CHECK(default_init_for("relu") == "he_normal");

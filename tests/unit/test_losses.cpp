@@ -30,10 +30,10 @@ Matrix mat(Index rows, Index cols, std::initializer_list<float> v) {
 }
 
 struct LossCase {
-  Matrix z;                         // (B, K)
+  Matrix z;                          // (B, K)
   std::vector<std::int32_t> labels;  // (B), or empty
   std::optional<Matrix> values;      // (B, K), or none
-  double expected;                  // worked out by hand
+  double expected;                   // worked out by hand
   Targets targets() const {
     Targets t;
     t.labels = labels;
@@ -72,17 +72,16 @@ std::map<std::string, std::vector<LossCase>> loss_cases() {
 // Targets that must be rejected with a DataError, per loss.
 std::map<std::string, std::vector<std::function<void(Loss&)>>> bad_target_cases() {
   std::map<std::string, std::vector<std::function<void(Loss&)>>> c;
-  c["softmax_cross_entropy"] = {
-      [](Loss& l) {
-        const Matrix z = Matrix::Zero(2, 3);
-        const std::vector<std::int32_t> y = {0, 3};  // 3 is not in [0, 3)
-        l.forward(z, Targets{y, nullptr});
-      },
-      [](Loss& l) {
-        const Matrix z = Matrix::Zero(2, 3);
-        const std::vector<std::int32_t> y = {-1, 0};
-        l.forward(z, Targets{y, nullptr});
-      }};
+  c["softmax_cross_entropy"] = {[](Loss& l) {
+                                  const Matrix z = Matrix::Zero(2, 3);
+                                  const std::vector<std::int32_t> y = {0, 3};  // 3 is not in [0, 3)
+                                  l.forward(z, Targets{y, nullptr});
+                                },
+                                [](Loss& l) {
+                                  const Matrix z = Matrix::Zero(2, 3);
+                                  const std::vector<std::int32_t> y = {-1, 0};
+                                  l.forward(z, Targets{y, nullptr});
+                                }};
   c["sigmoid_binary_cross_entropy"] = {
       [](Loss& l) {
         const Matrix z = Matrix::Zero(2, 1);
@@ -104,7 +103,8 @@ std::map<std::string, std::vector<std::function<void(Loss&)>>> bad_target_cases(
 
 }  // namespace
 
-TEST_CASE("losses: every registered loss has test cases, and the forward value matches the hand value") {
+TEST_CASE(
+    "losses: every registered loss has test cases, and the forward value matches the hand value") {
   const auto cases = loss_cases();
   const auto bad = bad_target_cases();
   for (const auto& name : loss_registry().names()) {
@@ -230,7 +230,8 @@ TEST_CASE("losses: targets of the wrong kind are config errors") {
   CHECK_FALSE(mse->uses_labels());
   // Unknown keys in a loss object.
   const nlohmann::json j = {{"type", "mse"}, {"reduction", "sum"}};
-  CHECK_THROWS_AS(loss_registry().create("mse", ConfigNode(j, "/model/loss", "t.json")), ConfigError);
+  CHECK_THROWS_AS(loss_registry().create("mse", ConfigNode(j, "/model/loss", "t.json")),
+                  ConfigError);
 }
 
 TEST_CASE("losses: predict gives softmax probabilities, sigmoid, identity") {

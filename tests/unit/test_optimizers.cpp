@@ -24,7 +24,7 @@ struct StepCase {
   std::string what;
   nlohmann::json config;
   std::vector<float> p0;
-  std::vector<std::vector<float>> grads;    // one gradient per step
+  std::vector<std::vector<float>> grads;     // one gradient per step
   std::vector<std::vector<float>> expected;  // params after each step, worked out by hand
 };
 
@@ -34,36 +34,60 @@ std::map<std::string, std::vector<StepCase>> step_cases() {
   std::map<std::string, std::vector<StepCase>> c;
   c["sgd"] = {
       // p -= 0.1·g:  1 - 0.05 = 0.95, 0.95 - 0.05 = 0.9;  -2 - 0.025 = -2.025, -2.05.
-      {"plain", {{"type", "sgd"}, {"lr", 5.0}}, {1, -2}, {{0.5f, 0.25f}, {0.5f, 0.25f}},
+      {"plain",
+       {{"type", "sgd"}, {"lr", 5.0}},
+       {1, -2},
+       {{0.5f, 0.25f}, {0.5f, 0.25f}},
        {{0.95f, -2.025f}, {0.9f, -2.05f}}},
       // μ = 0.9.  Element 0, g = 1:  v = 1, p = 1 - 0.1 = 0.9;  v = 0.9 + 1 = 1.9, p = 0.71;
       //   v = 1.71 + 1 = 2.71, p = 0.71 - 0.271 = 0.439.
       // Element 1, g = -2:  v = -2, p = 0.2;  v = -3.8, p = 0.58;  v = -5.42, p = 1.122.
-      {"momentum", {{"type", "sgd"}, {"momentum", 0.9}}, {1, 0}, {{1, -2}, {1, -2}, {1, -2}},
+      {"momentum",
+       {{"type", "sgd"}, {"momentum", 0.9}},
+       {1, 0},
+       {{1, -2}, {1, -2}, {1, -2}},
        {{0.9f, 0.2f}, {0.71f, 0.58f}, {0.439f, 1.122f}}},
       // Nesterov μ = 0.9, g = 1:  v = 1, p -= 0.1·(1 + 0.9·1) = 0.19 -> 0.81;
       //   v = 1.9, p -= 0.1·(1 + 1.71) = 0.271 -> 0.539;  v = 2.71, p -= 0.3439 -> 0.1951.
-      {"nesterov", {{"type", "sgd"}, {"momentum", 0.9}, {"nesterov", true}}, {1}, {{1}, {1}, {1}},
+      {"nesterov",
+       {{"type", "sgd"}, {"momentum", 0.9}, {"nesterov", true}},
+       {1},
+       {{1}, {1}, {1}},
        {{0.81f}, {0.539f}, {0.1951f}}},
       // wd = 0.1, g = 0, lr = 0.1:  g' = 0.1·2 = 0.2, p = 2 - 0.02 = 1.98;
       //   g' = 0.198, p = 1.98 - 0.0198 = 1.9602.  Element 1: -4 -> -3.96 -> -3.9204.
-      {"weight decay", {{"type", "sgd"}, {"weight_decay", 0.1}}, {2, -4}, {{0, 0}, {0, 0}},
+      {"weight decay",
+       {{"type", "sgd"}, {"weight_decay", 0.1}},
+       {2, -4},
+       {{0, 0}, {0, 0}},
        {{1.98f, -3.96f}, {1.9602f, -3.9204f}}},
   };
   c["adagrad"] = {
       // s = g² = (1, 4): p -= 0.1·(1/1, 2/2) -> (0.9, 0.9);
       // s = (2, 8): p -= 0.1·(1/√2, 2/√8) = 0.0707107 each -> 0.8292893.
-      {"plain", {{"type", "adagrad"}}, {1, 1}, {{1, 2}, {1, 2}}, {{0.9f, 0.9f}, {0.8292893f, 0.8292893f}}},
+      {"plain",
+       {{"type", "adagrad"}},
+       {1, 1},
+       {{1, 2}, {1, 2}},
+       {{0.9f, 0.9f}, {0.8292893f, 0.8292893f}}},
   };
   c["rmsprop"] = {
       // lr 0.01 here (see run_case), ρ = 0.9, g = (1, -2):
       //   a = 0.1·g² = (0.1, 0.4), g/√a = (3.1622777, -3.1622777), p = 1 ∓ 0.0316228
-      //   a = 0.9·a + 0.1·g² = (0.19, 0.76), g/√a = (2.2941573, -2.2941573), p = (0.9454357, 1.0545643)
-      {"plain", {{"type", "rmsprop"}}, {1, 1}, {{1, -2}, {1, -2}},
+      //   a = 0.9·a + 0.1·g² = (0.19, 0.76), g/√a = (2.2941573, -2.2941573), p =
+      //   (0.9454357, 1.0545643)
+      {"plain",
+       {{"type", "rmsprop"}},
+       {1, 1},
+       {{1, -2}, {1, -2}},
        {{0.9683772f, 1.0316228f}, {0.9454357f, 1.0545643f}}},
       // μ = 0.5, element 0: v = 3.1622777, p = 0.9683772;
       //   v = 1.5811388 + 2.2941573 = 3.8752962, p = 0.9683772 - 0.0387530 = 0.9296243.
-      {"momentum", {{"type", "rmsprop"}, {"momentum", 0.5}}, {1}, {{1}, {1}}, {{0.9683772f}, {0.9296243f}}},
+      {"momentum",
+       {{"type", "rmsprop"}, {"momentum", 0.5}},
+       {1},
+       {{1}, {1}},
+       {{0.9683772f}, {0.9296243f}}},
   };
   c["adam"] = {
       // β1 = 0.9, β2 = 0.999, lr 0.1. Element 0, g = 1 then 3:
@@ -75,20 +99,31 @@ std::map<std::string, std::vector<StepCase>> step_cases() {
       //   t=1: m̂ = -0.5, v̂ = 0.25, p = 1 + 0.1 = 1.1
       //   t=2: m = -0.045, m̂ = -0.2368421; v = 0.00024975, v̂ = 0.1249375, √v̂ = 0.3534649,
       //        p = 1.1 + 0.1·0.6700582 = 1.1670058
-      {"bias correction", {{"type", "adam"}}, {1, 1}, {{1, -0.5f}, {3, 0}},
+      {"bias correction",
+       {{"type", "adam"}},
+       {1, 1},
+       {{1, -0.5f}, {3, 0}},
        {{0.9f, 1.1f}, {0.8082219f, 1.1670058f}}},
       // L2 weight decay 0.5, p = 2, g = 1:
       //   t=1: g' = 1 + 0.5·2 = 2, m̂ = 2, v̂ = 4, p = 2 - 0.1 = 1.9
       //   t=2: g' = 1 + 0.95 = 1.95, m = 0.18 + 0.195 = 0.375, m̂ = 1.9736842;
       //        v = 0.003996 + 0.0038025 = 0.0077985, v̂ = 3.9012006, √v̂ = 1.9751457,
       //        p = 1.9 - 0.1·0.9992601 = 1.8000740
-      {"weight decay", {{"type", "adam"}, {"weight_decay", 0.5}}, {2}, {{1}, {1}}, {{1.9f}, {1.8000740f}}},
+      {"weight decay",
+       {{"type", "adam"}, {"weight_decay", 0.5}},
+       {2},
+       {{1}, {1}},
+       {{1.9f}, {1.8000740f}}},
   };
   c["adamw"] = {
       // Decoupled decay 0.5, p = 2, g = 1, lr 0.1:
       //   t=1: p = 2·(1 - 0.05) = 1.9, then m̂ = 1, v̂ = 1: p = 1.9 - 0.1 = 1.8
       //   t=2: p = 1.8·0.95 = 1.71, m̂ = 0.19/0.19 = 1, v̂ = 1: p = 1.61
-      {"decoupled decay", {{"type", "adamw"}, {"weight_decay", 0.5}}, {2}, {{1}, {1}}, {{1.8f}, {1.61f}}},
+      {"decoupled decay",
+       {{"type", "adamw"}, {"weight_decay", 0.5}},
+       {2},
+       {{1}, {1}},
+       {{1.8f}, {1.61f}}},
       // Default weight_decay 0.01, g = 0, p = 1: t=1: p = 1·(1 - 0.001) = 0.999, update 0/eps = 0.
       {"default decay", {{"type", "adamw"}}, {1}, {{0}}, {{0.999f}}},
   };
@@ -144,13 +179,15 @@ TEST_CASE("optimizers: state copied into a fresh optimizer continues bit for bit
   };
   for (const auto& name : optimizer_registry().names()) {
     CAPTURE(name);
-    REQUIRE_MESSAGE(stateful_configs.count(name) == 1, "no round-trip config for optimizer " << name);
+    REQUIRE_MESSAGE(stateful_configs.count(name) == 1,
+                    "no round-trip config for optimizer " << name);
     const auto& cfg = stateful_configs.at(name);
     const Index n = 3;
     auto a = make_opt(cfg);
     a->reset(n);
     Vector pa = random_vec(n);
-    for (int s = 0; s < 2; ++s) a->step(VectorMap(pa.data(), n), ConstVectorMap(random_vec(n).data(), n), 0.05f);
+    for (int s = 0; s < 2; ++s)
+      a->step(VectorMap(pa.data(), n), ConstVectorMap(random_vec(n).data(), n), 0.05f);
 
     auto b = make_opt(cfg);  // restored: state vectors and step count
     auto c = make_opt(cfg);  // fresh: no state, to show the state matters
@@ -220,7 +257,8 @@ TEST_CASE("optimizers: out-of-range settings and unknown keys are config errors"
                        "(did you mean \"momentum\"?)",
                        ConfigError);
   const nlohmann::json range = {{"type", "adam"}, {"beta1", 1.0}};
-  CHECK_THROWS_WITH_AS(make_opt(range), doctest::Contains("/training/optimizer/beta1: expected a number in [0, 1)"),
+  CHECK_THROWS_WITH_AS(make_opt(range),
+                       doctest::Contains("/training/optimizer/beta1: expected a number in [0, 1)"),
                        ConfigError);
 }
 
@@ -231,8 +269,10 @@ TEST_CASE("registry: an unknown optimizer names the closest one and lists the kn
                        "mean \"adam\"?); known: adagrad, adam, adamw, rmsprop, sgd",
                        ConfigError);
   const nlohmann::json s = {{"type", "cosin"}};
-  CHECK_THROWS_WITH_AS(schedule_registry().create("cosin", ConfigNode(s, "/training/lr_schedule", "t.json")),
-                       doctest::Contains("(did you mean \"cosine\"?)"), ConfigError);
+  CHECK_THROWS_WITH_AS(
+      schedule_registry().create("cosin", ConfigNode(s, "/training/lr_schedule", "t.json")),
+      doctest::Contains("(did you mean \"cosine\"?)"), ConfigError);
   const nlohmann::json l = {{"type", "cross_entropy"}};
-  CHECK_THROWS_AS(loss_registry().create("cross_entropy", ConfigNode(l, "/model/loss", "t.json")), ConfigError);
+  CHECK_THROWS_AS(loss_registry().create("cross_entropy", ConfigNode(l, "/model/loss", "t.json")),
+                  ConfigError);
 }

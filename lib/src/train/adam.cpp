@@ -35,7 +35,8 @@ void Adam::step(VectorMap params, ConstVectorMap grads, float lr) {
   const float step_size = static_cast<float>(lr / bc1);
   const float inv_sqrt_bc2 = static_cast<float>(1.0 / std::sqrt(bc2));
   const float b1 = static_cast<float>(beta1_), b2 = static_cast<float>(beta2_);
-  const float one_m_b1 = static_cast<float>(1.0 - beta1_), one_m_b2 = static_cast<float>(1.0 - beta2_);
+  const float one_m_b1 = static_cast<float>(1.0 - beta1_),
+              one_m_b2 = static_cast<float>(1.0 - beta2_);
   // adam: g = grad + wd·p, keep = 1;  adamw: g = grad, keep = 1 - lr·wd.
   const float l2 = decay_ == Decay::l2 ? weight_decay_ : 0.0f;
   const float keep = decay_ == Decay::decoupled ? 1.0f - lr * weight_decay_ : 1.0f;

@@ -9,8 +9,9 @@ Mse::Mse(const ConfigNode& cfg) { cfg.check_keys({"type"}); }
 
 double Mse::forward(const Matrix& z, const Targets& t) {
   if (t.values == nullptr)
-    throw ConfigError("mse needs numeric targets (a dataset with task \"regression\"), "
-                      "got class labels; use softmax_cross_entropy for classification");
+    throw ConfigError(
+        "mse needs numeric targets (a dataset with task \"regression\"), "
+        "got class labels; use softmax_cross_entropy for classification");
   train_detail::check_values(type(), *t.values, z.rows(), z.cols());
   diff_.resize(z.rows(), z.cols());  // no-op unless the batch size changed
   const Matrix& v = *t.values;

@@ -14,7 +14,8 @@ using namespace train_detail;
 ReduceOnPlateau::ReduceOnPlateau(const ConfigNode& cfg) {
   cfg.check_keys({"type", "factor", "patience", "min_lr", "threshold"});
   factor_ = read_positive(cfg, "factor", 0.1);
-  if (factor_ >= 1.0) cfg.fail("factor", "expected a number in (0, 1), got " + std::to_string(factor_));
+  if (factor_ >= 1.0)
+    cfg.fail("factor", "expected a number in (0, 1), got " + std::to_string(factor_));
   patience_ = cfg.get_positive_int_or("patience", 2);
   min_lr_ = read_non_negative(cfg, "min_lr", 0.0);
   threshold_ = read_non_negative(cfg, "threshold", 1e-4);

@@ -39,9 +39,10 @@ double SigmoidBinaryCrossEntropy::forward(const Matrix& z, const Targets& t) {
     targets_ = *t.values;
   } else {
     if (k != 1)
-      throw ConfigError(type() + " with class labels is binary classification and needs 1 output, "
-                        "but the network has " + std::to_string(k) +
-                        " (use softmax_cross_entropy for several classes)");
+      throw ConfigError(type() +
+                        " with class labels is binary classification and needs 1 output, "
+                        "but the network has " +
+                        std::to_string(k) + " (use softmax_cross_entropy for several classes)");
     train_detail::check_labels(type(), t, batch, 2);
     for (Index i = 0; i < batch; ++i) targets_(i, 0) = static_cast<float>(t.labels[i]);
   }

@@ -26,7 +26,7 @@ class SoftmaxCrossEntropy final : public Loss {
   void predict(const Matrix& z, Matrix& probs) const override;
 
  private:
-  Matrix probs_;                     // (B, K) softmax of the last forward
+  Matrix probs_;                      // (B, K) softmax of the last forward
   std::vector<std::int32_t> labels_;  // (B) labels of the last forward
 };
 
