@@ -16,6 +16,9 @@ class Optimizer {
  public:
   virtual ~Optimizer() = default;
   virtual std::string type() const = 0;
+  // The configured "lr" (or its default): the base rate a Schedule starts from
+  // (ScheduleInfo::base_lr). step() itself always uses the rate it is given.
+  virtual double base_lr() const = 0;
 
   // Sizes the state for n parameters (zeroed). Called once before the first step.
   virtual void reset(Index n) = 0;

@@ -1,0 +1,31 @@
+// adagrad: per-parameter rates shrinking with the sum of squared gradients (Duchi et al. 2011).
+//
+//   g  = grad + weight_decay·p             (L2 added to the gradient)
+//   s += g²                                (state "sum")
+//   p -= lr·g / (√s + eps)
+//
+// Config: lr (0.01), eps (1e-10), weight_decay (0).
+#pragma once
+
+#include "nettrain/config_node.h"
+#include "nettrain/optimizer.h"
+
+namespace nettrain {
+
+class Adagrad final : public Optimizer {
+ public:
+  explicit Adagrad(const ConfigNode& cfg);
+  std::string type() const override { return "adagrad"; }
+  double base_lr() const override { return lr_; }
+  void reset(Index n) override;
+  void step(VectorMap params, ConstVectorMap grads, float lr) override;
+  std::vector<std::pair<std::string, Vector*>> state() override;
+
+ private:
+  double lr_ = 0.01;
+  float eps_ = 1e-10f;
+  float weight_decay_ = 0.0f;
+  Vector sum_;  // (n) running sum of g²
+};
+
+}  // namespace nettrain
