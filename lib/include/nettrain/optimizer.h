@@ -29,8 +29,6 @@ class Optimizer {
   // of steps taken. set_state takes exactly what state() gave.
   virtual std::vector<std::pair<std::string, Vector*>> state() = 0;
   std::int64_t steps() const { return t_; }
-  // The configured learning rate ("lr"); schedules scale it.
-  virtual double base_lr() const = 0;
   void set_steps(std::int64_t t) { t_ = t; }
 
  protected:

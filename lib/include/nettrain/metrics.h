@@ -1,0 +1,32 @@
+// Classification metrics for eval: confusion matrix (rows = true class, columns = predicted),
+// per-class precision = tp / (tp + fp), recall = tp / (tp + fn), F1 = 2PR / (P + R) (0 when the
+// denominator is 0, as scikit-learn's zero_division=0), macro and support-weighted averages, and
+// top-k accuracy.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "nettrain/tensor.h"
+
+namespace nettrain {
+
+struct ClassReport {
+  std::vector<std::vector<std::int64_t>> confusion;  // [true][predicted]
+  std::vector<double> precision, recall, f1;
+  std::vector<std::int64_t> support;  // samples per true class
+  double accuracy = 0, macro_precision = 0, macro_recall = 0, macro_f1 = 0, weighted_f1 = 0;
+};
+
+ClassReport classification_report(std::span<const std::int32_t> labels, std::span<const std::int32_t> predicted,
+                                   std::size_t classes);
+
+// Fraction of rows of z (samples, classes) whose label is among the k largest scores (ties are
+// broken towards the lower class index, as arg-max does).
+double top_k_accuracy(const Matrix& z, std::span<const std::int32_t> labels, Index k);
+
+// The k best classes of one row, best first.
+std::vector<std::int32_t> top_k(const Matrix& z, Index row, Index k);
+
+}  // namespace nettrain

@@ -1,0 +1,40 @@
+// A training run from start to finish: config -> network, data -> run directory (SPEC §4):
+// config.json, metrics.csv, steps.csv, curves.svg, model.safetensors, best.safetensors,
+// checkpoint.safetensors, summary.json. train.log belongs to the app's log sink, which hooks in
+// through on_run_dir.
+//
+// Nothing is created before the config, the network and the data have all been checked, so a
+// bad input leaves no run directory behind.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nettrain/config.h"
+#include "nettrain/trainer.h"
+
+namespace nettrain {
+
+struct RunOptions {
+  std::string config_path;             // ignored with resume_dir
+  std::vector<std::string> overrides;  // --set
+  std::string out_dir;                 // "" = runs/<name>-<YYYYmmdd-HHMMSS>
+  std::string resume_dir;              // continue this run
+  std::optional<std::int64_t> seed;    // --seed
+  int threads = 1;
+};
+
+struct RunHooks {
+  TrainCallbacks train;  // on_checkpoint and on_epoch_end are wrapped: files are written first
+  std::function<void(const std::string& run_dir, const Config& config, const Network& net)> on_run_dir;
+  std::function<void(const std::string& message)> log;  // progress notes for the log
+};
+
+// Runs training and returns summary.json's content. Throws the library's typed errors.
+nlohmann::json run_training(const RunOptions& options, RunHooks& hooks);
+
+}  // namespace nettrain
