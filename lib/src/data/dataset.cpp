@@ -1,0 +1,168 @@
+// Dataset: u8 or float features turned into preprocessed float batches; subsets; label checks.
+#include <algorithm>
+#include <cmath>
+
+#include "nettrain/data.h"
+#include "nettrain/errors.h"
+
+namespace nettrain {
+
+std::string to_string(Task t) { return t == Task::classification ? "classification" : "regression"; }
+
+Targets Batch::targets(Task task) const {
+  Targets t;
+  if (task == Task::classification) t.labels = std::span<const std::int32_t>(labels.data(), labels.size());
+  else t.values = &values;
+  return t;
+}
+
+float Dataset::feature(Index sample, Index j) const {
+  const Index f = num_features();
+  return x_u8.empty() ? x_f32[static_cast<std::size_t>(sample * f + j)]
+                      : static_cast<float>(x_u8[static_cast<std::size_t>(sample * f + j)]);
+}
+
+void Dataset::check_labels(int k) const {
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] < 0 || labels[i] >= k)
+      throw DataError(source + ": sample " + std::to_string(i) + ": label " + std::to_string(labels[i]) +
+                      " is out of range: expected 0.." + std::to_string(k - 1) + " (" + std::to_string(k) +
+                      " classes)");
+  }
+}
+
+void Dataset::fill_features(std::span<const Index> indices, const Preprocess& pp, Matrix& x) const {
+  const Index f = num_features();
+  const auto b = static_cast<Index>(indices.size());
+  if (x.rows() != b || x.cols() != f) x.resize(b, f);
+  for (Index r = 0; r < b; ++r) {
+    const Index i = indices[static_cast<std::size_t>(r)];
+    if (x_u8.empty()) pp.apply_row(x_f32.data() + i * f, x.row(r).data(), f);
+    else pp.apply_row(x_u8.data() + i * f, x.row(r).data(), f);
+  }
+}
+
+void Dataset::fill_batch(std::span<const Index> indices, const Preprocess& pp, Batch& b) const {
+  fill_features(indices, pp, b.x);
+  const auto n = static_cast<Index>(indices.size());
+  if (task == Task::classification) {
+    b.labels.resize(indices.size());  // no reallocation once the capacity is there
+    if (!labels.empty())
+      for (std::size_t r = 0; r < indices.size(); ++r) b.labels[r] = labels[static_cast<std::size_t>(indices[r])];
+  } else {
+    const Index t = targets.cols();
+    if (b.values.rows() != n || b.values.cols() != t) b.values.resize(n, t);
+    for (Index r = 0; r < n; ++r) b.values.row(r) = targets.row(indices[static_cast<std::size_t>(r)]);
+  }
+}
+
+Matrix Dataset::to_matrix(const Preprocess& pp) const {
+  std::vector<Index> all(static_cast<std::size_t>(num_samples));
+  for (Index i = 0; i < num_samples; ++i) all[static_cast<std::size_t>(i)] = i;
+  Matrix x;
+  fill_features(all, pp, x);
+  return x;
+}
+
+Dataset Dataset::subset(std::span<const Index> indices) const {
+  Dataset d;
+  d.source = source;
+  d.num_samples = static_cast<Index>(indices.size());
+  d.sample_shape = sample_shape;
+  d.task = task;
+  d.num_classes = num_classes;
+  d.class_names = class_names;
+  d.target_names = target_names;
+  const auto f = static_cast<std::size_t>(num_features());
+  if (!x_u8.empty()) d.x_u8.resize(indices.size() * f);
+  else d.x_f32.resize(indices.size() * f);
+  for (std::size_t r = 0; r < indices.size(); ++r) {
+    const auto i = static_cast<std::size_t>(indices[r]);
+    if (!x_u8.empty()) std::copy_n(x_u8.begin() + static_cast<std::ptrdiff_t>(i * f), f, d.x_u8.begin() + static_cast<std::ptrdiff_t>(r * f));
+    else std::copy_n(x_f32.begin() + static_cast<std::ptrdiff_t>(i * f), f, d.x_f32.begin() + static_cast<std::ptrdiff_t>(r * f));
+    if (!labels.empty()) d.labels.push_back(labels[i]);
+  }
+  if (targets.size() > 0) {
+    d.targets.resize(d.num_samples, targets.cols());
+    for (Index r = 0; r < d.num_samples; ++r) d.targets.row(r) = targets.row(indices[static_cast<std::size_t>(r)]);
+  }
+  return d;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void Preprocess::fit(const Dataset& train) {
+  mean_.clear();
+  std_.clear();
+  inv_std_.clear();
+  if (!standardize) return;
+  const Index f = train.num_features();
+  const Index n = train.num_samples;
+  if (n == 0) throw DataError(train.source + ": cannot fit standardize statistics on an empty dataset");
+  // Sums in double: 60000 samples of values up to 255 lose nothing.
+  std::vector<double> sum(static_cast<std::size_t>(f), 0.0), sq(static_cast<std::size_t>(f), 0.0);
+  for (Index i = 0; i < n; ++i) {
+    for (Index j = 0; j < f; ++j) {
+      const double v = static_cast<double>(train.feature(i, j)) * scale;
+      sum[static_cast<std::size_t>(j)] += v;
+      sq[static_cast<std::size_t>(j)] += v * v;
+    }
+  }
+  std::vector<float> mean(static_cast<std::size_t>(f)), sd(static_cast<std::size_t>(f));
+  for (std::size_t j = 0; j < sum.size(); ++j) {
+    const double m = sum[j] / static_cast<double>(n);
+    const double var = std::max(0.0, sq[j] / static_cast<double>(n) - m * m);
+    mean[j] = static_cast<float>(m);
+    sd[j] = static_cast<float>(std::sqrt(var));
+  }
+  set_stats(std::move(mean), std::move(sd));
+}
+
+void Preprocess::set_stats(std::vector<float> mean, std::vector<float> stddev) {
+  for (float& s : stddev)
+    if (!(s >= 1e-6f)) s = 1.0f;  // constant feature: centre only
+  mean_ = std::move(mean);
+  std_ = std::move(stddev);
+  inv_std_.resize(std_.size());
+  for (std::size_t j = 0; j < std_.size(); ++j) inv_std_[j] = 1.0f / std_[j];
+}
+
+nlohmann::json Preprocess::to_json() const {
+  nlohmann::json j = {{"scale", scale}, {"standardize", standardize}};
+  if (fitted()) {
+    j["mean"] = mean_;
+    j["std"] = std_;
+  }
+  return j;
+}
+
+Preprocess Preprocess::from_json(const nlohmann::json& j) {
+  Preprocess p;
+  try {
+    if (!j.is_object()) throw ModelFileError("preprocess: expected an object, got " + describe_json(j));
+    for (const auto& [k, v] : j.items())
+      if (k != "scale" && k != "standardize" && k != "mean" && k != "std")
+        throw ModelFileError("preprocess: unknown key \"" + k + "\"");
+    p.scale = j.value("scale", 1.0);
+    p.standardize = j.value("standardize", false);
+    if (j.contains("mean") || j.contains("std")) {
+      auto mean = j.at("mean").get<std::vector<float>>();
+      auto sd = j.at("std").get<std::vector<float>>();
+      if (mean.size() != sd.size())
+        throw ModelFileError("preprocess: mean has " + std::to_string(mean.size()) + " values, std has " +
+                             std::to_string(sd.size()));
+      p.set_stats(std::move(mean), std::move(sd));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw ModelFileError(std::string("preprocess: ") + e.what());
+  }
+  return p;
+}
+
+void Preprocess::check_features(Index num_features, const std::string& source) const {
+  if (fitted() && static_cast<Index>(mean_.size()) != num_features)
+    throw DataError(source + ": expected " + std::to_string(mean_.size()) +
+                    " features (the standardize statistics), found " + std::to_string(num_features));
+}
+
+}  // namespace nettrain
