@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "nettrain/config_node.h"
+#include "nettrain/io.h"
 #include "nettrain/loss.h"
 #include "nettrain/rng.h"
 #include "nettrain/tensor.h"
@@ -270,10 +271,6 @@ struct CsvToIdxResult {
 CsvToIdxResult convert_csv_to_idx(const std::string& in_csv, const CsvOptions& opts,
                                   const std::optional<Shape>& shape, const std::string& prefix);
 
-// Writes `bytes` to path via a temporary file in the same folder, flushed and renamed.
-void write_file_atomic(const std::string& path, std::string_view bytes);
-// Reads a whole file; IoError when it cannot.
-std::string read_file(const std::string& path);
 
 // ---------------------------------------------------------------------------------------------
 template <typename T>

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "nettrain/config.h"
+#include "nettrain/data.h"
 #include "nettrain/trainer.h"
 
 namespace nettrain {
@@ -33,6 +34,12 @@ struct RunHooks {
   std::function<void(const std::string& run_dir, const Config& config, const Network& net)> on_run_dir;
   std::function<void(const std::string& message)> log;  // progress notes for the log
 };
+
+// Makes the data paths of a config's "data" section absolute (relative to base_dir).
+void absolutize_data_paths(nlohmann::json& data, const std::string& base_dir);
+// Throws DataError/ConfigError when the data does not fit the network or the loss: feature
+// count vs input size, labels vs outputs, regression targets vs outputs.
+void check_data_fits(const DataBundle& data, const Network& net, const Loss& loss, const Config& config);
 
 // Runs training and returns summary.json's content. Throws the library's typed errors.
 nlohmann::json run_training(const RunOptions& options, RunHooks& hooks);

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nettrain/data.h"
 #include "nettrain/loss.h"
 #include "nettrain/network.h"
 #include "nettrain/optimizer.h"
@@ -21,18 +22,6 @@
 #include "nettrain/schedule.h"
 
 namespace nettrain {
-
-// What the trainer and the evaluator read samples from.
-class BatchSource {
- public:
-  virtual ~BatchSource() = default;
-  virtual Index size() const = 0;
-  virtual Index features() const = 0;
-  // Fills x (batch, features) and the targets of the samples `idx` (labels for classification,
-  // values (batch, targets) for regression). Resizes only when the batch size changes.
-  virtual void fill(std::span<const Index> idx, Matrix& x, std::vector<std::int32_t>& labels,
-                    Matrix& values) const = 0;
-};
 
 struct EarlyStopping {
   bool enabled = false;
@@ -73,8 +62,7 @@ struct EpochMetrics {
 struct TrainerState {
   std::int64_t epoch = 0;           // 0-based epoch in progress (== epochs when finished)
   std::int64_t step = 0;            // global step count
-  std::int64_t batch_in_epoch = 0;  // batches of `epoch` already done
-  Rng::State order_rng{};           // the data-order stream at the start of `epoch`
+  SamplerState sampler;             // data order: the permutation stream and the position in it
   Rng::State network_rng{};         // dropout stream
   // Running sums of the epoch in progress, so a mid-epoch resume reports the same metrics.
   double epoch_loss_sum = 0, epoch_correct = 0, epoch_seconds = 0;
@@ -115,13 +103,13 @@ class Trainer {
 
   // Runs until options.epochs or early stopping. Throws TrainingError on divergence (naming
   // epoch, step and the first layer with non-finite values) or when should_stop() said so.
-  void train(const BatchSource& train, const BatchSource* validation, const TrainCallbacks& cb);
+  // `pp` is applied to every batch (fitted on the training split).
+  void train(const Dataset& train, const Dataset* validation, const Preprocess& pp, const TrainCallbacks& cb);
 
   std::int64_t steps_per_epoch(Index samples) const;
 
  private:
-  void step_batch(const Matrix& x, const std::vector<std::int32_t>& labels, const Matrix& values, double lr,
-                  double& loss, Index& correct);
+  void step_batch(Task task, double lr, double& loss, Index& correct);
   [[noreturn]] void diverged(const std::string& what) const;
 
   Network& net_;
@@ -130,14 +118,14 @@ class Trainer {
   Schedule& schedule_;
   TrainOptions options_;
   TrainerState state_;
-  Matrix x_, values_, dz_;
-  std::vector<std::int32_t> labels_;
-  std::vector<Index> order_;
+  Batch batch_;
+  Matrix dz_;
+  std::vector<Index> indices_;
 };
 
 // Mean loss and accuracy over `source` in eval mode, in batches of `batch_size`. When
 // `predictions` is given it receives the arg-max class of every sample (classification).
-EvalResult evaluate(Network& net, Loss& loss, const BatchSource& source, Index batch_size,
+EvalResult evaluate(Network& net, Loss& loss, const Dataset& data, const Preprocess& pp, Index batch_size,
                     std::vector<std::int32_t>* predictions = nullptr, Matrix* outputs = nullptr);
 
 // Number of rows of z (batch, classes) whose arg-max equals the label; ties take the lowest index.

@@ -17,14 +17,19 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-nlohmann::json rng_json(const Rng::State& s) { return nlohmann::json::array({s[0], s[1], s[2], s[3]}); }
+nlohmann::json rng_json(const Rng::State& s) {
+  nlohmann::json words = nlohmann::json::array();
+  for (auto w : s) words.push_back(std::to_string(w));  // as strings: other JSON readers stop at 2^53
+  return words;
+}
 
 Rng::State rng_from_json(const nlohmann::json& j) {
-  if (!j.is_array() || j.size() != 4) throw ModelFileError("checkpoint: an RNG state must be 4 unsigned integers");
+  if (!j.is_array() || j.size() != 4) throw ModelFileError("checkpoint: an RNG state must be 4 words");
   Rng::State s{};
-  for (std::size_t i = 0; i < 4; ++i) {
-    if (!j[i].is_number_unsigned()) throw ModelFileError("checkpoint: an RNG state must be 4 unsigned integers");
-    s[i] = j[i].get<std::uint64_t>();
+  try {
+    for (std::size_t i = 0; i < 4; ++i) s[i] = std::stoull(j[i].get<std::string>());
+  } catch (const std::exception&) {
+    throw ModelFileError("checkpoint: an RNG state must be 4 words given as decimal strings");
   }
   return s;
 }
@@ -42,8 +47,7 @@ double monitored(const EarlyStopping& es, const EpochMetrics& m) {
 nlohmann::json TrainerState::to_json() const {
   return {{"epoch", epoch},
           {"step", step},
-          {"batch_in_epoch", batch_in_epoch},
-          {"order_rng", rng_json(order_rng)},
+          {"sampler", sampler.to_json()},
           {"network_rng", rng_json(network_rng)},
           {"epoch_loss_sum", epoch_loss_sum},
           {"epoch_correct", epoch_correct},
@@ -61,8 +65,7 @@ TrainerState TrainerState::from_json(const nlohmann::json& j) {
   try {
     s.epoch = j.at("epoch").get<std::int64_t>();
     s.step = j.at("step").get<std::int64_t>();
-    s.batch_in_epoch = j.at("batch_in_epoch").get<std::int64_t>();
-    s.order_rng = rng_from_json(j.at("order_rng"));
+    s.sampler = SamplerState::from_json(j.at("sampler"));
     s.network_rng = rng_from_json(j.at("network_rng"));
     s.epoch_loss_sum = j.at("epoch_loss_sum").get<double>();
     s.epoch_correct = j.at("epoch_correct").get<double>();
@@ -76,7 +79,7 @@ TrainerState TrainerState::from_json(const nlohmann::json& j) {
   } catch (const nlohmann::json::exception& e) {
     throw ModelFileError(std::string("checkpoint: trainer state is incomplete: ") + e.what());
   }
-  if (s.epoch < 0 || s.step < 0 || s.batch_in_epoch < 0 || s.epoch_samples < 0)
+  if (s.epoch < 0 || s.step < 0 || s.epoch_samples < 0)
     throw ModelFileError("checkpoint: trainer state holds a negative count");
   return s;
 }
@@ -110,43 +113,45 @@ Index count_correct(const Matrix& z, std::span<const std::int32_t> labels) {
   return correct;
 }
 
-EvalResult evaluate(Network& net, Loss& loss, const BatchSource& source, Index batch_size,
+EvalResult evaluate(Network& net, Loss& loss, const Dataset& data, const Preprocess& pp, Index batch_size,
                     std::vector<std::int32_t>* predictions, Matrix* outputs) {
   EvalResult r;
-  const Index n = source.size();
-  Matrix x, values;
-  std::vector<std::int32_t> labels, batch_pred;
+  const Index n = data.num_samples;
+  Batch batch;
+  std::vector<std::int32_t> batch_pred;
   std::vector<Index> idx;
   double loss_sum = 0;
   Index correct = 0;
+  const bool labeled = data.task == Task::classification && data.has_labels();
   if (predictions) predictions->clear();
   if (outputs) outputs->resize(n, net.output_shape().size());
   for (Index start = 0; start < n; start += batch_size) {
     const Index b = std::min(batch_size, n - start);
     idx.resize(static_cast<std::size_t>(b));
     for (Index i = 0; i < b; ++i) idx[static_cast<std::size_t>(i)] = start + i;
-    source.fill(idx, x, labels, values);
-    const Matrix& z = net.forward(x, Mode::eval);
-    const Targets t{labels, loss.uses_labels() ? nullptr : &values};
-    loss_sum += loss.forward(z, t) * static_cast<double>(b);
-    if (loss.uses_labels()) correct += count_correct(z, labels);
+    data.fill_batch(idx, pp, batch);
+    const Matrix& z = net.forward(batch.x, Mode::eval);
+    if (labeled || data.task == Task::regression) {
+      loss_sum += loss.forward(z, batch.targets(data.task)) * static_cast<double>(b);
+      if (labeled) correct += count_correct(z, batch.labels);
+    }
     if (predictions) {
       argmax_rows(z, batch_pred);
       predictions->insert(predictions->end(), batch_pred.begin(), batch_pred.end());
     }
     if (outputs) outputs->middleRows(start, b) = z;
   }
+  const bool has_loss = labeled || data.task == Task::regression;
   r.samples = n;
-  r.loss = n > 0 ? loss_sum / static_cast<double>(n) : std::numeric_limits<double>::quiet_NaN();
-  r.accuracy = loss.uses_labels() && n > 0 ? static_cast<double>(correct) / static_cast<double>(n)
-                                            : std::numeric_limits<double>::quiet_NaN();
+  r.loss = n > 0 && has_loss ? loss_sum / static_cast<double>(n) : std::numeric_limits<double>::quiet_NaN();
+  r.accuracy = labeled && n > 0 ? static_cast<double>(correct) / static_cast<double>(n)
+                                : std::numeric_limits<double>::quiet_NaN();
   return r;
 }
 
 Trainer::Trainer(Network& net, Loss& loss, Optimizer& opt, Schedule& schedule, TrainOptions options)
     : net_(net), loss_(loss), opt_(opt), schedule_(schedule), options_(std::move(options)) {
   opt_.reset(net_.param_count());
-  state_.order_rng = Rng(options_.seed).split(0x6f72646572).state();  // "order"
   state_.network_rng = net_.rng().state();
 }
 
@@ -167,17 +172,15 @@ void Trainer::diverged(const std::string& what) const {
   throw TrainingError(msg);
 }
 
-void Trainer::step_batch(const Matrix& x, const std::vector<std::int32_t>& labels, const Matrix& values, double lr,
-                         double& loss, Index& correct) {
-  const Matrix& z = net_.forward(x, Mode::train);  // (batch, out)
-  const Targets t{labels, loss_.uses_labels() ? nullptr : &values};
-  loss = loss_.forward(z, t);
+void Trainer::step_batch(Task task, double lr, double& loss, Index& correct) {
+  const Matrix& z = net_.forward(batch_.x, Mode::train);  // (batch, out)
+  loss = loss_.forward(z, batch_.targets(task));
   if (!std::isfinite(loss)) {
     const std::string layer = net_.first_nonfinite_output();
     diverged("the loss is " + std::to_string(loss) +
              (layer.empty() ? "" : "; first layer with non-finite output: " + layer));
   }
-  correct = loss_.uses_labels() ? count_correct(z, labels) : 0;
+  correct = task == Task::classification ? count_correct(z, batch_.labels) : 0;
   loss_.backward(dz_);
   net_.zero_grads();
   net_.backward(dz_);
@@ -188,47 +191,40 @@ void Trainer::step_batch(const Matrix& x, const std::vector<std::int32_t>& label
   if (!net_.params().allFinite()) diverged("a parameter became non-finite after the update");
 }
 
-void Trainer::train(const BatchSource& train, const BatchSource* validation, const TrainCallbacks& cb) {
-  const Index n = train.size();
-  if (n == 0) throw DataError("the training set is empty");
+void Trainer::train(const Dataset& train, const Dataset* validation, const Preprocess& pp,
+                    const TrainCallbacks& cb) {
+  const Index n = train.num_samples;
+  if (n == 0) throw DataError(train.source + ": the training set is empty");
+  const Task task = train.task;
   const std::int64_t batches = steps_per_epoch(n);
   ScheduleInfo info;
   info.steps_per_epoch = batches;
   info.total_epochs = options_.epochs;
   info.base_lr = options_.base_lr;
   schedule_.configure(info);
-  std::vector<Index> idx;
+  BatchSampler sampler(n, options_.batch_size, options_.shuffle, options_.seed);
+  if (state_.step > 0 || state_.epoch > 0) sampler.restore(state_.sampler);
+  state_.sampler = sampler.state();
 
   while (state_.epoch < options_.epochs && !state_.stopped_early) {
-    // The epoch's order is a pure function of the order stream at its start.
-    Rng order_rng;
-    order_rng.set_state(state_.order_rng);
-    order_.resize(static_cast<std::size_t>(n));
-    for (Index i = 0; i < n; ++i) order_[static_cast<std::size_t>(i)] = i;
-    if (options_.shuffle)
-      for (Index i = n - 1; i > 0; --i)
-        std::swap(order_[static_cast<std::size_t>(i)],
-                  order_[order_rng.below(static_cast<std::uint64_t>(i + 1))]);
-
     double lr = schedule_.lr(state_.epoch, state_.step);
-    while (state_.batch_in_epoch < batches) {
+    while (true) {
       if (cb.should_stop && cb.should_stop()) {
+        state_.sampler = sampler.state();
         state_.network_rng = net_.rng().state();
         if (cb.on_checkpoint) cb.on_checkpoint(state_);
         throw TrainingError("interrupted at epoch " + std::to_string(state_.epoch + 1) + ", step " +
                             std::to_string(state_.step) + "; a checkpoint was saved");
       }
       const auto t0 = Clock::now();
-      const Index start = state_.batch_in_epoch * options_.batch_size;
-      const Index b = std::min<Index>(options_.batch_size, n - start);
-      idx.assign(order_.begin() + start, order_.begin() + start + b);
-      train.fill(idx, x_, labels_, values_);
+      if (!sampler.next(indices_)) break;  // the sampler has moved on to the next epoch's order
+      const auto b = static_cast<Index>(indices_.size());
+      train.fill_batch(indices_, pp, batch_);
       lr = schedule_.lr(state_.epoch, state_.step);
       double loss = 0;
       Index correct = 0;
-      step_batch(x_, labels_, values_, lr, loss, correct);
+      step_batch(task, lr, loss, correct);
       ++state_.step;
-      ++state_.batch_in_epoch;
       state_.epoch_loss_sum += loss * static_cast<double>(b);
       state_.epoch_correct += static_cast<double>(correct);
       state_.epoch_samples += b;
@@ -236,23 +232,24 @@ void Trainer::train(const BatchSource& train, const BatchSource* validation, con
       if (cb.on_log_step && options_.log_every_steps > 0 && state_.step % options_.log_every_steps == 0)
         cb.on_log_step(state_.step, state_.epoch + 1, loss);
       if (cb.on_step)
-        cb.on_step(state_.epoch + 1, state_.batch_in_epoch, batches, loss,
-                   state_.epoch_correct / static_cast<double>(state_.epoch_samples),
+        cb.on_step(state_.epoch + 1, static_cast<std::int64_t>((sampler.position() + static_cast<std::uint64_t>(options_.batch_size) - 1) /
+                                                               static_cast<std::uint64_t>(options_.batch_size)),
+                   batches, loss, state_.epoch_correct / static_cast<double>(state_.epoch_samples),
                    static_cast<double>(state_.epoch_samples) / std::max(state_.epoch_seconds, 1e-9));
     }
 
     EpochMetrics m;
     m.epoch = state_.epoch + 1;
     m.train_loss = state_.epoch_loss_sum / static_cast<double>(state_.epoch_samples);
-    m.train_accuracy = loss_.uses_labels() ? state_.epoch_correct / static_cast<double>(state_.epoch_samples)
-                                           : std::numeric_limits<double>::quiet_NaN();
+    m.train_accuracy = task == Task::classification ? state_.epoch_correct / static_cast<double>(state_.epoch_samples)
+                                                    : std::numeric_limits<double>::quiet_NaN();
     m.lr = lr;
     m.seconds = state_.epoch_seconds;
     m.samples_per_second = static_cast<double>(state_.epoch_samples) / std::max(state_.epoch_seconds, 1e-9);
-    if (validation != nullptr && validation->size() > 0) {
-      const EvalResult v = evaluate(net_, loss_, *validation, options_.eval_batch_size);
+    if (validation != nullptr && validation->num_samples > 0) {
+      const EvalResult v = evaluate(net_, loss_, *validation, pp, options_.eval_batch_size);
       m.val_loss = v.loss;
-      if (loss_.uses_labels()) m.val_accuracy = v.accuracy;
+      if (task == Task::classification) m.val_accuracy = v.accuracy;
     }
 
     // Best model and early stopping on the monitored metric (min_delta must be beaten).
@@ -272,9 +269,8 @@ void Trainer::train(const BatchSource& train, const BatchSource* validation, con
     schedule_.on_epoch_end(state_.epoch, m.val_loss.value_or(m.train_loss));
 
     // Advance the state to the start of the next epoch before anyone saves it.
-    state_.order_rng = order_rng.state();
+    state_.sampler = sampler.state();
     ++state_.epoch;
-    state_.batch_in_epoch = 0;
     state_.epoch_loss_sum = state_.epoch_correct = state_.epoch_seconds = 0;
     state_.epoch_samples = 0;
     state_.network_rng = net_.rng().state();
