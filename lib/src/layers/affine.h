@@ -1,0 +1,51 @@
+// Affine (fully connected) layer, the textbook's y = x·W + b.
+//
+//   x: (batch, in)   W: (in, out), saved as {in, out}   b: (1, out)   y: (batch, out)
+//   y  = x·W + b
+//   dW += xᵀ·dy      db += sum over rows of dy      dx = dy·Wᵀ
+//
+// An input of any shape is flattened: in = input_shape.size().
+// Config: {"type": "affine", "units": N, "init": "...", "std": s, "bias": true}
+//   units  required positive integer
+//   init   xavier_uniform | xavier_normal | he_uniform | he_normal | normal | zeros; when absent,
+//          xavier_uniform, or he_normal when the next layer is relu/leaky_relu
+//   std    standard deviation for init "normal" (default 0.01); only allowed with that init
+//   bias   whether to learn b (default true)
+#pragma once
+
+#include <memory>
+
+#include "layer_util.h"
+
+namespace nettrain {
+
+class Affine : public Layer {
+ public:
+  Affine(Index units, std::string init, bool user_init, double std, bool bias);
+  static std::unique_ptr<Layer> create(const ConfigNode& node);
+
+  std::string type() const override { return "affine"; }
+  Shape build(const std::vector<Shape>& inputs) override;
+  std::vector<TensorSpec> parameters() const override;
+  void bind(const std::vector<float*>& params, const std::vector<float*>& grads,
+            const std::vector<float*>& buffers) override;
+  void forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) override;
+  void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+                std::span<Matrix* const> dx) override;
+  void set_default_init(const std::string& next_type) override;
+  std::string describe() const override;
+
+ private:
+  Index in_ = 0;
+  Index out_;
+  std::string init_;
+  bool user_init_;  // the config named an init: set_default_init leaves it alone
+  double std_;
+  bool bias_;
+  float* W_ = nullptr;   // (in, out)
+  float* b_ = nullptr;   // (1, out)
+  float* dW_ = nullptr;  // (in, out)
+  float* db_ = nullptr;  // (1, out)
+};
+
+}  // namespace nettrain

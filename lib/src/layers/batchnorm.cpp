@@ -1,0 +1,111 @@
+// Batch normalisation per feature ([F]) or per channel ([C, H, W]); formulas in batchnorm.h.
+// Statistics are accumulated in double: a channel may sum batch·H·W floats.
+#include "batchnorm.h"
+
+#include <cmath>
+#include <sstream>
+
+namespace nettrain {
+
+std::unique_ptr<Layer> BatchNorm::create(const ConfigNode& node) {
+  check_layer_keys(node, {"momentum", "epsilon"});
+  const double momentum = node.get_number_or("momentum", 0.9);
+  node.check_range("momentum", momentum, 0.0, 1.0);
+  const double epsilon = node.get_number_or("epsilon", 1e-5);
+  node.check_min_exclusive("epsilon", epsilon, 0.0);
+  return std::make_unique<BatchNorm>(momentum, epsilon);
+}
+
+Shape BatchNorm::build(const std::vector<Shape>& inputs) {
+  require_inputs(inputs, 1);
+  const Shape& s = inputs[0];
+  if (s.rank() == 1) {
+    channels_ = s[0];
+    spatial_ = 1;
+  } else if (s.rank() == 3) {
+    channels_ = s[0];
+    spatial_ = s[1] * s[2];
+  } else {
+    throw ConfigError("expected an input of shape [features] or [channels, height, width], got " + s.str());
+  }
+  inv_std_.resize(channels_);
+  return s;
+}
+
+std::vector<TensorSpec> BatchNorm::parameters() const {
+  return {{"weight", {channels_}, InitSpec{"ones", 0.0, channels_, channels_}},
+          {"bias", {channels_}, InitSpec{"zeros", 0.0, channels_, channels_}}};
+}
+
+std::vector<TensorSpec> BatchNorm::buffers() const {
+  return {{"running_mean", {channels_}, InitSpec{"zeros", 0.0, channels_, channels_}},
+          {"running_var", {channels_}, InitSpec{"ones", 0.0, channels_, channels_}}};
+}
+
+void BatchNorm::bind(const std::vector<float*>& params, const std::vector<float*>& grads,
+                     const std::vector<float*>& buffers) {
+  gamma_ = params.at(0);
+  beta_ = params.at(1);
+  dgamma_ = grads.at(0);
+  dbeta_ = grads.at(1);
+  running_mean_ = buffers.at(0);
+  running_var_ = buffers.at(1);
+}
+
+void BatchNorm::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
+  last_mode_ = ctx.mode;
+  const Matrix& in = *x[0];
+  ensure_size(xhat_, in.rows(), in.cols());
+  ensure_size(y, in.rows(), in.cols());
+  const Index S = spatial_;
+  const double m = static_cast<double>(in.rows() * S);
+  for (Index c = 0; c < channels_; ++c) {
+    double mean = 0.0, var = 0.0;
+    if (ctx.mode == Mode::train) {
+      mean = in.middleCols(c * S, S).cast<double>().sum() / m;
+      var = (in.middleCols(c * S, S).cast<double>().array() - mean).square().sum() / m;
+      const double unbiased = m > 1.0 ? var * m / (m - 1.0) : var;
+      running_mean_[c] = static_cast<float>(momentum_ * running_mean_[c] + (1.0 - momentum_) * mean);
+      running_var_[c] = static_cast<float>(momentum_ * running_var_[c] + (1.0 - momentum_) * unbiased);
+    } else {
+      mean = running_mean_[c];
+      var = running_var_[c];
+    }
+    const float inv_std = static_cast<float>(1.0 / std::sqrt(var + epsilon_));
+    inv_std_[c] = inv_std;
+    xhat_.middleCols(c * S, S).array() = (in.middleCols(c * S, S).array() - static_cast<float>(mean)) * inv_std;
+    y.middleCols(c * S, S).array() = gamma_[c] * xhat_.middleCols(c * S, S).array() + beta_[c];
+  }
+}
+
+void BatchNorm::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+                         std::span<Matrix* const> dx) {
+  (void)x;
+  (void)y;
+  const Index S = spatial_;
+  const float m = static_cast<float>(dy.rows() * S);
+  if (dx[0] != nullptr) ensure_size(*dx[0], dy.rows(), dy.cols());
+  for (Index c = 0; c < channels_; ++c) {
+    const float sum_dy = dy.middleCols(c * S, S).sum();
+    const float sum_dy_xhat = dy.middleCols(c * S, S).cwiseProduct(xhat_.middleCols(c * S, S)).sum();
+    dgamma_[c] += sum_dy_xhat;
+    dbeta_[c] += sum_dy;
+    if (dx[0] == nullptr) continue;
+    const float k = gamma_[c] * inv_std_[c];
+    if (last_mode_ == Mode::train) {
+      dx[0]->middleCols(c * S, S).array() =
+          (k / m) * (m * dy.middleCols(c * S, S).array() - sum_dy -
+                     xhat_.middleCols(c * S, S).array() * sum_dy_xhat);
+    } else {
+      dx[0]->middleCols(c * S, S) = k * dy.middleCols(c * S, S);
+    }
+  }
+}
+
+std::string BatchNorm::describe() const {
+  std::ostringstream os;
+  os << "momentum=" << momentum_ << " epsilon=" << epsilon_;
+  return os.str();
+}
+
+}  // namespace nettrain

@@ -1,0 +1,56 @@
+// Batch normalisation; output shape = input shape.
+//
+//   input [F] (rank 1): normalise each feature over the batch (C = F, S = 1)
+//   input [C, H, W]:    normalise each channel over batch × H × W (S = H·W; a row holds C blocks of S)
+//   x, y, xhat, dy, dx: (batch, C·S)   gamma ("weight"), beta ("bias"), running_mean, running_var: (C)
+//
+//   train: μ, σ² = mean and biased variance of the channel over m = batch·S values
+//          xhat = (x − μ)/√(σ² + ε),  y = γ·xhat + β
+//          running_mean = momentum·running_mean + (1 − momentum)·μ
+//          running_var  = momentum·running_var  + (1 − momentum)·σ²·m/(m − 1)   (unbiased, as PyTorch)
+//          dx = γ/(m·√(σ² + ε)) · (m·dy − Σdy − xhat·Σ(dy ⊙ xhat))   (through the batch statistics)
+//   eval:  xhat = (x − running_mean)/√(running_var + ε), y = γ·xhat + β, dx = γ·dy/√(running_var + ε)
+//   both:  dγ += Σ dy ⊙ xhat,  dβ += Σ dy   (sums over batch × S)
+//
+// Config: "momentum" in [0, 1] (default 0.9, Keras convention), "epsilon" > 0 (default 1e-5).
+#pragma once
+
+#include <memory>
+
+#include "layer_util.h"
+
+namespace nettrain {
+
+class BatchNorm : public Layer {
+ public:
+  BatchNorm(double momentum, double epsilon) : momentum_(momentum), epsilon_(epsilon) {}
+  static std::unique_ptr<Layer> create(const ConfigNode& node);
+
+  std::string type() const override { return "batchnorm"; }
+  Shape build(const std::vector<Shape>& inputs) override;
+  std::vector<TensorSpec> parameters() const override;
+  std::vector<TensorSpec> buffers() const override;
+  void bind(const std::vector<float*>& params, const std::vector<float*>& grads,
+            const std::vector<float*>& buffers) override;
+  void forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) override;
+  void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+                std::span<Matrix* const> dx) override;
+  std::string describe() const override;
+
+ private:
+  double momentum_;
+  double epsilon_;
+  Index channels_ = 0;  // C
+  Index spatial_ = 1;   // S
+  Mode last_mode_ = Mode::train;
+  float* gamma_ = nullptr;  // (C)
+  float* beta_ = nullptr;   // (C)
+  float* dgamma_ = nullptr;
+  float* dbeta_ = nullptr;
+  float* running_mean_ = nullptr;  // (C)
+  float* running_var_ = nullptr;   // (C)
+  Matrix xhat_;                    // (batch, C·S), from the last forward
+  Vector inv_std_;                 // (C): 1/√(σ² + ε) used by the last forward
+};
+
+}  // namespace nettrain

@@ -1,0 +1,55 @@
+// Inverted dropout: train y = x ⊙ mask (mask 0 or 1/(1 − rate)), eval y = x. See dropout.h.
+#include "dropout.h"
+
+#include <sstream>
+#include <stdexcept>
+
+namespace nettrain {
+
+std::unique_ptr<Layer> Dropout::create(const ConfigNode& node) {
+  check_layer_keys(node, {"rate"});
+  const double rate = node.get_number_or("rate", 0.5);
+  if (!(rate >= 0.0 && rate < 1.0)) {
+    std::ostringstream os;
+    os << "expected a number in [0, 1), got " << rate;
+    node.fail("rate", os.str());
+  }
+  return std::make_unique<Dropout>(static_cast<float>(rate));
+}
+
+void Dropout::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
+  last_mode_ = ctx.mode;
+  const Matrix& in = *x[0];
+  if (ctx.mode == Mode::eval) {
+    y = in;
+    return;
+  }
+  if (ctx.rng == nullptr) throw std::logic_error("dropout: train-mode forward needs ctx.rng");
+  ensure_size(mask_, in.rows(), in.cols());
+  const float keep_scale = 1.0f / (1.0f - rate_);
+  float* m = mask_.data();
+  for (Index i = 0; i < mask_.size(); ++i) m[i] = ctx.rng->uniform() >= rate_ ? keep_scale : 0.0f;
+  ensure_size(y, in.rows(), in.cols());
+  y.array() = in.array() * mask_.array();
+}
+
+void Dropout::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+                       std::span<Matrix* const> dx) {
+  (void)x;
+  (void)y;
+  if (dx[0] == nullptr) return;
+  if (last_mode_ == Mode::eval) {
+    *dx[0] = dy;
+    return;
+  }
+  ensure_size(*dx[0], dy.rows(), dy.cols());
+  dx[0]->array() = dy.array() * mask_.array();
+}
+
+std::string Dropout::describe() const {
+  std::ostringstream os;
+  os << "rate=" << rate_;
+  return os.str();
+}
+
+}  // namespace nettrain

@@ -1,0 +1,36 @@
+// The layer registry: one line per layer type. Adding a layer = its .h/.cpp pair, one line here,
+// and one entry in the table of tests/unit/test_layers.cpp (the tests fail without it).
+#include "nettrain/registry.h"
+
+#include "activations.h"
+#include "affine.h"
+#include "batchnorm.h"
+#include "binary.h"
+#include "dropout.h"
+#include "elementwise_math.h"
+#include "softmax.h"
+
+namespace nettrain {
+
+const Registry<Layer>& layer_registry() {
+  static const Registry<Layer> registry = [] {
+    Registry<Layer> r("layer type");
+    r.add("affine", Affine::create);
+    r.add("relu", Relu::create);
+    r.add("leaky_relu", LeakyRelu::create);
+    r.add("sigmoid", Sigmoid::create);
+    r.add("tanh", Tanh::create);
+    r.add("softmax", Softmax::create);
+    r.add("dropout", Dropout::create);
+    r.add("batchnorm", BatchNorm::create);
+    r.add("add", Add::create);
+    r.add("mul", Mul::create);
+    r.add("exp", Exp::create);
+    r.add("pow", Pow::create);
+    r.add("scale", Scale::create);
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace nettrain

@@ -1,0 +1,39 @@
+// Small helpers shared by the layers: key checks with the keys every layer accepts, input-count
+// and shape checks at build time, and a base for one-input layers whose output shape is the
+// input shape (activations, dropout, elementwise math).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "nettrain/config_node.h"
+#include "nettrain/errors.h"
+#include "nettrain/layer.h"
+
+namespace nettrain {
+
+// check_keys with "type", "name" and "inputs" (read by the network) added to `own`.
+void check_layer_keys(const ConfigNode& node, const std::vector<std::string>& own);
+
+// Throws ConfigError unless exactly `n` input shapes are given.
+void require_inputs(const std::vector<Shape>& inputs, std::size_t n);
+
+// Resizes `m` to (rows, cols) only when it differs: buffers are sized once per batch size.
+inline void ensure_size(Matrix& m, Index rows, Index cols) {
+  if (m.rows() != rows || m.cols() != cols) m.resize(rows, cols);
+}
+
+// A one-input layer whose output has the input's shape.
+class ShapePreservingLayer : public Layer {
+ public:
+  Shape build(const std::vector<Shape>& inputs) override {
+    require_inputs(inputs, 1);
+    shape_ = inputs[0];
+    return shape_;
+  }
+
+ protected:
+  Shape shape_;
+};
+
+}  // namespace nettrain
