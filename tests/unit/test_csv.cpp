@@ -55,6 +55,7 @@ TEST_CASE("csv: quoted fields, doubled quotes, delimiter inside quotes, other de
   const Dataset s = csv("1.5;2;0\n3;4;1\n", semi);
   CHECK(s.feature(0, 0) == 1.5f);
   CHECK(s.labels == std::vector<std::int32_t>{0, 1});
+  semi.header = CsvHeader::no;
   CHECK(contains(csv_error("1,5;2;0\n", semi), "t.csv:1:1: feature column 0: expected a number, found \"1,5\""));
 }
 
