@@ -286,3 +286,21 @@ TEST_CASE("sampler: seeded permutations, every index once, partial last batch, e
   CHECK_THROWS_AS(off.restore(bad), DataError);
   CHECK_THROWS_AS(SamplerState::from_json(nlohmann::json{{"epoch", 1}}), ModelFileError);
 }
+
+TEST_CASE("shipped data: the CSVs in data/ load with the documented columns") {
+  const std::string dir = std::string(NETTRAIN_TEST_DATA) + "/../../data/";
+  const Dataset spirals = read_csv(dir + "spirals.csv", {});
+  CHECK(spirals.num_samples == 1000);
+  CHECK(spirals.num_classes == 2);
+  CsvOptions color;
+  color.label_column = ColumnRef{"color", -1};
+  const Dataset blobs = read_csv(dir + "blobs.csv", color);
+  CHECK(blobs.class_names == std::vector<std::string>{"blue", "green", "red"});
+  CHECK(read_csv(dir + "xor.csv", {}).num_classes == 2);
+  CsvOptions reg;
+  reg.task = Task::regression;
+  reg.target_columns = {ColumnRef{"sin", -1}, ColumnRef{"cos", -1}};
+  const Dataset sine = read_csv(dir + "sine.csv", reg);
+  CHECK(sine.num_targets() == 2);
+  CHECK(sine.num_features() == 1);
+}
