@@ -288,7 +288,8 @@ TEST_CASE("sampler: seeded permutations, every index once, partial last batch, e
 }
 
 TEST_CASE("shipped data: the CSVs in data/ load with the documented columns") {
-  const std::string dir = std::string(NETTRAIN_TEST_DATA) + "/../../data/";
+  // tests/data -> the project's data/ (lexically: tests/data need not exist).
+  const std::string dir = (std::filesystem::path(NETTRAIN_TEST_DATA).parent_path().parent_path() / "data").string() + "/";
   const Dataset spirals = read_csv(dir + "spirals.csv", {});
   CHECK(spirals.num_samples == 1000);
   CHECK(spirals.num_classes == 2);
