@@ -1,0 +1,103 @@
+// nettrain train CONFIG: wires the run to the terminal (progress bar or per-epoch lines, the
+// train.log sink, Ctrl-C) and prints the summary.
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+
+#include "commands.h"
+#include "log.h"
+#include "nettrain/run.h"
+#include "progress.h"
+#include "threads.h"
+
+namespace nettrain::app {
+
+namespace {
+
+std::atomic<int> g_signal{0};
+extern "C" void on_signal(int sig) { g_signal.store(sig); }
+
+std::string fmt_metric(const std::optional<double>& v) {
+  if (!v) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", *v);
+  return buf;
+}
+
+}  // namespace
+
+int cmd_train(const GlobalOptions& g, const TrainArgs& a) {
+  RunOptions options;
+  options.config_path = a.config;
+  options.overrides = a.overrides;
+  options.out_dir = a.out;
+  options.resume_dir = a.resume;
+  options.seed = a.seed;
+  options.threads = use_threads(a.threads);
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  const bool bar_on = !g.quiet && stderr_is_tty();
+  std::int64_t epochs = 0, batch_size = 0;
+  std::unique_ptr<ProgressBar> bar;
+  std::string run_dir;
+
+  RunHooks hooks;
+  hooks.log = [&](const std::string& m) {
+    if (bar) bar->clear();
+    spdlog::info("{}", m);
+  };
+  hooks.on_run_dir = [&](const std::string& dir, const Config& config, const Network& net) {
+    run_dir = dir;
+    add_log_file((std::filesystem::path(dir) / "train.log").string());
+    epochs = config.json["training"]["epochs"].get<std::int64_t>();
+    batch_size = config.json["training"]["batch_size"].get<std::int64_t>();
+    bar = std::make_unique<ProgressBar>(bar_on, epochs);
+    spdlog::info("run {}: {} parameters, {} threads, run directory {}", config.json["name"].get<std::string>(),
+                 net.param_count(), options.threads, dir);
+  };
+  hooks.train.on_step = [&](std::int64_t epoch, std::int64_t batch, std::int64_t batches, double loss,
+                            double accuracy, double sps) {
+    if (bar) bar->update(epoch, batch, batches, loss, accuracy, sps, batch_size);
+  };
+  hooks.train.on_epoch_end = [&](const EpochMetrics& m, bool improved) {
+    if (bar) bar->clear();
+    spdlog::info("epoch {}/{}: loss {:.4f} acc {} | val_loss {} val_acc {} | lr {:.3g} | {:.2f}s {:.0f} samples/s{}",
+                 m.epoch, epochs, m.train_loss, fmt_metric(std::isnan(m.train_accuracy) ? std::nullopt : std::optional<double>(m.train_accuracy)),
+                 fmt_metric(m.val_loss), fmt_metric(m.val_accuracy), m.lr, m.seconds, m.samples_per_second,
+                 improved && m.val_loss ? " *" : "");
+  };
+  hooks.train.should_stop = [&]() { return g_signal.load() != 0; };
+
+  nlohmann::json summary;
+  try {
+    summary = run_training(options, hooks);
+  } catch (...) {
+    if (bar) bar->clear();
+    if (g_signal.load() != 0 && !run_dir.empty())
+      spdlog::warn("interrupted; resume with: nettrain train {} --resume {}", a.config.empty() ? "CONFIG" : a.config,
+                   run_dir);
+    throw;
+  }
+  if (bar) bar->clear();
+  remove_log_file();
+  if (g.json) {
+    std::printf("%s\n", summary.dump(2).c_str());
+  } else if (!g.quiet) {
+    const auto& f = summary["final"];
+    std::fprintf(stderr, "done: %s\n", summary["run_dir"].get<std::string>().c_str());
+    if (summary.contains("test") && !summary["test"].is_null())
+      std::fprintf(stderr, "test: loss %.4f accuracy %s\n", summary["test"]["loss"].get<double>(),
+                   summary["test"]["accuracy"].is_null() ? "-" : std::to_string(summary["test"]["accuracy"].get<double>()).c_str());
+    (void)f;
+    std::fprintf(stderr, "curves: %s\n", summary["paths"]["curves"].get<std::string>().c_str());
+  }
+  return 0;
+}
+
+}  // namespace nettrain::app

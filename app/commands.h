@@ -1,0 +1,80 @@
+// The subcommands of nettrain. Each returns the process exit code on success paths; errors
+// propagate as nettrain::Error and are mapped to exit codes in main.cpp alone.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nettrain::app {
+
+struct GlobalOptions {
+  bool quiet = false;
+  bool json = false;
+  std::string log_level = "info";
+};
+
+struct TrainArgs {
+  std::string config;
+  std::vector<std::string> overrides;
+  std::string out;
+  std::string resume;
+  int threads = 0;  // 0: all cores
+  std::optional<std::int64_t> seed;
+};
+int cmd_train(const GlobalOptions& g, const TrainArgs& a);
+
+struct DataArgs {
+  std::string data;  // a JSON data spec, inline or a file
+  std::string images, labels, csv;
+};
+
+struct EvalArgs {
+  std::string model;
+  DataArgs data;
+  bool confusion = false;
+  std::int64_t top_k = 5;
+  int threads = 0;
+};
+int cmd_eval(const GlobalOptions& g, const EvalArgs& a);
+
+struct PredictArgs {
+  std::string model;
+  std::string input;
+  std::string output;
+  bool probs = false;
+  std::int64_t top_k = 1;
+  int threads = 0;
+};
+int cmd_predict(const GlobalOptions& g, const PredictArgs& a);
+
+struct ValidateArgs {
+  std::string config;
+  std::vector<std::string> overrides;
+};
+int cmd_validate(const GlobalOptions& g, const ValidateArgs& a);
+
+int cmd_inspect(const GlobalOptions& g, const std::string& model);
+
+struct GradcheckArgs {
+  std::string config;
+  std::vector<std::string> overrides;
+  std::int64_t samples = 8;
+  double tolerance = 1e-2;
+};
+int cmd_gradcheck(const GlobalOptions& g, const GradcheckArgs& a);
+
+int cmd_plot(const GlobalOptions& g, const std::vector<std::string>& runs, const std::string& output);
+
+struct ConvertArgs {
+  std::string input;
+  std::string labels;
+  std::string to = "csv";
+  std::string shape;
+  std::string label_column;
+  std::string output;
+};
+int cmd_convert(const GlobalOptions& g, const ConvertArgs& a);
+
+}  // namespace nettrain::app

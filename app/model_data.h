@@ -1,0 +1,25 @@
+// Data for a saved model (eval, predict): from the model's own config, or from flags.
+#pragma once
+
+#include <string>
+
+#include "commands.h"
+#include "nettrain/data.h"
+#include "nettrain/model_file.h"
+
+namespace nettrain::app {
+
+// The dataset eval runs on: --data SPEC, --images/--labels, --csv, or else the model config's
+// "test" split. Classes are mapped onto the model's class names; labels are range-checked.
+Dataset load_eval_data(const LoadedModel& m, const DataArgs& a);
+
+// The samples predict runs on: an IDX images file, or a CSV with or without a label column.
+Dataset load_predict_data(const LoadedModel& m, const std::string& input);
+
+// Checks features against the model's input and maps string classes onto the model's names.
+void fit_to_model(Dataset& d, const LoadedModel& m);
+
+// Class names for printing: the model's, or "0".."K-1".
+std::vector<std::string> class_labels(const LoadedModel& m);
+
+}  // namespace nettrain::app
