@@ -38,6 +38,8 @@ int cmd_train(const GlobalOptions& g, const TrainArgs& a) {
   options.resume_dir = a.resume;
   options.seed = a.seed;
   options.threads = use_threads(a.threads);
+  if (!a.resume.empty() && !a.config.empty())
+    spdlog::info("resuming: the run's own {}/config.json is used; change it with --set", a.resume);
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -80,8 +82,7 @@ int cmd_train(const GlobalOptions& g, const TrainArgs& a) {
   } catch (...) {
     if (bar) bar->clear();
     if (g_signal.load() != 0 && !run_dir.empty())
-      spdlog::warn("interrupted; resume with: nettrain train {} --resume {}", a.config.empty() ? "CONFIG" : a.config,
-                   run_dir);
+      spdlog::warn("interrupted; resume with: nettrain train --resume {}", run_dir);
     throw;
   }
   if (bar) bar->clear();

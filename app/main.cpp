@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
 
   TrainArgs train;
   auto* c_train = app.add_subcommand("train", "train a network; writes a run directory");
-  c_train->add_option("config", train.config, "config file (JSON)")->required();
+  c_train->add_option("config", train.config, "config file (JSON); optional with --resume");
   c_train->add_option("--set", train.overrides, "override a config value: PATH=VALUE (repeatable)");
   c_train->add_option("--out", train.out, "run directory (default runs/<name>-<YYYYmmdd-HHMMSS>)");
   c_train->add_option("--resume", train.resume, "continue the stopped run in this run directory");
@@ -109,7 +109,11 @@ int main(int argc, char** argv) {
 
   try {
     setup_logging(g);
-    if (*c_train) return cmd_train(g, train);
+    if (*c_train) {
+      if (train.config.empty() && train.resume.empty())
+        throw nettrain::ConfigError("train needs a CONFIG file (or --resume RUN_DIR); see nettrain train --help");
+      return cmd_train(g, train);
+    }
     if (*c_eval) return cmd_eval(g, eval);
     if (*c_predict) return cmd_predict(g, predict);
     if (*c_validate) return cmd_validate(g, validate);

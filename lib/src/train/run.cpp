@@ -214,7 +214,15 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
     if (hooks.train.on_checkpoint) hooks.train.on_checkpoint(s);
   };
 
-  trainer.train(data.train, data.validation ? &*data.validation : nullptr, data.preprocess, cb);
+  try {
+    trainer.train(data.train, data.validation ? &*data.validation : nullptr, data.preprocess, cb);
+  } catch (const TrainingError& e) {
+    files.metrics.flush();
+    files.steps.flush();
+    const std::string ckpt = files.path("checkpoint.safetensors");
+    throw TrainingError(std::string(e.what()) + (fs::exists(ckpt) ? "; the last good checkpoint is " + ckpt
+                                                                   : "; no checkpoint was written yet"));
+  }
   files.metrics.flush();
   files.steps.flush();
 
