@@ -20,6 +20,10 @@ sed 's/"type": "relu"/"type": "rleu"/' "$ROOT/configs/blobs.json" > unknown.json
 run 2 "$NETTRAIN" validate unknown.json
 err_has 'unknown layer type "rleu" (did you mean "relu"?)'
 
+run 2 "$NETTRAIN" train "$ROOT/configs/spirals.json" --out never --set 'data.class_names=["only-one"]'
+err_has '/data/class_names: expected at least 2 names'
+[[ ! -e never ]] || fail "a config error left a run directory"
+
 # 3: data errors
 printf 'x,y,color\n1,2,red\n3,4\n' > ragged.csv
 sed "s#../data/blobs.csv#$WORK/ragged.csv#" "$ROOT/configs/blobs.json" > ragged.json

@@ -45,4 +45,9 @@ cut -d, -f1,2 "$ROOT/data/blobs.csv" > features.csv
 run 0 "$NETTRAIN" predict run/model.safetensors --input features.csv --top-k 2
 [[ $(wc -l < "$WORK/out") -eq 901 ]] || fail "predict printed $(wc -l < "$WORK/out") lines, expected 901"
 out_has "index,predicted,top2"
+# Integer labels named in the config: eval and predict print the names.
+run 0 "$NETTRAIN" train "$ROOT/configs/xor-sigmoid.json" --out named --set training.epochs=1 -q \
+  --set 'data.class_names=["same-sign","opposite"]'
+run 0 "$NETTRAIN" predict named --input "$ROOT/data/xor.csv"
+out_has "0,same-sign"
 echo "ok"

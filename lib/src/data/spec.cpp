@@ -180,8 +180,32 @@ double parse_split(const ConfigNode& v) {
 
 }  // namespace
 
+namespace {
+
+// "class_names": names for integer labels 0..K-1 (Fashion-MNIST's IDX labels are integers).
+void apply_class_names(const ConfigNode& data_node, DataBundle& b) {
+  const std::vector<std::string> names = data_node.get_string_array("class_names");
+  if (b.train.task != Task::classification)
+    data_node.fail("class_names", "is only used for classification data");
+  if (!b.train.class_names.empty())
+    data_node.fail("class_names", "the training labels are names already (" + b.train.source + ")");
+  if (static_cast<int>(names.size()) < b.train.num_classes)
+    data_node.fail("class_names", "expected at least " + std::to_string(b.train.num_classes) +
+                                      " names (labels go up to " + std::to_string(b.train.num_classes - 1) + "), got " +
+                                      std::to_string(names.size()));
+  const int k = static_cast<int>(names.size());
+  for (Dataset* d : {&b.train, b.validation ? &*b.validation : nullptr, b.test ? &*b.test : nullptr}) {
+    if (d == nullptr) continue;
+    d->check_labels(k);
+    d->class_names = names;
+    d->num_classes = k;
+  }
+}
+
+}  // namespace
+
 DataBundle load_data(const ConfigNode& data_node, const std::string& base_dir, std::uint64_t seed) {
-  data_node.check_keys({"train", "validation", "test", "preprocess"});
+  data_node.check_keys({"train", "validation", "test", "preprocess", "class_names"});
   DataBundle b;
   b.preprocess = parse_preprocess(data_node);
   b.train = load_dataset(parse_data_spec(data_node.child("train"), base_dir));
@@ -212,12 +236,13 @@ DataBundle load_data(const ConfigNode& data_node, const std::string& base_dir, s
     if (b.validation) b.validation->num_classes = k;
     if (b.test) b.test->num_classes = k;
   }
+  if (data_node.has("class_names")) apply_class_names(data_node, b);
   b.preprocess.fit(b.train);
   return b;
 }
 
 DataSummary inspect_data(const ConfigNode& data_node, const std::string& base_dir) {
-  data_node.check_keys({"train", "validation", "test", "preprocess"});
+  data_node.check_keys({"train", "validation", "test", "preprocess", "class_names"});
   DataSummary s;
   s.preprocess = parse_preprocess(data_node);
   std::vector<std::int32_t> train_labels;
