@@ -49,5 +49,7 @@ out_has "index,predicted,top2"
 run 0 "$NETTRAIN" train "$ROOT/configs/xor-sigmoid.json" --out named --set training.epochs=1 -q \
   --set 'data.class_names=["same-sign","opposite"]'
 run 0 "$NETTRAIN" predict named --input "$ROOT/data/xor.csv"
-out_has "0,same-sign"
+python3 -c "
+import csv; rows = list(csv.DictReader(open('$WORK/out')))
+assert len(rows) == 800 and {r['predicted'] for r in rows} <= {'same-sign', 'opposite'}, rows[:3]" || fail "predict does not print the class names"
 echo "ok"
