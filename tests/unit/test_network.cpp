@@ -1,0 +1,159 @@
+// Network: graphs over named inputs, shape inference, graph errors with their messages,
+// gradient summation where a value feeds several nodes, the flat parameter buffers.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "nettrain/errors.h"
+#include "nettrain/network.h"
+
+using namespace nettrain;
+using json = nlohmann::json;
+
+namespace {
+
+Network build(const json& model) {
+  return Network::from_config(ConfigNode(model, "/model", "net.json"));
+}
+
+std::string build_error(const json& model) {
+  try {
+    build(model);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no ConfigError)";
+}
+
+}  // namespace
+
+TEST_CASE("network: the textbook apple/orange graph over five named inputs") {
+  // apple 100 × 2 + orange 150 × 3 = 650; × tax 1.1 = 715.
+  const json model = json::parse(R"({
+    "inputs": [{"name": "apple", "shape": [1]}, {"name": "apple_count", "shape": [1]},
+               {"name": "orange", "shape": [1]}, {"name": "orange_count", "shape": [1]},
+               {"name": "tax", "shape": [1]}],
+    "layers": [
+      {"type": "mul", "name": "apple_price", "inputs": ["apple", "apple_count"]},
+      {"type": "mul", "name": "orange_price", "inputs": ["orange", "orange_count"]},
+      {"type": "add", "name": "sum", "inputs": ["apple_price", "orange_price"]},
+      {"type": "mul", "name": "price", "inputs": ["sum", "tax"]}
+    ]})");
+  Network net = build(model);
+  CHECK(net.input_size() == 5);
+  CHECK(net.output_shape() == Shape{1});
+  Matrix x(1, 5);
+  x << 100, 2, 150, 3, 1.1f;
+  const Matrix& y = net.forward(x, Mode::eval);
+  CHECK(y(0, 0) == doctest::Approx(715.0).epsilon(1e-6));
+  net.set_need_input_grad(true);
+  net.zero_grads();
+  net.backward(Matrix::Ones(1, 1));
+  const Matrix& dx = net.input_grad();
+  CHECK(dx(0, 0) == doctest::Approx(2.2).epsilon(1e-6));   // d/apple = count × tax
+  CHECK(dx(0, 1) == doctest::Approx(110.0).epsilon(1e-6)); // d/apple_count = apple × tax
+  CHECK(dx(0, 2) == doctest::Approx(3.3).epsilon(1e-6));
+  CHECK(dx(0, 3) == doctest::Approx(165.0).epsilon(1e-6));
+  CHECK(dx(0, 4) == doctest::Approx(650.0).epsilon(1e-6)); // d/tax = the sum
+}
+
+TEST_CASE("network: gradients are summed where a value feeds several inputs") {
+  // y = add(2x, x) = 3x: the input is read by two nodes, so dL/dx = 2 + 1.
+  Network a = build(json::parse(R"({"input_shape": [3], "layers": [
+      {"type": "scale", "name": "twice", "factor": 2, "inputs": ["input"]},
+      {"type": "add", "inputs": ["twice", "input"]}]})"));
+  a.set_need_input_grad(true);
+  Matrix x(2, 3);
+  x << 1, 2, 3, -1, -2, -3;
+  CHECK(a.forward(x, Mode::train).isApprox(3 * x));
+  a.backward(Matrix::Ones(2, 3));
+  CHECK(a.input_grad().isApprox(Matrix::Constant(2, 3, 3.0f)));
+
+  // y = x ⊙ x through one mul node reading the same value twice: dL/dx = 2x.
+  Network b = build(json::parse(R"({"input_shape": [3], "layers": [
+      {"type": "scale", "name": "h", "factor": 1},
+      {"type": "mul", "inputs": ["h", "h"]}]})"));
+  b.set_need_input_grad(true);
+  CHECK(b.forward(x, Mode::train).isApprox(x.cwiseProduct(x)));
+  b.backward(Matrix::Ones(2, 3));
+  CHECK(b.input_grad().isApprox(2 * x));
+}
+
+TEST_CASE("network: graph errors name the layer and say what is wrong") {
+  CHECK(build_error(json::parse(R"({"input_shape": [4], "layers": [
+          {"type": "affine", "units": 3, "name": "fc"},
+          {"type": "relu", "inputs": ["fcc"]}]})")) ==
+        "net.json: /model/layers/1: layer \"layers.1\" (relu): unknown input \"fcc\" (did you mean \"fc\"?)");
+  CHECK(build_error(json::parse(R"({"input_shape": [4], "layers": [
+          {"type": "relu", "name": "a", "inputs": ["b"]},
+          {"type": "relu", "name": "b", "inputs": ["a"]}]})")) ==
+        "net.json: /model/layers/0: layer \"a\" (relu): input \"b\" is a later layer; a layer may only read inputs and "
+        "earlier layers (no cycles or forward references)");
+  CHECK(build_error(json::parse(R"({"input_shape": [4], "layers": [
+          {"type": "relu", "name": "a", "inputs": ["a"]}]})"))
+            .find("input \"a\" is this layer itself") != std::string::npos);
+  CHECK(build_error(json::parse(R"({"input_shape": [4], "layers": [
+          {"type": "relu", "name": "a"}, {"type": "relu", "name": "a"}]})")) ==
+        "net.json: /model/layers/1: layer \"a\" (relu): duplicate name \"a\"");
+  CHECK(build_error(json::parse(R"({"input_shape": [4], "layers": [
+          {"type": "affine", "units": 16, "name": "wide"},
+          {"type": "affine", "units": 8, "name": "narrow", "inputs": ["input"]},
+          {"type": "add", "inputs": ["wide", "narrow"]}]})"))
+            .find("inputs have different shapes: [16] and [8]") != std::string::npos);
+  CHECK(build_error(json::parse(R"({"input_shape": [4], "layers": [
+          {"type": "affine", "units": 16, "name": "dead"},
+          {"type": "relu", "inputs": ["input"]}]})")) ==
+        "net.json: /model/layers/0: layer \"dead\" (affine): its output is never used (only the last layer may be the "
+        "output)");
+  CHECK(build_error(json::parse(R"({"inputs": [{"name": "a", "shape": [2]}, {"name": "b", "shape": [2]}],
+          "layers": [{"type": "relu"}]})"))
+            .find("several inputs") != std::string::npos);
+  CHECK(build_error(json::parse(R"({"input_shape": [4], "layers": [{"type": "add", "inputs": ["input"]}]})"))
+            .find("expected 2 input(s), got 1") != std::string::npos);
+  CHECK(build_error(json::parse(R"({"input_shape": [0], "layers": [{"type": "relu"}]})")) ==
+        "net.json: /model/input_shape/0: expected a positive size up to 16777216, got 0");
+  CHECK(build_error(json::parse(R"({"layers": [{"type": "relu"}]})")) ==
+        "net.json: /model: expected exactly one of \"input_shape\" and \"inputs\"");
+  CHECK(build_error(json::parse(R"({"input_shape": [4], "layers": []})")) ==
+        "net.json: /model/layers: expected a non-empty array of layers");
+}
+
+TEST_CASE("network: one contiguous parameter buffer that the layers read") {
+  Network net = build(json::parse(R"({"input_shape": [3], "layers": [
+      {"type": "affine", "units": 4, "name": "fc1"}, {"type": "batchnorm", "name": "bn"}, {"type": "relu"},
+      {"type": "affine", "units": 2, "name": "fc2"}]})"));
+  // fc1: 3·4 + 4, bn: 4 + 4 (+ 8 buffers), fc2: 4·2 + 2.
+  CHECK(net.param_count() == 16 + 8 + 10);
+  CHECK(net.buffers().size() == 8);
+  Index next = 0;
+  std::vector<std::string> names;
+  for (const auto& t : net.tensors()) {
+    names.push_back(t.name);
+    if (!t.trainable) continue;
+    CHECK(t.offset == next);  // laid out back to back in network order
+    next += t.size;
+  }
+  CHECK(next == net.param_count());
+  CHECK(names == std::vector<std::string>{"fc1.weight", "fc1.bias", "bn.weight", "bn.bias", "bn.running_mean",
+                                          "bn.running_var", "fc2.weight", "fc2.bias"});
+  net.init_params(1);
+  Matrix x = Matrix::Random(5, 3);
+  const Matrix before = net.forward(x, Mode::eval);
+  net.params().tail(2).array() += 1.0f;  // fc2.bias, through the flat buffer
+  const Matrix after = net.forward(x, Mode::eval);
+  CHECK((after - before).isApprox(Matrix::Ones(5, 2)));
+  // The same seed gives the same weights; another seed other weights.
+  Network other = build(json::parse(R"({"input_shape": [3], "layers": [
+      {"type": "affine", "units": 4, "name": "fc1"}, {"type": "batchnorm", "name": "bn"}, {"type": "relu"},
+      {"type": "affine", "units": 2, "name": "fc2"}]})"));
+  other.init_params(1);
+  net.init_params(1);
+  CHECK(other.params() == net.params());
+  other.init_params(2);
+  CHECK(other.params() != net.params());
+}
+
+TEST_CASE("network: a feature count that does not fit is a data error") {
+  Network net = build(json::parse(R"({"input_shape": [3], "layers": [{"type": "relu"}]})"));
+  CHECK_THROWS_AS(net.forward(Matrix::Zero(2, 4), Mode::eval), DataError);
+}

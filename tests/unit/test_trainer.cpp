@@ -1,0 +1,165 @@
+// Trainer: the loss falls on a separable toy problem; same seed -> same bits; a run stopped and
+// restored from its saved state ends with the same weights as an unbroken one; divergence stops
+// training with a message naming epoch and step.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "nettrain/config.h"
+#include "nettrain/errors.h"
+#include "nettrain/trainer.h"
+
+using namespace nettrain;
+using json = nlohmann::json;
+
+namespace {
+
+// Two Gaussian clouds at (-1, -1) and (1, 1), labels 0 and 1.
+Dataset two_clouds(Index n, std::uint64_t seed) {
+  Dataset d;
+  d.source = "clouds";
+  d.num_samples = n;
+  d.sample_shape = Shape{2};
+  d.num_classes = 2;
+  Rng rng(seed);
+  for (Index i = 0; i < n; ++i) {
+    const int label = static_cast<int>(i % 2);
+    const float centre = label == 0 ? -1.0f : 1.0f;
+    d.x_f32.push_back(centre + 0.3f * static_cast<float>(rng.normal()));
+    d.x_f32.push_back(centre + 0.3f * static_cast<float>(rng.normal()));
+    d.labels.push_back(label);
+  }
+  return d;
+}
+
+Config make_config(const std::string& optimizer, const std::string& schedule, int epochs) {
+  json j = json::parse(R"({
+    "seed": 5,
+    "data": {"train": {"path": "unused.csv"}},
+    "model": {"input_shape": [2], "layers": [
+      {"type": "affine", "units": 8, "name": "fc1"}, {"type": "batchnorm"}, {"type": "relu"},
+      {"type": "dropout", "rate": 0.2}, {"type": "affine", "units": 2, "name": "out"}]},
+    "training": {"batch_size": 16, "log_every_steps": 0}})");
+  j["training"]["optimizer"] = json::parse(optimizer);
+  j["training"]["lr_schedule"] = json::parse(schedule);
+  j["training"]["epochs"] = epochs;
+  return config_from_json(j, "trainer.json", ".");
+}
+
+struct Run {
+  Experiment ex;
+  std::vector<EpochMetrics> epochs;
+};
+
+// Trains `epochs` epochs from scratch, or, with stop_after > 0, stops after that many steps,
+// saves everything a checkpoint holds, builds a fresh experiment and continues from it.
+Run train(const Config& config, const Dataset& data, std::int64_t stop_after = 0) {
+  Run r{build_experiment(config), {}};
+  r.ex.net.init_params(r.ex.options.seed);
+  const Preprocess pp;
+  TrainCallbacks cb;
+  cb.on_epoch_end = [&](const EpochMetrics& m, bool) { r.epochs.push_back(m); };
+  if (stop_after == 0) {
+    Trainer(r.ex.net, *r.ex.loss, *r.ex.optimizer, *r.ex.schedule, r.ex.options).train(data, &data, pp, cb);
+    return r;
+  }
+  TrainerState saved;
+  std::int64_t steps = 0;
+  TrainCallbacks first = cb;
+  first.should_stop = [&]() { return steps++ >= stop_after; };
+  first.on_checkpoint = [&](const TrainerState& s) { saved = s; };
+  Trainer t1(r.ex.net, *r.ex.loss, *r.ex.optimizer, *r.ex.schedule, r.ex.options);
+  CHECK_THROWS_AS(t1.train(data, &data, pp, first), TrainingError);
+  // What a checkpoint carries, through its serialised forms.
+  const Vector params = r.ex.net.params(), buffers = r.ex.net.buffers();
+  std::vector<Vector> opt_state;
+  for (auto& [name, v] : r.ex.optimizer->state()) opt_state.push_back(*v);
+  const std::int64_t opt_steps = r.ex.optimizer->steps();
+  const auto sched_state = r.ex.schedule->state();
+  const TrainerState state = TrainerState::from_json(json::parse(saved.to_json().dump()));
+
+  Run resumed{build_experiment(config), r.epochs};
+  resumed.ex.net.params() = params;
+  resumed.ex.net.buffers() = buffers;
+  Trainer t2(resumed.ex.net, *resumed.ex.loss, *resumed.ex.optimizer, *resumed.ex.schedule, resumed.ex.options);
+  std::size_t k = 0;
+  for (auto& [name, v] : resumed.ex.optimizer->state()) *v = opt_state[k++];
+  resumed.ex.optimizer->set_steps(opt_steps);
+  resumed.ex.schedule->set_state(sched_state);
+  t2.restore(state);
+  TrainCallbacks second;
+  second.on_epoch_end = [&](const EpochMetrics& m, bool) { resumed.epochs.push_back(m); };
+  t2.train(data, &data, pp, second);
+  return resumed;
+}
+
+}  // namespace
+
+TEST_CASE("trainer: the loss falls on a separable toy problem") {
+  const Dataset data = two_clouds(400, 1);
+  const Run r = train(make_config(R"({"type": "sgd", "lr": 0.1, "momentum": 0.9})", R"("constant")", 5), data);
+  REQUIRE(r.epochs.size() == 5);
+  CHECK(r.epochs.back().train_loss < 0.5 * r.epochs.front().train_loss);
+  CHECK(*r.epochs.back().val_accuracy > 0.97);
+  CHECK(r.epochs.front().epoch == 1);
+}
+
+TEST_CASE("trainer: same seed, same bits") {
+  const Dataset data = two_clouds(200, 2);
+  const Config c = make_config(R"({"type": "adam", "lr": 0.01})", R"({"type": "cosine", "warmup_epochs": 1})", 3);
+  const Run a = train(c, data), b = train(c, data);
+  CHECK(a.ex.net.params() == b.ex.net.params());
+  CHECK(a.ex.net.buffers() == b.ex.net.buffers());
+  CHECK(a.epochs.back().train_loss == b.epochs.back().train_loss);
+}
+
+TEST_CASE("trainer: a stopped and restored run ends with the same weights as an unbroken one") {
+  const Dataset data = two_clouds(200, 3);  // 13 steps per epoch at batch 16
+  const std::vector<std::pair<std::string, std::string>> recipes = {
+      {R"({"type": "sgd", "lr": 0.05, "momentum": 0.9, "nesterov": true})", R"({"type": "step", "step_size": 1})"},
+      {R"({"type": "adagrad", "lr": 0.05})", R"({"type": "exponential"})"},
+      {R"({"type": "rmsprop", "lr": 0.01, "momentum": 0.5})", R"({"type": "cosine", "warmup_epochs": 1})"},
+      {R"({"type": "adam", "lr": 0.01, "weight_decay": 0.001})", R"({"type": "reduce_on_plateau", "patience": 1})"},
+      {R"({"type": "adamw", "lr": 0.01})", R"("constant")"}};
+  for (const auto& [opt, sched] : recipes) {
+    CAPTURE(opt);
+    const Config c = make_config(opt, sched, 3);
+    const Run whole = train(c, data);
+    for (std::int64_t stop : {5, 13, 20}) {  // mid-epoch, at the epoch boundary, mid-epoch 2
+      CAPTURE(stop);
+      const Run resumed = train(c, data, stop);
+      CHECK(resumed.ex.net.params() == whole.ex.net.params());
+      CHECK(resumed.ex.net.buffers() == whole.ex.net.buffers());
+      REQUIRE(resumed.epochs.size() == whole.epochs.size());
+      for (std::size_t e = 0; e < whole.epochs.size(); ++e) {
+        CHECK(resumed.epochs[e].train_loss == whole.epochs[e].train_loss);
+        CHECK(resumed.epochs[e].val_loss == whole.epochs[e].val_loss);
+        CHECK(resumed.epochs[e].lr == whole.epochs[e].lr);
+      }
+    }
+  }
+}
+
+TEST_CASE("trainer: divergence stops with the epoch and step") {
+  const Dataset data = two_clouds(64, 4);
+  const Config c = make_config(R"({"type": "sgd", "lr": 1e30})", R"("constant")", 2);
+  Experiment ex = build_experiment(c);
+  ex.net.init_params(1);
+  Trainer t(ex.net, *ex.loss, *ex.optimizer, *ex.schedule, ex.options);
+  std::string message;
+  try {
+    t.train(data, nullptr, Preprocess(), TrainCallbacks());
+  } catch (const TrainingError& e) {
+    message = e.what();
+  }
+  CHECK(message.find("training diverged at epoch 1, step ") == 0);
+}
+
+TEST_CASE("trainer: early stopping ends the run after `patience` epochs without improvement") {
+  const Dataset data = two_clouds(100, 5);
+  json j = make_config(R"({"type": "sgd", "lr": 1e-9})", R"("constant")", 50).json;
+  j["training"]["early_stopping"] = {{"monitor", "val_loss"}, {"patience", 2}, {"min_delta", 1.0}};
+  const Run r = train(config_from_json(j, "t.json", "."), data);
+  // Nothing improves val_loss by 1.0, so epochs 2 and 3 are bad: stop after epoch 3.
+  CHECK(r.epochs.size() == 3);
+}
