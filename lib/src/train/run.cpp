@@ -1,6 +1,7 @@
 // A whole training run and its run directory; see run.h.
 #include "nettrain/run.h"
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -27,11 +28,12 @@ std::string timestamp() {
   return buf;
 }
 
+// Nine significant digits, locale-free; NaN is an empty CSV cell.
 std::string num(double v) {
   if (std::isnan(v)) return "";
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 9);
+  return std::string(buf, r.ptr);
 }
 
 nlohmann::json json_num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
@@ -150,6 +152,8 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
   files.dir = dir;
   write_file_atomic(files.path("config.json"), config.json.dump(2) + "\n");
   if (hooks.on_run_dir) hooks.on_run_dir(dir, config, ex.net);
+  // The trainer sizes the optimizer state, so it exists before a checkpoint fills that state.
+  Trainer trainer(ex.net, *ex.loss, *ex.optimizer, *ex.schedule, ex.options);
   TrainerState state;
   if (resuming) {
     ex.net.params() = checkpoint.net.params();
@@ -177,7 +181,6 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
     files.steps.flush();
   }
 
-  Trainer trainer(ex.net, *ex.loss, *ex.optimizer, *ex.schedule, ex.options);
   if (resuming) trainer.restore(state);
   std::optional<EpochMetrics> last;
 
