@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 #include <stdexcept>
 
 #include "layer_bench.h"
@@ -130,40 +131,80 @@ void check_gradients(const LayerCase& lc, Mode mode) {
   CHECK(r.grads_accumulate);
 }
 
+// One ctest entry per layer and check, so the test list names every layer's gradient check.
+// LAYER_TESTS also records the name, and the coverage test below fails for a registered layer
+// that has no LAYER_TESTS line (or a line whose layer is not registered).
+std::set<std::string>& listed_layers() {
+  static std::set<std::string> names;
+  return names;
+}
+
+bool list_layer(const char* name, bool mode_dependent) {
+  listed_layers().insert(name);
+  const auto cases = layer_cases();
+  return cases.count(name) == 1 && cases.at(name).mode_dependent == mode_dependent;
+}
+
+void hand_case(const char* name) {
+  const auto cases = layer_cases();
+  REQUIRE(cases.count(name) == 1);
+  check_hand_case(cases.at(name));
+}
+
+void gradient_case(const char* name, Mode mode) {
+  const auto cases = layer_cases();
+  REQUIRE(cases.count(name) == 1);
+  check_gradients(cases.at(name), mode);
+}
+
 }  // namespace
+
+#define LAYER_TESTS(NAME)                                                                          \
+  static const bool listed_##NAME = list_layer(#NAME, false);                                      \
+  TEST_CASE("layer " #NAME ": forward on a hand-computed example") { hand_case(#NAME); }           \
+  TEST_CASE("layer " #NAME ": gradient check (train mode)") {                                      \
+    CHECK(listed_##NAME);                                                                          \
+    gradient_case(#NAME, Mode::train);                                                             \
+  }
+
+// Layers whose forward differs between train and eval mode get the eval-mode check as well.
+#define MODE_LAYER_TESTS(NAME)                                                                     \
+  static const bool listed_##NAME = list_layer(#NAME, true);                                       \
+  TEST_CASE("layer " #NAME ": forward on a hand-computed example") { hand_case(#NAME); }           \
+  TEST_CASE("layer " #NAME ": gradient check (train mode)") {                                      \
+    CHECK(listed_##NAME);                                                                          \
+    gradient_case(#NAME, Mode::train);                                                             \
+  }                                                                                                \
+  TEST_CASE("layer " #NAME ": gradient check (eval mode)") { gradient_case(#NAME, Mode::eval); }
+
+LAYER_TESTS(affine)
+LAYER_TESTS(relu)
+LAYER_TESTS(leaky_relu)
+LAYER_TESTS(sigmoid)
+LAYER_TESTS(tanh)
+LAYER_TESTS(softmax)
+MODE_LAYER_TESTS(dropout)
+MODE_LAYER_TESTS(batchnorm)
+LAYER_TESTS(add)
+LAYER_TESTS(mul)
+LAYER_TESTS(exp)
+LAYER_TESTS(pow)
+LAYER_TESTS(scale)
 
 TEST_CASE("layers: every registered layer has a test case") {
   const auto cases = layer_cases();
   for (const std::string& name : layer_registry().names()) {
     INFO("registered layer \"" << name << "\" has no entry in layer_cases() of test_layers.cpp");
     CHECK(cases.count(name) == 1);
+    INFO("registered layer \"" << name << "\" has no LAYER_TESTS line in test_layers.cpp");
+    CHECK(listed_layers().count(name) == 1);
   }
   for (const auto& [name, lc] : cases) {
     INFO("layer_cases() entry \"" << name << "\" is not registered");
     CHECK(layer_registry().contains(name));
   }
-}
-
-TEST_CASE("layers: forward on a hand-computed example") {
-  const auto cases = layer_cases();
-  for (const std::string& name : layer_registry().names()) {
-    if (cases.count(name) == 0) continue;  // reported by the test above
-    SUBCASE(name.c_str()) { check_hand_case(cases.at(name)); }
-  }
-}
-
-TEST_CASE("layers: gradient check in train mode") {
-  const auto cases = layer_cases();
-  for (const std::string& name : layer_registry().names()) {
-    if (cases.count(name) == 0) continue;
-    SUBCASE(name.c_str()) { check_gradients(cases.at(name), Mode::train); }
-  }
-}
-
-TEST_CASE("layers: gradient check in eval mode for mode-dependent layers") {
-  const auto cases = layer_cases();
-  for (const std::string& name : layer_registry().names()) {
-    if (cases.count(name) == 0 || !cases.at(name).mode_dependent) continue;
-    SUBCASE(name.c_str()) { check_gradients(cases.at(name), Mode::eval); }
+  for (const auto& name : listed_layers()) {
+    INFO("LAYER_TESTS(" << name << ") names a layer that is not registered");
+    CHECK(layer_registry().contains(name));
   }
 }

@@ -120,46 +120,66 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("losses: backward matches central differences of the double loss") {
-  // dz is checked against (L(z + h·e) - L(z - h·e)) / (actual step), with h = 1e-3 in float. The
-  // loss is computed in double from exact float inputs, so its rounding (~1e-16) is negligible
-  // after division by 2h; the truncation error h²/6·|L'''| is below 1e-7 for these smooth
-  // losses (|L'''| < 1 after the 1/B scaling), and dz itself is float (rel. error ~1e-7 of
-  // values <= 1). A tolerance of 1e-5 leaves two orders of margin, while a wrong scale (a missing
-  // 1/B or 1/K) or sign is off by > 0.05.
+namespace {
+
+// dz is checked against (L(z + h·e) - L(z - h·e)) / (actual step), with h = 1e-3 in float. The
+// loss is computed in double from exact float inputs, so its rounding (~1e-16) is negligible
+// after division by 2h; the truncation error h²/6·|L'''| is below 1e-7 for these smooth
+// losses (|L'''| < 1 after the 1/B scaling), and dz itself is float (rel. error ~1e-7 of
+// values <= 1). A tolerance of 1e-5 leaves two orders of margin, while a wrong scale (a missing
+// 1/B or 1/K) or sign is off by > 0.05.
+void check_loss_gradient(const std::string& name, Rng& rng) {
   const auto cases = loss_cases();
-  Rng rng(11);
-  for (const auto& name : loss_registry().names()) {
-    CAPTURE(name);
-    REQUIRE(cases.count(name) == 1);
-    for (const auto& c : cases.at(name)) {
-      // The hand case's z and a random z of the same shape in (-2, 2).
-      Matrix zr(c.z.rows(), c.z.cols());
-      for (Index k = 0; k < zr.size(); ++k) zr.data()[k] = 4.0f * rng.uniform() - 2.0f;
-      for (const Matrix* zp : std::initializer_list<const Matrix*>{&c.z, &zr}) {
-        auto loss = make_loss(name);
-        const Targets t = c.targets();
-        Matrix z = *zp, dz;
-        loss->forward(z, t);
-        loss->backward(dz);
-        REQUIRE(dz.rows() == z.rows());
-        REQUIRE(dz.cols() == z.cols());
-        for (Index i = 0; i < z.rows(); ++i)
-          for (Index j = 0; j < z.cols(); ++j) {
-            CAPTURE(i);
-            CAPTURE(j);
-            const float z0 = z(i, j);
-            z(i, j) = z0 + 1e-3f;
-            const double up = z(i, j), lp = loss->forward(z, t);
-            z(i, j) = z0 - 1e-3f;
-            const double down = z(i, j), lm = loss->forward(z, t);
-            z(i, j) = z0;
-            const double numeric = (lp - lm) / (up - down);
-            CHECK(std::fabs(dz(i, j) - numeric) < 1e-5);
-          }
-      }
+  CAPTURE(name);
+  REQUIRE(cases.count(name) == 1);
+  for (const auto& c : cases.at(name)) {
+    // The hand case's z and a random z of the same shape in (-2, 2).
+    Matrix zr(c.z.rows(), c.z.cols());
+    for (Index k = 0; k < zr.size(); ++k) zr.data()[k] = 4.0f * rng.uniform() - 2.0f;
+    for (const Matrix* zp : std::initializer_list<const Matrix*>{&c.z, &zr}) {
+      auto loss = make_loss(name);
+      const Targets t = c.targets();
+      Matrix z = *zp, dz;
+      loss->forward(z, t);
+      loss->backward(dz);
+      REQUIRE(dz.rows() == z.rows());
+      REQUIRE(dz.cols() == z.cols());
+      for (Index i = 0; i < z.rows(); ++i)
+        for (Index j = 0; j < z.cols(); ++j) {
+          CAPTURE(i);
+          CAPTURE(j);
+          const float z0 = z(i, j);
+          z(i, j) = z0 + 1e-3f;
+          const double up = z(i, j), lp = loss->forward(z, t);
+          z(i, j) = z0 - 1e-3f;
+          const double down = z(i, j), lm = loss->forward(z, t);
+          z(i, j) = z0;
+          const double numeric = (lp - lm) / (up - down);
+          CHECK(std::fabs(dz(i, j) - numeric) < 1e-5);
+        }
     }
   }
+}
+
+}  // namespace
+
+TEST_CASE("losses: backward matches central differences of the double loss") {
+  Rng rng(11);
+  for (const auto& name : loss_registry().names()) check_loss_gradient(name, rng);
+}
+
+// One ctest entry per loss, so the test list names each loss's gradient check.
+TEST_CASE("loss softmax_cross_entropy: gradient check") {
+  Rng rng(12);
+  check_loss_gradient("softmax_cross_entropy", rng);
+}
+TEST_CASE("loss sigmoid_binary_cross_entropy: gradient check") {
+  Rng rng(13);
+  check_loss_gradient("sigmoid_binary_cross_entropy", rng);
+}
+TEST_CASE("loss mse: gradient check") {
+  Rng rng(14);
+  check_loss_gradient("mse", rng);
 }
 
 TEST_CASE("losses: finite loss and gradient at |z| = 1000") {
