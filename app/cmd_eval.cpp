@@ -22,11 +22,9 @@ int cmd_eval(const GlobalOptions& g, const EvalArgs& a) {
   use_threads(a.threads);
   LoadedModel m = load_model(a.model);
   Dataset d = load_eval_data(m, a.data);
-  const Preprocess pp = Preprocess::from_json(m.meta.preprocess);
-  pp.check_features(d.num_features(), d.source);
   std::vector<std::int32_t> predicted;
   Matrix outputs;
-  const EvalResult r = evaluate(m.net, *m.loss, d, pp, 1000, &predicted, &outputs);
+  const EvalResult r = run_model(m, d, outputs, &predicted);
 
   nlohmann::json out = {{"model", m.file.path()}, {"data", d.source}, {"samples", r.samples},
                         {"loss", json_num(r.loss)}};

@@ -26,10 +26,8 @@ int cmd_predict(const GlobalOptions& g, const PredictArgs& a) {
   use_threads(a.threads);
   LoadedModel m = load_model(a.model);
   Dataset d = load_predict_data(m, a.input);
-  const Preprocess pp = Preprocess::from_json(m.meta.preprocess);
-  pp.check_features(d.num_features(), d.source);
   Matrix z;
-  evaluate(m.net, *m.loss, d, pp, 1000, nullptr, &z);
+  run_model(m, d, z, nullptr);
   Matrix probs;
   m.loss->predict(z, probs);
 

@@ -56,6 +56,13 @@ Dataset load_from_spec(nlohmann::json spec, const std::string& where) {
 
 }  // namespace
 
+EvalResult run_model(LoadedModel& m, const Dataset& d, Matrix& outputs, std::vector<std::int32_t>* predicted) {
+  const Preprocess pp = Preprocess::from_json(m.meta.preprocess);
+  pp.check_features(d.num_features(), d.source);
+  constexpr Index kBatch = 1000;
+  return evaluate(m.net, *m.loss, d, pp, kBatch, predicted, &outputs);
+}
+
 std::vector<std::string> class_labels(const LoadedModel& m) {
   std::vector<std::string> out;
   for (const auto& n : m.meta.class_names) out.push_back(n.get<std::string>());

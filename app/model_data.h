@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "nettrain/data.h"
 #include "nettrain/model_file.h"
+#include "nettrain/trainer.h"
 
 namespace nettrain::app {
 
@@ -18,6 +19,10 @@ Dataset load_predict_data(const LoadedModel& m, const std::string& input);
 
 // Checks features against the model's input and maps string classes onto the model's names.
 void fit_to_model(Dataset& d, const LoadedModel& m);
+
+// Runs the model over every sample of d in eval mode with the model's stored preprocessing:
+// raw outputs (samples, outputs), the arg-max classes when `predicted` is given, loss/accuracy.
+EvalResult run_model(LoadedModel& m, const Dataset& d, Matrix& outputs, std::vector<std::int32_t>* predicted);
 
 // Class names for printing: the model's, or "0".."K-1".
 std::vector<std::string> class_labels(const LoadedModel& m);
