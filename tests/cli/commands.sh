@@ -32,4 +32,9 @@ head -1 back.csv | grep -qx "label,x0,x1" || fail "IDX -> CSV header: $(head -1 
 run 0 "$NETTRAIN" convert back.csv --to idx --label-column label -o again
 cmp xor-images.idx again-images.idx || fail "images differ after a round trip"
 cmp xor-labels.idx again-labels.idx || fail "labels differ after a round trip"
+# The preprocessing fitted on the training split travels with the model.
+run 0 "$NETTRAIN" train "$ROOT/configs/spirals.json" --out sp --set training.epochs=1 -q
+run 0 "$NETTRAIN" inspect sp --json
+check "$(json_get 'j["preprocess"]["standardize"] and len(j["preprocess"]["mean"]) == 2 and len(j["preprocess"]["std"]) == 2')" \
+  "inspect shows the fitted standardize statistics"
 echo "ok"
