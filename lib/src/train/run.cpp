@@ -154,7 +154,6 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
   if (resuming) {
     ex.net.params() = checkpoint.net.params();
     ex.net.buffers() = checkpoint.net.buffers();
-    state = restore_checkpoint(checkpoint, *ex.optimizer, *ex.schedule);
     // Rows written after the checkpoint are dropped: the resumed run writes them again.
     for (const char* name : {"metrics.csv", "steps.csv"}) {
       const std::string key = std::string(name) == "metrics.csv" ? "metrics_bytes" : "steps_bytes";
@@ -166,7 +165,6 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
     }
     files.metrics = AppendFile(files.path("metrics.csv"), false);
     files.steps = AppendFile(files.path("steps.csv"), false);
-    note("resuming " + dir + " at epoch " + std::to_string(state.epoch + 1) + ", step " + std::to_string(state.step));
   } else {
     ex.net.init_params(ex.options.seed);
     files.metrics = AppendFile(files.path("metrics.csv"), true);
@@ -177,8 +175,13 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
     files.steps.flush();
   }
 
+  // The trainer sizes (and zeroes) the optimizer state, so a checkpoint's state is restored after.
   Trainer trainer(ex.net, *ex.loss, *ex.optimizer, *ex.schedule, ex.options);
-  if (resuming) trainer.restore(state);
+  if (resuming) {
+    state = restore_checkpoint(checkpoint, *ex.optimizer, *ex.schedule);
+    trainer.restore(state);
+    note("resuming " + dir + " at epoch " + std::to_string(state.epoch + 1) + ", step " + std::to_string(state.step));
+  }
   std::optional<EpochMetrics> last;
 
   TrainCallbacks cb = hooks.train;
