@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -22,7 +23,17 @@ constexpr int kLabel = -1;
 inline bool is_eol(const char* p, const char* end) { return p == end || *p == '\n' || *p == '\r'; }
 
 std::string show(std::string_view s) {
-  std::string t(s.substr(0, 40));
+  std::string t;
+  for (const char ch : s.substr(0, 40)) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      t += buf;
+    } else {
+      t += ch;
+    }
+  }
   if (s.size() > 40) t += "...";
   return "\"" + t + "\"";
 }
@@ -65,7 +76,7 @@ struct Parser {
       while (q < end && *q == ' ') ++q;
       if (!is_eol(q, end) && *q != delim)
         fail(line, static_cast<long>(q - line_start) + 1,
-             std::string("expected a delimiter or line end after a closing quote, found '") + *q + "'");
+             "expected a delimiter or line end after a closing quote, found " + show(std::string_view(q, 1)));
     } else {
       if (quoted) *quoted = false;
       const char* s = p;

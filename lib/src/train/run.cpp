@@ -134,6 +134,9 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
   meta.class_names = data.train.class_names;
   meta.preprocess = data.preprocess.to_json();
 
+  // The trainer sizes (and zeroes) the optimizer state, so a checkpoint's state is restored after.
+  Trainer trainer(ex.net, *ex.loss, *ex.optimizer, *ex.schedule, ex.options);
+  TrainerState state;
   std::string dir;
   LoadedModel checkpoint;
   nlohmann::json run_files;
@@ -144,6 +147,8 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
       throw ModelFileError(dir + "/checkpoint.safetensors: its network has " +
                            std::to_string(checkpoint.net.param_count()) + " parameters, the config's " +
                            std::to_string(ex.net.param_count()));
+    state = restore_checkpoint(checkpoint, *ex.optimizer, *ex.schedule);
+    trainer.restore(state);
     auto it = checkpoint.file.metadata().find("run_files");
     if (it != checkpoint.file.metadata().end()) run_files = nlohmann::json::parse(it->second, nullptr, false);
   } else {
@@ -160,7 +165,6 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
   files.dir = dir;
   write_file_atomic(files.path("config.json"), config.json.dump(2) + "\n");
   if (hooks.on_run_dir) hooks.on_run_dir(dir, config, ex.net);
-  TrainerState state;
   if (resuming) {
     ex.net.params() = checkpoint.net.params();
     ex.net.buffers() = checkpoint.net.buffers();
@@ -168,13 +172,16 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
     for (const char* name : {"metrics.csv", "steps.csv"}) {
       const std::string key = std::string(name) == "metrics.csv" ? "metrics_bytes" : "steps_bytes";
       const std::string p = files.path(name);
-      if (run_files.is_object() && run_files.contains(key) && fs::exists(p)) {
+      if (run_files.is_object() && run_files.contains(key) && run_files[key].is_number_unsigned() && fs::exists(p)) {
         const auto keep = run_files[key].get<std::uintmax_t>();
-        if (file_size_or_zero(p) > keep) fs::resize_file(p, keep);
+        std::error_code ec;
+        if (file_size_or_zero(p) > keep) fs::resize_file(p, keep, ec);
+        if (ec) throw IoError("cannot truncate " + p + " to its checkpointed size: " + ec.message());
       }
     }
     files.metrics = AppendFile(files.path("metrics.csv"), false);
     files.steps = AppendFile(files.path("steps.csv"), false);
+    note("resuming " + dir + " at epoch " + std::to_string(state.epoch + 1) + ", step " + std::to_string(state.step));
   } else {
     ex.net.init_params(ex.options.seed);
     files.metrics = AppendFile(files.path("metrics.csv"), true);
@@ -185,13 +192,6 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
     files.steps.flush();
   }
 
-  // The trainer sizes (and zeroes) the optimizer state, so a checkpoint's state is restored after.
-  Trainer trainer(ex.net, *ex.loss, *ex.optimizer, *ex.schedule, ex.options);
-  if (resuming) {
-    state = restore_checkpoint(checkpoint, *ex.optimizer, *ex.schedule);
-    trainer.restore(state);
-    note("resuming " + dir + " at epoch " + std::to_string(state.epoch + 1) + ", step " + std::to_string(state.step));
-  }
   std::optional<EpochMetrics> last;
 
   TrainCallbacks cb = hooks.train;
