@@ -131,6 +131,11 @@ csv_case("csv_label_fraction", "x,y,label\n" + rows + "0.5,0.5,1.5\n")
 csv_case("csv_label_negative", "x,y,label\n" + rows + "0.5,0.5,-1\n")
 csv_case("csv_nul_byte", "x,y,label\n" + rows + "0.5,0\x00.5,1\n")
 
+# Found by tests/fuzz (fuzz_csv): \n and lone \r line ends mixed overflowed the row buffer.
+w("fuzz_csv_mixed_line_ends.csv", b"x,sin,cos\n2.66304,0.45957,\x01\x00\x00\x02-00\n-1.75293,-0.95550,\r060.74356")
+cfg("fuzz_csv_mixed_line_ends", setk(["data", "train"], {"format": "csv", "path": "fuzz_csv_mixed_line_ends.csv",
+                                                         "label_column": "cos"}))
+
 # ---- IDX -----------------------------------------------------------------------------------
 def idx(t, dims, payload):
     return bytes([0, 0, t, len(dims)]) + b"".join(struct.pack(">I", d) for d in dims) + payload
@@ -159,6 +164,11 @@ gz = gzip.compress(idx(8, [4, 2, 2], img), mtime=0)
 idx_case("idx_corrupt_gzip", gz[:12] + bytes(b ^ 0x5A for b in gz[12:-8]) + gz[-8:])
 idx_case("idx_truncated_gzip", gz[: len(gz) - 10])
 idx_case("idx_gzip_claims_huge", gzip.compress(idx(8, [60000, 784, 784], img), mtime=0))
+
+# Found by tests/fuzz (fuzz_idx): a zero dimension (0 values per sample; an f32 copy from null).
+fuzz_idx = bytes.fromhex("00000d060000000200804000" "3f0002000000000040400000" "40800000")
+w("fuzz_idx_zero_dim.idx", fuzz_idx)
+idx_case("fuzz_idx_zero_dim", idx(0x0D, [2, 0], b""), idx(8, [2], bytes([0, 1])))
 
 # ---- model files ---------------------------------------------------------------------------
 def st_parse(b):

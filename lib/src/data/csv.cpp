@@ -298,8 +298,9 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
 
   // Upper bound of the rows, so the feature buffer is allocated once.
   const std::size_t rest = static_cast<std::size_t>(P.end - p);
-  std::size_t max_rows = static_cast<std::size_t>(std::count(p, P.end, '\n'));
-  if (max_rows == 0) max_rows = static_cast<std::size_t>(std::count(p, P.end, '\r'));
+  // Lines may end in \n, \r\n or a lone \r, mixed in one file: count both (an upper bound).
+  std::size_t max_rows = static_cast<std::size_t>(std::count(p, P.end, '\n')) +
+                         static_cast<std::size_t>(std::count(p, P.end, '\r'));
   max_rows = std::min(max_rows + 1, rest / 2 + 1);
   std::vector<float> feats(max_rows * F);
   std::vector<float> targs(max_rows * T);

@@ -252,7 +252,9 @@ std::vector<float> IdxArray::to_float() const {
     case IdxType::i32:
       for (std::uint64_t i = 0; i < n; ++i) out[i] = static_cast<float>(load<std::int32_t>(p + 4 * i));
       break;
-    case IdxType::f32: std::memcpy(out.data(), p, n * 4); break;
+    case IdxType::f32:
+      if (n > 0) std::memcpy(out.data(), p, n * 4);  // an empty array's data() may be null
+      break;
     case IdxType::f64:
       for (std::uint64_t i = 0; i < n; ++i) out[i] = static_cast<float>(load<double>(p + 8 * i));
       break;
@@ -342,6 +344,9 @@ Dataset load_idx(const std::string& images, const std::string& labels) {
   if (shape.empty()) shape.push_back(1);
   d.sample_shape = Shape(std::move(shape));
   if (d.num_samples == 0) throw DataError(images + ": bytes 4..8: expected at least one sample, found dims " + dims_str(img.dims));
+  if (d.sample_shape.size() == 0)
+    throw DataError(images + ": bytes 8.." + std::to_string(4 + 4 * img.dims.size()) +
+                    ": expected at least one value per sample, found dims " + dims_str(img.dims));
   if (img.type == IdxType::u8) {
     d.x_u8 = std::move(img.data);
   } else {
@@ -369,6 +374,9 @@ Dataset load_idx(const std::string& images, const std::string& labels) {
   const std::size_t hb = 4 + 4 * lab.dims.size();
   for (std::size_t i = 0; i < d.labels.size(); ++i) {
     const auto v = static_cast<std::int32_t>(lab.at(i));
+    if (v > 2'000'000'000)  // max_label + 1 must not overflow
+      throw DataError(labels + ": byte " + std::to_string(hb + i * idx_type_size(lab.type)) + ": label " +
+                      std::to_string(i) + ": expected a class index below 2000000000, found " + std::to_string(v));
     if (v < 0)
       throw DataError(labels + ": byte " + std::to_string(hb + i * idx_type_size(lab.type)) + ": label " +
                       std::to_string(i) + ": expected a class index >= 0, found " + std::to_string(v));
