@@ -169,6 +169,10 @@ idx_case("idx_gzip_claims_huge", gzip.compress(idx(8, [60000, 784, 784], img), m
 fuzz_idx = bytes.fromhex("00000d060000000200804000" "3f0002000000000040400000" "40800000")
 w("fuzz_idx_zero_dim.idx", fuzz_idx)
 idx_case("fuzz_idx_zero_dim", idx(0x0D, [2, 0], b""), idx(8, [2], bytes([0, 1])))
+# ... and zero dims hiding a sample-size product beyond 2^63 (signed overflow in Shape::size).
+w("fuzz_idx_dims_overflow.idx", bytes.fromhex("00000e080000000100000002" "7ff00001c1000000" "0000000000000000" "4000000000000000"))
+cfg("fuzz_idx_dims_overflow", lambda c: c["data"].update(train={"format": "idx", "images": "fuzz_idx_dims_overflow.idx",
+                                                                "labels": "idx_count_mismatch-labels.idx"}))
 
 # ---- model files ---------------------------------------------------------------------------
 def st_parse(b):

@@ -22,10 +22,6 @@ void convert_idx_to_csv(const std::string& images, const std::string& labels, co
   const IdxArray img = read_idx(images);
   const std::uint64_t n = img.dims[0];
   const std::uint64_t f = n ? img.count() / n : 0;
-  if (n == 0 || f == 0)
-    throw DataError(images + ": bytes 4.." + std::to_string(4 + 4 * img.dims.size()) +
-                    ": expected at least one sample of at least one value, found " + std::to_string(n) +
-                    " samples of " + std::to_string(f) + " values");
   IdxArray lab;
   if (!labels.empty()) {
     lab = read_idx(labels);

@@ -38,6 +38,12 @@ std::string show(std::string_view s) {
   return "\"" + t + "\"";
 }
 
+// One character as show() writes it, without the quotes.
+std::string unquoted_show(char c) {
+  const std::string s = show(std::string_view(&c, 1));
+  return s.substr(1, s.size() - 2);
+}
+
 struct Parser {
   std::string name;
   const char* begin;
@@ -76,7 +82,7 @@ struct Parser {
       while (q < end && *q == ' ') ++q;
       if (!is_eol(q, end) && *q != delim)
         fail(line, static_cast<long>(q - line_start) + 1,
-             "expected a delimiter or line end after a closing quote, found " + show(std::string_view(q, 1)));
+             "expected a delimiter or line end after a closing quote, found '" + unquoted_show(*q) + "'");
     } else {
       if (quoted) *quoted = false;
       const char* s = p;

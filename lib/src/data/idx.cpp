@@ -151,6 +151,10 @@ Parsed parse_header(Source& src, const std::string& path) {
   bool overflow = false;
   for (std::size_t i = 0; i < nd; ++i) {
     p.h.dims.push_back(be32(&d[i * 4]));
+    // nettrain has no use for empty arrays, and a zero would hide the other dims' overflow.
+    if (p.h.dims.back() == 0)
+      throw DataError(path + ": byte " + std::to_string(4 + 4 * i) + src.where() + ": dimension " + std::to_string(i) +
+                      " is 0: expected a positive size");
     overflow |= __builtin_mul_overflow(count, p.h.dims.back(), &count);
   }
   overflow |= __builtin_mul_overflow(count, idx_type_size(p.h.type), &p.data_bytes);
@@ -344,9 +348,6 @@ Dataset load_idx(const std::string& images, const std::string& labels) {
   if (shape.empty()) shape.push_back(1);
   d.sample_shape = Shape(std::move(shape));
   if (d.num_samples == 0) throw DataError(images + ": bytes 4..8: expected at least one sample, found dims " + dims_str(img.dims));
-  if (d.sample_shape.size() == 0)
-    throw DataError(images + ": bytes 8.." + std::to_string(4 + 4 * img.dims.size()) +
-                    ": expected at least one value per sample, found dims " + dims_str(img.dims));
   if (img.type == IdxType::u8) {
     d.x_u8 = std::move(img.data);
   } else {
