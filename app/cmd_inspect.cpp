@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "nettrain/errors.h"
 #include "nettrain/model_file.h"
 #include "table.h"
 
@@ -22,7 +23,11 @@ int cmd_inspect(const GlobalOptions& g, const std::string& model) {
     t.add({info.name, info.dtype, fmt_shape(shape), fmt_count(static_cast<long long>(info.end - info.begin))});
     total += static_cast<long long>(info.end - info.begin);
   }
-  nlohmann::json arch = nlohmann::json::parse(f.require_metadata("architecture"));
+  // The stored table is informational (the network is rebuilt from the config), but it is
+  // untrusted input all the same.
+  nlohmann::json arch = nlohmann::json::parse(f.require_metadata("architecture"), nullptr, false);
+  if (arch.is_discarded())
+    throw nettrain::ModelFileError(f.path() + ": __metadata__/architecture is not valid JSON");
   Table a({"layer", "type", "inputs", "output", "params"});
   for (const auto& n : m.net.summary()) {
     std::string inputs;

@@ -1,6 +1,7 @@
 // Config parsing, overrides, schema checks and defaults; see config.h.
 #include "nettrain/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 
@@ -48,6 +49,21 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& file)
     const auto colon = what.find(": ", what.find("parse error"));
     if (colon != std::string::npos) what = what.substr(colon + 2);
     throw ConfigError(file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + what);
+  } catch (const nlohmann::json::exception& e) {
+    // "number overflow parsing '1e400'": nlohmann gives no position, so find the literal.
+    std::string what = e.what();
+    const auto q1 = what.find('\''), q2 = what.rfind('\'');
+    std::string where = file;
+    if (q1 != std::string::npos && q2 > q1) {
+      const auto at = text.find(what.substr(q1 + 1, q2 - q1 - 1));
+      if (at != std::string::npos) {
+        const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+        const auto nl = text.rfind('\n', at);
+        where += ":" + std::to_string(line) + ":" + std::to_string(at - (nl == std::string::npos ? 0 : nl + 1) + 1);
+      }
+    }
+    const auto bracket = what.find("] ");
+    throw ConfigError(where + ": " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
   }
 }
 
@@ -60,8 +76,8 @@ void apply_override(nlohmann::json& j, const std::string& assignment) {
   nlohmann::json value;
   try {
     value = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error&) {
-    value = text;  // not JSON: a plain string
+  } catch (const nlohmann::json::exception&) {
+    value = text;  // not JSON (or a number out of range): a plain string
   }
   nlohmann::json* node = &j;
   std::string walked;

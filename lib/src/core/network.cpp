@@ -87,6 +87,11 @@ void Network::add_layer(const std::string& name, std::vector<std::string> inputs
   nodes_.push_back(std::move(n));
 }
 
+namespace {
+constexpr Index kMaxValuesPerSample = Index{1} << 24;
+constexpr Index kMaxParams = Index{1} << 30;
+}  // namespace
+
 void Network::fail_node(std::size_t i, const std::string& message) const {
   const Node& n = nodes_[i];
   std::string prefix = n.where.empty() ? "" : n.where + ": ";
@@ -171,6 +176,10 @@ void Network::build() {
     } catch (const ConfigError& e) {
       fail_node(i, e.what());
     }
+    // Bounds before anything is sized from them (and before size products can overflow).
+    if (n.shape.size() > kMaxValuesPerSample)
+      fail_node(i, "its output has " + std::to_string(n.shape.size()) + " values per sample (" + n.shape.str() +
+                       "); the limit is " + std::to_string(kMaxValuesPerSample));
   }
 
   // Flat-buffer layout, in node order then tensor order.
@@ -191,6 +200,9 @@ void Network::build() {
       inits_.push_back(spec.init);
       n_buffers += spec.size();
     }
+    if (n_params + n_buffers > kMaxParams)
+      fail_node(i, "the network reaches " + std::to_string(n_params + n_buffers) +
+                       " parameters and buffers here; the limit is " + std::to_string(kMaxParams) + " (4 GiB of floats)");
   }
   params_ = Vector::Zero(n_params);
   grads_ = Vector::Zero(n_params);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -22,9 +23,25 @@ constexpr int kLabel = -1;
 inline bool is_eol(const char* p, const char* end) { return p == end || *p == '\n' || *p == '\r'; }
 
 std::string show(std::string_view s) {
-  std::string t(s.substr(0, 40));
+  std::string t;
+  for (const char ch : s.substr(0, 40)) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      t += buf;
+    } else {
+      t += ch;
+    }
+  }
   if (s.size() > 40) t += "...";
   return "\"" + t + "\"";
+}
+
+// One character as show() writes it, without the quotes.
+std::string unquoted_show(char c) {
+  const std::string s = show(std::string_view(&c, 1));
+  return s.substr(1, s.size() - 2);
 }
 
 struct Parser {
@@ -65,7 +82,7 @@ struct Parser {
       while (q < end && *q == ' ') ++q;
       if (!is_eol(q, end) && *q != delim)
         fail(line, static_cast<long>(q - line_start) + 1,
-             std::string("expected a delimiter or line end after a closing quote, found '") + *q + "'");
+             "expected a delimiter or line end after a closing quote, found '" + unquoted_show(*q) + "'");
     } else {
       if (quoted) *quoted = false;
       const char* s = p;
@@ -287,8 +304,9 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
 
   // Upper bound of the rows, so the feature buffer is allocated once.
   const std::size_t rest = static_cast<std::size_t>(P.end - p);
-  std::size_t max_rows = static_cast<std::size_t>(std::count(p, P.end, '\n'));
-  if (max_rows == 0) max_rows = static_cast<std::size_t>(std::count(p, P.end, '\r'));
+  // Lines may end in \n, \r\n or a lone \r, mixed in one file: count both (an upper bound).
+  std::size_t max_rows = static_cast<std::size_t>(std::count(p, P.end, '\n')) +
+                         static_cast<std::size_t>(std::count(p, P.end, '\r'));
   max_rows = std::min(max_rows + 1, rest / 2 + 1);
   std::vector<float> feats(max_rows * F);
   std::vector<float> targs(max_rows * T);

@@ -151,6 +151,10 @@ Parsed parse_header(Source& src, const std::string& path) {
   bool overflow = false;
   for (std::size_t i = 0; i < nd; ++i) {
     p.h.dims.push_back(be32(&d[i * 4]));
+    // nettrain has no use for empty arrays, and a zero would hide the other dims' overflow.
+    if (p.h.dims.back() == 0)
+      throw DataError(path + ": byte " + std::to_string(4 + 4 * i) + src.where() + ": dimension " + std::to_string(i) +
+                      " is 0: expected a positive size");
     overflow |= __builtin_mul_overflow(count, p.h.dims.back(), &count);
   }
   overflow |= __builtin_mul_overflow(count, idx_type_size(p.h.type), &p.data_bytes);
@@ -252,7 +256,9 @@ std::vector<float> IdxArray::to_float() const {
     case IdxType::i32:
       for (std::uint64_t i = 0; i < n; ++i) out[i] = static_cast<float>(load<std::int32_t>(p + 4 * i));
       break;
-    case IdxType::f32: std::memcpy(out.data(), p, n * 4); break;
+    case IdxType::f32:
+      if (n > 0) std::memcpy(out.data(), p, n * 4);  // an empty array's data() may be null
+      break;
     case IdxType::f64:
       for (std::uint64_t i = 0; i < n; ++i) out[i] = static_cast<float>(load<double>(p + 8 * i));
       break;
@@ -369,6 +375,9 @@ Dataset load_idx(const std::string& images, const std::string& labels) {
   const std::size_t hb = 4 + 4 * lab.dims.size();
   for (std::size_t i = 0; i < d.labels.size(); ++i) {
     const auto v = static_cast<std::int32_t>(lab.at(i));
+    if (v > 2'000'000'000)  // max_label + 1 must not overflow
+      throw DataError(labels + ": byte " + std::to_string(hb + i * idx_type_size(lab.type)) + ": label " +
+                      std::to_string(i) + ": expected a class index below 2000000000, found " + std::to_string(v));
     if (v < 0)
       throw DataError(labels + ": byte " + std::to_string(hb + i * idx_type_size(lab.type)) + ": label " +
                       std::to_string(i) + ": expected a class index >= 0, found " + std::to_string(v));

@@ -270,8 +270,9 @@ DataSummary inspect_data(const ConfigNode& data_node, const std::string& base_di
       std::int32_t mx = -1;
       for (std::uint64_t i = 0; i < lab.count(); ++i) {
         const auto v = static_cast<std::int32_t>(lab.at(i));
-        if (v < 0)
-          throw DataError(spec.labels + ": label " + std::to_string(i) + ": expected a class index >= 0, found " + std::to_string(v));
+        if (v < 0 || v > 2'000'000'000)
+          throw DataError(spec.labels + ": label " + std::to_string(i) + ": expected a class index in 0..2000000000, found " +
+                          std::to_string(v));
         mx = std::max(mx, v);
         if (keep) keep->push_back(v);
       }

@@ -27,7 +27,9 @@ std::string curves_svg(const std::vector<std::pair<std::string, MetricsTable>>& 
   Panel acc{"Accuracy", "epoch", "accuracy", {}};
   bool have_accuracy = false;
   for (std::size_t r = 0; r < runs.size(); ++r) {
-    const auto& [name, table] = runs[r];
+    // Plain references, not a structured binding: clang before 16 cannot capture those in a lambda.
+    const auto& name = runs[r].first;
+    const auto& table = runs[r].second;
     for (const char* required : {"epoch", "train_loss"})
       if (!table.has_column(required))
         throw DataError("run '" + name + "': metrics have no column '" + required + "'");

@@ -23,7 +23,7 @@ nlohmann::json architecture_json(const Network& net) {
 nlohmann::json parse_meta(const SafetensorsFile& f, const std::string& key) {
   try {
     return nlohmann::json::parse(f.require_metadata(key));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw ModelFileError(f.path() + ": __metadata__/" + key + " is not valid JSON: " + e.what());
   }
 }
@@ -135,8 +135,9 @@ TrainerState restore_checkpoint(const LoadedModel& ckpt, Optimizer& opt, Schedul
   } catch (const nlohmann::json::exception& e) {
     throw ModelFileError(f.path() + ": __metadata__/schedule_state: " + e.what());
   }
+  const nlohmann::json trainer_state = parse_meta(f, "trainer_state");
   try {
-    return TrainerState::from_json(parse_meta(f, "trainer_state"));
+    return TrainerState::from_json(trainer_state);
   } catch (const ModelFileError& e) {
     throw ModelFileError(f.path() + ": " + e.what());
   }

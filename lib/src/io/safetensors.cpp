@@ -59,6 +59,8 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& pat
     header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + static_cast<std::ptrdiff_t>(f.data_start_));
   } catch (const nlohmann::json::parse_error& e) {
     fail("header is not valid JSON (byte " + std::to_string(8 + e.byte - 1) + " of the file): " + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    fail(std::string("header is not valid JSON: ") + e.what());
   }
   if (!header.is_object()) fail("header is not a JSON object");
   for (const auto& [key, value] : header.items()) {

@@ -38,6 +38,16 @@ std::string num(double v) {
 
 nlohmann::json json_num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
+// summary.json's "final" and the model's metrics: the last epoch's numbers.
+nlohmann::json final_json(const EpochMetrics& m) {
+  return {{"epoch", m.epoch},
+          {"train_loss", json_num(m.train_loss)},
+          {"train_accuracy", json_num(m.train_accuracy)},
+          {"val_loss", m.val_loss ? json_num(*m.val_loss) : nullptr},
+          {"val_accuracy", m.val_accuracy ? json_num(*m.val_accuracy) : nullptr},
+          {"lr", m.lr}};
+}
+
 const char* kMetricsHeader = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds,samples_per_second\n";
 const char* kStepsHeader = "step,epoch,loss\n";
 
@@ -126,6 +136,9 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
   meta.class_names = data.train.class_names;
   meta.preprocess = data.preprocess.to_json();
 
+  // The trainer sizes (and zeroes) the optimizer state, so a checkpoint's state is restored after.
+  Trainer trainer(ex.net, *ex.loss, *ex.optimizer, *ex.schedule, ex.options);
+  TrainerState state;
   std::string dir;
   LoadedModel checkpoint;
   nlohmann::json run_files;
@@ -136,6 +149,8 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
       throw ModelFileError(dir + "/checkpoint.safetensors: its network has " +
                            std::to_string(checkpoint.net.param_count()) + " parameters, the config's " +
                            std::to_string(ex.net.param_count()));
+    state = restore_checkpoint(checkpoint, *ex.optimizer, *ex.schedule);
+    trainer.restore(state);
     auto it = checkpoint.file.metadata().find("run_files");
     if (it != checkpoint.file.metadata().end()) run_files = nlohmann::json::parse(it->second, nullptr, false);
   } else {
@@ -152,20 +167,18 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
   files.dir = dir;
   write_file_atomic(files.path("config.json"), config.json.dump(2) + "\n");
   if (hooks.on_run_dir) hooks.on_run_dir(dir, config, ex.net);
-  // The trainer sizes the optimizer state, so it exists before a checkpoint fills that state.
-  Trainer trainer(ex.net, *ex.loss, *ex.optimizer, *ex.schedule, ex.options);
-  TrainerState state;
   if (resuming) {
     ex.net.params() = checkpoint.net.params();
     ex.net.buffers() = checkpoint.net.buffers();
-    state = restore_checkpoint(checkpoint, *ex.optimizer, *ex.schedule);
     // Rows written after the checkpoint are dropped: the resumed run writes them again.
     for (const char* name : {"metrics.csv", "steps.csv"}) {
       const std::string key = std::string(name) == "metrics.csv" ? "metrics_bytes" : "steps_bytes";
       const std::string p = files.path(name);
-      if (run_files.is_object() && run_files.contains(key) && fs::exists(p)) {
+      if (run_files.is_object() && run_files.contains(key) && run_files[key].is_number_unsigned() && fs::exists(p)) {
         const auto keep = run_files[key].get<std::uintmax_t>();
-        if (file_size_or_zero(p) > keep) fs::resize_file(p, keep);
+        std::error_code ec;
+        if (file_size_or_zero(p) > keep) fs::resize_file(p, keep, ec);
+        if (ec) throw IoError("cannot truncate " + p + " to its checkpointed size: " + ec.message());
       }
     }
     files.metrics = AppendFile(files.path("metrics.csv"), false);
@@ -181,7 +194,6 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
     files.steps.flush();
   }
 
-  if (resuming) trainer.restore(state);
   std::optional<EpochMetrics> last;
 
   TrainCallbacks cb = hooks.train;
@@ -210,8 +222,12 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
   cb.on_checkpoint = [&](const TrainerState& s) {
     files.metrics.flush();
     files.steps.flush();
-    const nlohmann::json sizes = {{"metrics_bytes", file_size_or_zero(files.path("metrics.csv"))},
-                                  {"steps_bytes", file_size_or_zero(files.path("steps.csv"))}};
+    nlohmann::json sizes = {{"metrics_bytes", file_size_or_zero(files.path("metrics.csv"))},
+                            {"steps_bytes", file_size_or_zero(files.path("steps.csv"))}};
+    if (last)
+      sizes["last_epoch"] = final_json(*last);
+    else if (run_files.is_object() && run_files.contains("last_epoch"))
+      sizes["last_epoch"] = run_files["last_epoch"];
     checkpoint_writer(ex.net, config, meta, *ex.optimizer, *ex.schedule, s, sizes)
         .write(files.path("checkpoint.safetensors"));
     if (hooks.train.on_checkpoint) hooks.train.on_checkpoint(s);
@@ -230,15 +246,12 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
   files.steps.flush();
 
   // 4. Final evaluation, model and summary.
+  // A run resumed from its final checkpoint trains no epoch: its last epoch is in the checkpoint.
   nlohmann::json final_metrics = nlohmann::json::object();
-  if (last) {
-    final_metrics = {{"epoch", last->epoch},
-                     {"train_loss", json_num(last->train_loss)},
-                     {"train_accuracy", json_num(last->train_accuracy)},
-                     {"val_loss", last->val_loss ? json_num(*last->val_loss) : nullptr},
-                     {"val_accuracy", last->val_accuracy ? json_num(*last->val_accuracy) : nullptr},
-                     {"lr", last->lr}};
-  }
+  if (last)
+    final_metrics = final_json(*last);
+  else if (run_files.is_object() && run_files.contains("last_epoch") && run_files["last_epoch"].is_object())
+    final_metrics = run_files["last_epoch"];
   nlohmann::json test = nullptr;
   if (data.test) {
     const EvalResult r = evaluate(ex.net, *ex.loss, *data.test, data.preprocess, ex.options.eval_batch_size);

@@ -238,6 +238,8 @@ void Trainer::train(const Dataset& train, const Dataset* validation, const Prepr
                    static_cast<double>(state_.epoch_samples) / std::max(state_.epoch_seconds, 1e-9));
     }
 
+    // The rate of the epoch's last step, also when a resume landed after that step.
+    if (state_.epoch_samples > 0) lr = schedule_.lr(state_.epoch, state_.step - 1);
     EpochMetrics m;
     m.epoch = state_.epoch + 1;
     m.train_loss = state_.epoch_loss_sum / static_cast<double>(state_.epoch_samples);

@@ -1,0 +1,45 @@
+# Divergence (SPEC §5): NaN/Inf in the loss, a gradient or a parameter stops training with exit 1
+# and a message naming epoch, step and the first layer with non-finite values; the last good
+# checkpoint is kept and still loads.
+source "$(dirname "$0")/lib.sh.inc"
+
+cat >"$WORK/sine.json" <<JSON
+{
+  "name": "diverge",
+  "seed": 3,
+  "data": {"train": {"format": "csv", "path": "$ROOT/data/sine.csv", "task": "regression", "target_columns": ["sin", "cos"]}},
+  "model": {
+    "input_shape": [1],
+    "layers": [
+      {"type": "affine", "name": "hidden", "units": 32},
+      {"type": "tanh"},
+      {"type": "affine", "name": "head", "units": 2}
+    ],
+    "loss": "mse"
+  },
+  "training": {"epochs": 2, "batch_size": 16, "log_every_steps": 5,
+               "optimizer": {"type": "sgd", "lr": 0.05, "momentum": 0.9}}
+}
+JSON
+
+# From the first step: no epoch completed, so no checkpoint and no model.
+run 1 "$NETTRAIN" train "$WORK/sine.json" --out "$WORK/d0" --set training.optimizer.lr=1e6 -q
+err_has "training diverged at epoch 1, step "
+[[ $(grep -c . "$WORK/err") -eq 1 ]] || fail "divergence printed more than one error line"
+grep -qE "layer with non-finite output: (hidden|head|layers\.1)|non-finite parameter tensor: (hidden|head)|non-finite gradient in (hidden|head)" "$WORK/err" ||
+  fail "the divergence message does not name a layer"
+[[ ! -e $WORK/d0/model.safetensors && ! -e $WORK/d0/summary.json ]] || fail "a diverged run left a final model"
+
+# After a good epoch 1: the epoch's checkpoint survives the divergence in epoch 2 untouched.
+run 0 "$NETTRAIN" train "$WORK/sine.json" --out "$WORK/d1" --set training.epochs=1 -q
+cp "$WORK/d1/checkpoint.safetensors" "$WORK/good.safetensors"
+rm "$WORK/d1/model.safetensors" "$WORK/d1/summary.json"
+run 1 "$NETTRAIN" train "$WORK/sine.json" --resume "$WORK/d1" --set training.epochs=3 --set training.optimizer.lr=1e6 -q
+err_has "training diverged at epoch 2, step "
+cmp -s "$WORK/d1/checkpoint.safetensors" "$WORK/good.safetensors" || fail "the last good checkpoint was overwritten"
+[[ ! -e $WORK/d1/model.safetensors ]] || fail "a diverged run left model.safetensors"
+run 0 "$NETTRAIN" inspect "$WORK/d1/checkpoint.safetensors"
+# ... and training can go on from it at a sane rate.
+run 0 "$NETTRAIN" train "$WORK/sine.json" --resume "$WORK/d1" --set training.epochs=2 --set training.optimizer.lr=0.05 -q
+run 0 "$NETTRAIN" eval "$WORK/d1" --data "{\"format\": \"csv\", \"path\": \"$ROOT/data/sine.csv\", \"task\": \"regression\", \"target_columns\": [\"sin\", \"cos\"]}"
+echo ok
