@@ -39,7 +39,7 @@ int cmd_train(const GlobalOptions& g, const TrainArgs& a) {
   options.seed = a.seed;
   options.threads = use_threads(a.threads);
   if (!a.resume.empty() && !a.config.empty())
-    spdlog::info("resuming: the run's own {}/config.json is used; change it with --set", a.resume);
+    spdlog::debug("resuming: the run's own {}/config.json is used; change it with --set", a.resume);
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
