@@ -69,6 +69,20 @@ std::vector<Matrix> random_inputs(const std::vector<Shape>& shapes, Index batch,
   return xs;
 }
 
+std::vector<Matrix> distinct_inputs(const std::vector<Shape>& shapes, Index batch, Rng& rng) {
+  std::vector<Matrix> xs;
+  for (const Shape& s : shapes) {
+    Matrix x(batch, s.size());
+    for (Index i = 0; i < x.size(); ++i) x.data()[i] = 0.1f * static_cast<float>(i - x.size() / 2);
+    for (Index i = x.size() - 1; i > 0; --i) {  // Fisher–Yates
+      const Index j = static_cast<Index>(rng.uniform() * static_cast<double>(i + 1)) % (i + 1);
+      std::swap(x.data()[i], x.data()[j]);
+    }
+    xs.push_back(std::move(x));
+  }
+  return xs;
+}
+
 void randomize_state(LayerBench& b, Rng& rng) {
   for (float& v : b.params) v = static_cast<float>(0.7 * rng.normal());
   for (std::size_t i = 0; i < b.buffer_specs.size(); ++i) {

@@ -38,6 +38,10 @@ LayerBench make_bench(const nlohmann::json& config, const std::vector<Shape>& sh
 // [0.5, 2] when `positive`.
 std::vector<Matrix> random_inputs(const std::vector<Shape>& shapes, Index batch, bool positive, Rng& rng);
 
+// Inputs whose values are a random permutation of a grid 0.1 apart (centred on 0): no two values
+// of a sample are within the gradient check's step, so max pooling never switches its argmax.
+std::vector<Matrix> distinct_inputs(const std::vector<Shape>& shapes, Index batch, Rng& rng);
+
 // Fills parameters with N(0, 1)·0.7 and buffers with plausible running statistics.
 void randomize_state(LayerBench& b, Rng& rng);
 

@@ -36,6 +36,7 @@ struct LayerCase {
   HandCase hand;
   bool positive_inputs = false;  // gradient check with x in [0.5, 2] (pow with a real exponent)
   bool mode_dependent = false;   // gradient check in eval mode as well
+  bool distinct_inputs = false;  // gradient check with well-separated values (max pooling)
 };
 
 const float kLn2 = std::log(2.0f), kLn3 = std::log(3.0f), kLn4 = std::log(4.0f);
@@ -84,6 +85,31 @@ std::map<std::string, LayerCase> layer_cases() {
               {1, {{1, 4, 9}}, {}, {}, Mode::train, {1, 32, 243}}, true};
   c["scale"] = {json{{"type", "scale"}, {"factor", 3}, {"offset", -1}}, {Shape{3}},
                 {1, {{0, 1, -2}}, {}, {}, Mode::train, {-1, 2, -7}}};
+  // Channel 0 = 1..9, channel 1 = [1,0,0; 0,1,0; 0,0,1]; 2x2 windows at (0,0), (0,1), (1,0), (1,1).
+  // Filter 0 = [1,2;3,4] on channel 0 + [1,1;1,1] on channel 1, bias 0.5:
+  //   channel 0: 1+4+12+20 = 37, 2+6+15+24 = 47, 4+10+21+32 = 67, 5+12+24+36 = 77
+  //   channel 1 window sums: 2, 1, 1, 2  → 39.5, 48.5, 68.5, 79.5
+  // Filter 1 = 0 on channel 0 + [1,-1;-1,1] on channel 1, bias -1: 2, -1, -1, 2 → 1, -2, -2, 1.
+  c["conv2d"] = {json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 2}},
+                 {Shape{2, 3, 3}},
+                 {1, {{1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 0, 0, 0, 1, 0, 0, 0, 1}},
+                  {{1, 2, 3, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, -1, -1, 1}, {0.5f, -1}}, {}, Mode::train,
+                  {39.5f, 48.5f, 68.5f, 79.5f, 1, -2, -2, 1}}};
+  // The gradient check of conv2d uses the case above on a [2, 3, 3] input; stride, padding and
+  // non-square kernels have their own gradient checks in test_layer_behaviour.cpp.
+  // 2x2 windows of [1,3,2,2; 3,0,2,1; -1,-2,5,6; -3,-4,7,0]: max {1,3,3,0} = 3, {2,2,2,1} = 2,
+  // {-1,-2,-3,-4} = -1, {5,6,7,0} = 7; means 7/4, 7/4, -10/4, 18/4.
+  c["maxpool2d"] = {json{{"type", "maxpool2d"}}, {Shape{1, 4, 4}},
+                    {1, {{1, 3, 2, 2, 3, 0, 2, 1, -1, -2, 5, 6, -3, -4, 7, 0}}, {}, {}, Mode::train, {3, 2, -1, 7}},
+                    false, false, true};
+  c["avgpool2d"] = {json{{"type", "avgpool2d"}, {"kernel", 2}}, {Shape{1, 4, 4}},
+                    {1, {{1, 3, 2, 2, 3, 0, 2, 1, -1, -2, 5, 6, -3, -4, 7, 0}}, {}, {}, Mode::train,
+                     {1.75f, 1.75f, -2.5f, 4.5f}}};
+  // Means of each channel's 2x2 block: (1+2+3+4)/4 = 2.5, (-1+0+0+5)/4 = 1; (0,0,0,0) and (8,8,8,8).
+  c["global_avg_pool"] = {json{{"type", "global_avg_pool"}}, {Shape{2, 2, 2}},
+                          {2, {{1, 2, 3, 4, -1, 0, 0, 5, 0, 0, 0, 0, 8, 8, 8, 8}}, {}, {}, Mode::train, {2.5f, 1, 0, 8}}};
+  c["flatten"] = {json{{"type", "flatten"}}, {Shape{2, 1, 2}},
+                  {2, {{1, 2, 3, 4, 5, 6, 7, 8}}, {}, {}, Mode::train, {1, 2, 3, 4, 5, 6, 7, 8}}};
   return c;
 }
 
@@ -124,7 +150,9 @@ void check_gradients(const LayerCase& lc, Mode mode) {
   LayerBench b = make_bench(lc.config, lc.shapes);
   Rng rng(2024);
   randomize_state(b, rng);
-  const GradCheckResult r = gradient_check(b, random_inputs(lc.shapes, 4, lc.positive_inputs, rng), mode);
+  const std::vector<Matrix> xs =
+      lc.distinct_inputs ? distinct_inputs(lc.shapes, 4, rng) : random_inputs(lc.shapes, 4, lc.positive_inputs, rng);
+  const GradCheckResult r = gradient_check(b, xs, mode);
   INFO("worst: " << r.worst);
   CHECK(r.checked > 0);
   CHECK(r.worst_ratio <= 1.0);

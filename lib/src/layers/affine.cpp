@@ -5,27 +5,15 @@
 
 namespace nettrain {
 
-namespace {
-const std::vector<std::string> kInits = {"xavier_uniform", "xavier_normal", "he_uniform",
-                                         "he_normal",      "normal",        "zeros"};
-}  // namespace
-
 Affine::Affine(Index units, std::string init, bool user_init, double std, bool bias)
     : out_(units), init_(std::move(init)), user_init_(user_init), std_(std), bias_(bias) {}
 
 std::unique_ptr<Layer> Affine::create(const ConfigNode& node) {
   check_layer_keys(node, {"units", "init", "std", "bias"});
   const Index units = node.get_positive_int("units");
-  const bool user_init = node.has("init");
-  const std::string init = node.get_choice_or("init", kInits, "xavier_uniform");
-  double std = 0.01;
-  if (node.has("std")) {
-    if (init != "normal") node.fail("std", "only used with \"init\": \"normal\", got init \"" + init + "\"");
-    std = node.get_number("std");
-    node.check_min_exclusive("std", std, 0.0);
-  }
+  const WeightInit w = WeightInit::read(node);
   const bool bias = node.get_bool_or("bias", true);
-  return std::make_unique<Affine>(units, init, user_init, std, bias);
+  return std::make_unique<Affine>(units, w.init, w.user_init, w.std, bias);
 }
 
 Shape Affine::build(const std::vector<Shape>& inputs) {

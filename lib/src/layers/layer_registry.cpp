@@ -6,8 +6,11 @@
 #include "affine.h"
 #include "batchnorm.h"
 #include "binary.h"
+#include "conv2d.h"
 #include "dropout.h"
 #include "elementwise_math.h"
+#include "pool.h"
+#include "reshape.h"
 #include "softmax.h"
 
 namespace nettrain {
@@ -28,6 +31,11 @@ const Registry<Layer>& layer_registry() {
     r.add("exp", Exp::create);
     r.add("pow", Pow::create);
     r.add("scale", Scale::create);
+    r.add("conv2d", Conv2d::create);
+    r.add("maxpool2d", Pool2d::create_max);
+    r.add("avgpool2d", Pool2d::create_avg);
+    r.add("global_avg_pool", GlobalAvgPool::create);
+    r.add("flatten", Flatten::create);
     return r;
   }();
   return registry;

@@ -18,6 +18,18 @@ void check_layer_keys(const ConfigNode& node, const std::vector<std::string>& ow
 // Throws ConfigError unless exactly `n` input shapes are given.
 void require_inputs(const std::vector<Shape>& inputs, std::size_t n);
 
+// The "init" and "std" keys of a weight layer (affine, conv2d): init is one of xavier_uniform,
+// xavier_normal, he_uniform, he_normal, normal, zeros (default xavier_uniform); "std" only with
+// "normal" (default 0.01). `user_init` says whether the config named an init.
+struct WeightInit {
+  std::string init = "xavier_uniform";
+  bool user_init = false;
+  double std = 0.01;
+  static WeightInit read(const ConfigNode& node);
+  // The default for the layer that follows: he_normal before relu/leaky_relu, else xavier_uniform.
+  void set_default(const std::string& next_type);
+};
+
 // Resizes `m` to (rows, cols) only when it differs: buffers are sized once per batch size.
 inline void ensure_size(Matrix& m, Index rows, Index cols) {
   if (m.rows() != rows || m.cols() != cols) m.resize(rows, cols);

@@ -1,0 +1,163 @@
+// 2-D convolution by im2col + GEMM over chunks of samples; formulas and shapes in conv2d.h.
+#include "conv2d.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace nettrain {
+
+namespace {
+// Columns of one product: enough for Eigen's GEMM to run at speed, few enough that the chunk's
+// Y and dcol blocks stay in L2. Measured on Fashion-MNIST shapes (see bench/).
+constexpr Index kChunkColumns = 4096;
+}  // namespace
+
+std::unique_ptr<Layer> Conv2d::create(const ConfigNode& node) {
+  check_layer_keys(node, {"filters", "kernel", "stride", "padding", "bias", "init", "std"});
+  const Index filters = node.get_positive_int("filters");
+  const Window window = Window::read(node, 0, false, true);
+  const WeightInit init = WeightInit::read(node);
+  const bool bias = node.get_bool_or("bias", true);
+  return std::make_unique<Conv2d>(filters, window, init, bias);
+}
+
+Shape Conv2d::build(const std::vector<Shape>& inputs) {
+  require_inputs(inputs, 1);
+  win_.resolve(inputs[0]);
+  K_ = win_.C * win_.kh * win_.kw;
+  P_ = win_.OH * win_.OW;
+  chunk_ = std::max<Index>(1, kChunkColumns / P_);
+  return Shape{F_, win_.OH, win_.OW};
+}
+
+std::vector<TensorSpec> Conv2d::parameters() const {
+  const Index fan_in = K_, fan_out = F_ * win_.kh * win_.kw;
+  std::vector<TensorSpec> specs;
+  specs.push_back({"weight", {F_, win_.C, win_.kh, win_.kw}, InitSpec{init_.init, init_.std, fan_in, fan_out}});
+  if (bias_) specs.push_back({"bias", {F_}, InitSpec{"zeros", 0.0, fan_in, fan_out}});
+  return specs;
+}
+
+void Conv2d::bind(const std::vector<float*>& params, const std::vector<float*>& grads,
+                  const std::vector<float*>& buffers) {
+  (void)buffers;
+  W_ = params.at(0);
+  dW_ = grads.at(0);
+  if (bias_) {
+    b_ = params.at(1);
+    db_ = grads.at(1);
+  }
+}
+
+void Conv2d::im2col(const float* x, float* col, Index ld) const {
+  const Window& w = win_;
+  for (Index c = 0; c < w.C; ++c) {
+    for (Index i = 0; i < w.kh; ++i) {
+      Index oh_lo = 0, oh_hi = 0;
+      w.valid_range_h(i, oh_lo, oh_hi);
+      for (Index j = 0; j < w.kw; ++j) {
+        Index ow_lo = 0, ow_hi = 0;
+        w.valid_range_w(j, ow_lo, ow_hi);
+        float* row = col + ((c * w.kh + i) * w.kw + j) * ld;
+        std::fill(row, row + oh_lo * w.OW, 0.0f);
+        for (Index oh = oh_lo; oh < oh_hi; ++oh) {
+          float* out = row + oh * w.OW;
+          const float* in = x + (c * w.H + oh * w.sh - w.top + i) * w.W + j - w.left;
+          std::fill(out, out + ow_lo, 0.0f);
+          if (w.sw == 1) {
+            std::copy(in + ow_lo, in + ow_hi, out + ow_lo);
+          } else {
+            for (Index ow = ow_lo; ow < ow_hi; ++ow) out[ow] = in[ow * w.sw];
+          }
+          std::fill(out + ow_hi, out + w.OW, 0.0f);
+        }
+        std::fill(row + oh_hi * w.OW, row + P_, 0.0f);
+      }
+    }
+  }
+}
+
+void Conv2d::col2im(const float* dcol, Index ld, float* dx) const {
+  const Window& w = win_;
+  for (Index c = 0; c < w.C; ++c) {
+    for (Index i = 0; i < w.kh; ++i) {
+      Index oh_lo = 0, oh_hi = 0;
+      w.valid_range_h(i, oh_lo, oh_hi);
+      for (Index j = 0; j < w.kw; ++j) {
+        Index ow_lo = 0, ow_hi = 0;
+        w.valid_range_w(j, ow_lo, ow_hi);
+        const float* row = dcol + ((c * w.kh + i) * w.kw + j) * ld;
+        for (Index oh = oh_lo; oh < oh_hi; ++oh) {
+          const float* d = row + oh * w.OW;
+          float* out = dx + (c * w.H + oh * w.sh - w.top + i) * w.W + j - w.left;
+          for (Index ow = ow_lo; ow < ow_hi; ++ow) out[ow * w.sw] += d[ow];
+        }
+      }
+    }
+  }
+}
+
+void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
+  const Matrix& in = *x[0];
+  const Index N = in.rows();
+  const bool keep = ctx.mode == Mode::train;
+  col_kept_ = keep;
+  if (keep) ensure_size(col_, K_, N * P_);
+  else ensure_size(chunk_col_, K_, chunk_ * P_);
+  ensure_size(Y_, F_, chunk_ * P_);
+  ensure_size(y, N, F_ * P_);
+  const ConstMatrixMap Wm(W_, F_, K_);
+  for (Index n0 = 0; n0 < N; n0 += chunk_) {
+    const Index G = std::min(chunk_, N - n0);
+    float* col = keep ? col_.data() + n0 * P_ : chunk_col_.data();
+    const Index ld = keep ? N * P_ : chunk_ * P_;
+    for (Index g = 0; g < G; ++g) im2col(in.row(n0 + g).data(), col + g * P_, ld);
+    const ConstStridedMap cols(col, K_, G * P_, Eigen::OuterStride<>(ld));
+    Y_.leftCols(G * P_).noalias() = Wm * cols;  // (F, G·P)
+    for (Index g = 0; g < G; ++g)
+      for (Index f = 0; f < F_; ++f)
+        y.row(n0 + g).segment(f * P_, P_).array() = Y_.row(f).segment(g * P_, P_).array() + (bias_ ? b_[f] : 0.0f);
+  }
+}
+
+void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+                      std::span<Matrix* const> dx) {
+  (void)y;
+  const Index N = dy.rows();
+  const ConstMatrixMap Wm(W_, F_, K_);
+  MatrixMap dW(dW_, F_, K_);
+  if (dx[0] != nullptr) {
+    ensure_size(*dx[0], N, win_.C * win_.H * win_.W);
+    dx[0]->setZero();
+    ensure_size(dcol_, K_, chunk_ * P_);
+  }
+  ensure_size(Y_, F_, chunk_ * P_);
+  const bool have_col = col_kept_;
+  if (!have_col) ensure_size(chunk_col_, K_, chunk_ * P_);
+  for (Index n0 = 0; n0 < N; n0 += chunk_) {
+    const Index G = std::min(chunk_, N - n0);
+    const float* col = have_col ? col_.data() + n0 * P_ : chunk_col_.data();
+    const Index ld = have_col ? N * P_ : chunk_ * P_;
+    if (!have_col)
+      for (Index g = 0; g < G; ++g) im2col(x[0]->row(n0 + g).data(), chunk_col_.data() + g * P_, ld);
+    for (Index g = 0; g < G; ++g)
+      for (Index f = 0; f < F_; ++f) Y_.row(f).segment(g * P_, P_) = dy.row(n0 + g).segment(f * P_, P_);
+    const ConstStridedMap dY(Y_.data(), F_, G * P_, Eigen::OuterStride<>(chunk_ * P_));  // (F, G·P)
+    const ConstStridedMap cols(col, K_, G * P_, Eigen::OuterStride<>(ld));
+    dW.noalias() += dY * cols.transpose();  // (F, K)
+    if (bias_) VectorMap(db_, F_).noalias() += dY.rowwise().sum();
+    if (dx[0] == nullptr) continue;
+    dcol_.leftCols(G * P_).noalias() = Wm.transpose() * dY;  // (K, G·P)
+    for (Index g = 0; g < G; ++g) col2im(dcol_.data() + g * P_, chunk_ * P_, dx[0]->row(n0 + g).data());
+  }
+}
+
+std::string Conv2d::describe() const {
+  std::ostringstream os;
+  os << "filters=" << F_ << " " << win_.describe() << " init=" << init_.init;
+  if (init_.init == "normal") os << " std=" << init_.std;
+  if (!bias_) os << " bias=false";
+  return os.str();
+}
+
+}  // namespace nettrain

@@ -1,0 +1,70 @@
+// 2-D convolution (cross-correlation, as Caffe and PyTorch) by im2col and one GEMM per chunk.
+//
+//   x: (batch, C·H·W)   y: (batch, F·OH·OW)   both channel-major within a row ([C, H, W], [F, OH, OW])
+//   W ("weight"): saved {F, C, kh, kw} (PyTorch's layout), used as the matrix Wm (F, K), K = C·kh·kw
+//   b ("bias"):   (F)
+//   col: (K, batch·P), P = OH·OW: column n·P + p holds the K input values under output position p
+//        of sample n (zeros where the window covers padding), row k = (c·kh + i)·kw + j
+//   forward:  Y = Wm·col (F, batch·P);  y[n, f·P + p] = Y[f, n·P + p] + b[f]
+//   backward: dY[f, n·P + p] = dy[n, f·P + p]
+//             dW += dY·colᵀ   db += row sums of dY   dcol = Wmᵀ·dY  then dx = col2im(dcol) (assigned)
+// The products run over chunks of samples so the blocks of Y, dY and dcol stay in cache; col is
+// kept for the whole batch in train mode (backward reuses it) and per chunk in eval mode.
+//
+// Config: {"type": "conv2d", "filters": F, "kernel": k | [kh, kw], "stride": 1, "padding": "valid",
+//          "bias": true, "init": ..., "std": ...}
+//   filters  required; kernel required; stride default 1; padding "valid" (default), "same"
+//            (TensorFlow's split), or int / [ph, pw] zeros on each side
+//   init     as affine, with fan_in = C·kh·kw and fan_out = F·kh·kw; default xavier_uniform, or
+//            he_normal when the next layer is relu/leaky_relu
+#pragma once
+
+#include <memory>
+
+#include "layer_util.h"
+#include "window.h"
+
+namespace nettrain {
+
+class Conv2d : public Layer {
+ public:
+  Conv2d(Index filters, Window window, WeightInit init, bool bias)
+      : F_(filters), win_(window), init_(std::move(init)), bias_(bias) {}
+  static std::unique_ptr<Layer> create(const ConfigNode& node);
+
+  std::string type() const override { return "conv2d"; }
+  Shape build(const std::vector<Shape>& inputs) override;
+  std::vector<TensorSpec> parameters() const override;
+  void bind(const std::vector<float*>& params, const std::vector<float*>& grads,
+            const std::vector<float*>& buffers) override;
+  void forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) override;
+  void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+                std::span<Matrix* const> dx) override;
+  void set_default_init(const std::string& next_type) override { init_.set_default(next_type); }
+  std::string describe() const override;
+
+ private:
+  using ConstStridedMap = Eigen::Map<const Matrix, 0, Eigen::OuterStride<>>;
+  // Writes sample `x` (C·H·W) as K rows of P columns into `col`, whose rows are `ld` apart.
+  void im2col(const float* x, float* col, Index ld) const;
+  // Adds the K × P block of `dcol` (rows `ld` apart) into dx (C·H·W), which must start zeroed.
+  void col2im(const float* dcol, Index ld, float* dx) const;
+
+  Index F_;
+  Window win_;
+  WeightInit init_;
+  bool bias_;
+  Index K_ = 0, P_ = 0;  // C·kh·kw, OH·OW
+  Index chunk_ = 1;      // samples per product
+  bool col_kept_ = false;  // the last forward was in train mode and col_ holds its columns
+  float* W_ = nullptr;   // (F, K)
+  float* b_ = nullptr;   // (F)
+  float* dW_ = nullptr;
+  float* db_ = nullptr;
+  Matrix col_;    // (K, batch·P), train mode: kept for backward
+  Matrix chunk_col_;  // (K, chunk·P), eval mode
+  Matrix Y_;      // (F, chunk·P): the product, or dY in backward
+  Matrix dcol_;   // (K, chunk·P)
+};
+
+}  // namespace nettrain

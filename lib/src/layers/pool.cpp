@@ -1,0 +1,114 @@
+// Max and average pooling; formulas and shapes in pool.h.
+#include "pool.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace nettrain {
+
+namespace {
+
+Window read_pool_window(const ConfigNode& node) {
+  check_layer_keys(node, {"kernel", "stride", "padding"});
+  Window w = Window::read(node, 2, true, false);
+  if (w.ph >= w.kh || w.pw >= w.kw)
+    node.fail("padding", "padding " + std::to_string(w.ph) + "x" + std::to_string(w.pw) +
+                             " must be smaller than the kernel " + std::to_string(w.kh) + "x" + std::to_string(w.kw));
+  return w;
+}
+
+}  // namespace
+
+std::unique_ptr<Layer> Pool2d::create_max(const ConfigNode& node) {
+  return std::make_unique<Pool2d>(true, read_pool_window(node));
+}
+
+std::unique_ptr<Layer> Pool2d::create_avg(const ConfigNode& node) {
+  return std::make_unique<Pool2d>(false, read_pool_window(node));
+}
+
+Shape Pool2d::build(const std::vector<Shape>& inputs) {
+  require_inputs(inputs, 1);
+  win_.resolve(inputs[0]);
+  return Shape{win_.C, win_.OH, win_.OW};
+}
+
+void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
+  (void)ctx;
+  const Window& w = win_;
+  const Matrix& in = *x[0];
+  const Index N = in.rows(), P = w.OH * w.OW;
+  ensure_size(y, N, w.C * P);
+  if (max_ && (argmax_.rows() != N || argmax_.cols() != y.cols())) argmax_.resize(N, y.cols());
+  const float inv_area = 1.0f / static_cast<float>(w.kh * w.kw);
+  for (Index n = 0; n < N; ++n) {
+    const float* xr = in.row(n).data();
+    float* yr = y.row(n).data();
+    std::int32_t* ar = max_ ? argmax_.row(n).data() : nullptr;
+    for (Index c = 0; c < w.C; ++c) {
+      for (Index oh = 0; oh < w.OH; ++oh) {
+        const Index h0 = oh * w.sh - w.top;
+        const Index h_lo = std::max<Index>(h0, 0), h_hi = std::min(h0 + w.kh, w.H);
+        for (Index ow = 0; ow < w.OW; ++ow) {
+          const Index w0 = ow * w.sw - w.left;
+          const Index w_lo = std::max<Index>(w0, 0), w_hi = std::min(w0 + w.kw, w.W);
+          const Index out = (c * w.OH + oh) * w.OW + ow;
+          if (max_) {
+            float best = -std::numeric_limits<float>::infinity();
+            Index best_at = (c * w.H + h_lo) * w.W + w_lo;
+            for (Index h = h_lo; h < h_hi; ++h)
+              for (Index v = w_lo; v < w_hi; ++v) {
+                const Index at = (c * w.H + h) * w.W + v;
+                if (xr[at] > best) {  // strict: the first maximum wins ties
+                  best = xr[at];
+                  best_at = at;
+                }
+              }
+            yr[out] = best;
+            ar[out] = static_cast<std::int32_t>(best_at);
+          } else {
+            float sum = 0.0f;
+            for (Index h = h_lo; h < h_hi; ++h)
+              for (Index v = w_lo; v < w_hi; ++v) sum += xr[(c * w.H + h) * w.W + v];
+            yr[out] = sum * inv_area;
+          }
+        }
+      }
+    }
+  }
+}
+
+void Pool2d::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+                      std::span<Matrix* const> dx) {
+  (void)x;
+  (void)y;
+  if (dx[0] == nullptr) return;
+  const Window& w = win_;
+  const Index N = dy.rows();
+  ensure_size(*dx[0], N, w.C * w.H * w.W);
+  dx[0]->setZero();
+  const float inv_area = 1.0f / static_cast<float>(w.kh * w.kw);
+  for (Index n = 0; n < N; ++n) {
+    const float* dyr = dy.row(n).data();
+    float* dxr = dx[0]->row(n).data();
+    if (max_) {
+      const std::int32_t* ar = argmax_.row(n).data();
+      for (Index k = 0; k < dy.cols(); ++k) dxr[ar[k]] += dyr[k];
+      continue;
+    }
+    for (Index c = 0; c < w.C; ++c)
+      for (Index oh = 0; oh < w.OH; ++oh) {
+        const Index h0 = oh * w.sh - w.top;
+        const Index h_lo = std::max<Index>(h0, 0), h_hi = std::min(h0 + w.kh, w.H);
+        for (Index ow = 0; ow < w.OW; ++ow) {
+          const Index w0 = ow * w.sw - w.left;
+          const Index w_lo = std::max<Index>(w0, 0), w_hi = std::min(w0 + w.kw, w.W);
+          const float g = dyr[(c * w.OH + oh) * w.OW + ow] * inv_area;
+          for (Index h = h_lo; h < h_hi; ++h)
+            for (Index v = w_lo; v < w_hi; ++v) dxr[(c * w.H + h) * w.W + v] += g;
+        }
+      }
+  }
+}
+
+}  // namespace nettrain

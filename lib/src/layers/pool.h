@@ -1,0 +1,42 @@
+// 2-D max and average pooling over windows of each channel.
+//
+//   x: (batch, C·H·W)   y: (batch, C·OH·OW)   channel-major rows; OH, OW as in window.h
+//   maxpool2d: y[c, oh, ow] = max over the window of x (padding cells never win)
+//              dx[argmax] += dy (assigned: dx starts at zero); ties go to the first maximum in
+//              row-major window order
+//   avgpool2d: y[c, oh, ow] = (sum over the window of x) / (kh·kw), padding counted as zeros
+//              (PyTorch's count_include_pad); dx[cell] += dy / (kh·kw) for each real cell
+//
+// Config: {"type": "maxpool2d" | "avgpool2d", "kernel": 2, "stride": kernel, "padding": "valid"}
+//   kernel  int or [kh, kw], default 2;  stride  default = kernel
+//   padding "valid" (default) or int / [ph, pw] on each side, smaller than the kernel
+#pragma once
+
+#include <memory>
+
+#include "layer_util.h"
+#include "window.h"
+
+namespace nettrain {
+
+class Pool2d : public Layer {
+ public:
+  Pool2d(bool max, Window window) : max_(max), win_(window) {}
+  static std::unique_ptr<Layer> create_max(const ConfigNode& node);
+  static std::unique_ptr<Layer> create_avg(const ConfigNode& node);
+
+  std::string type() const override { return max_ ? "maxpool2d" : "avgpool2d"; }
+  Shape build(const std::vector<Shape>& inputs) override;
+  void forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) override;
+  void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+                std::span<Matrix* const> dx) override;
+  std::string describe() const override { return win_.describe(); }
+
+ private:
+  bool max_;
+  Window win_;
+  // (batch, C·OH·OW): index within the row of x of each window's maximum (maxpool only).
+  Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> argmax_;
+};
+
+}  // namespace nettrain

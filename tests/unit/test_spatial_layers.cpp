@@ -1,0 +1,213 @@
+// conv2d, pooling, flatten and global_avg_pool beyond the per-layer table of test_layers.cpp:
+// output shapes for stride and padding, "same" padding, gradient checks with stride, padding
+// and non-square kernels, max-pool routing with ties, the layer table text and config errors.
+#include <doctest/doctest.h>
+
+#include "layer_bench.h"
+#include "nettrain/errors.h"
+#include "nettrain/network.h"
+
+using namespace nettrain;
+using namespace nettrain::test;
+using json = nlohmann::json;
+
+namespace {
+
+std::string config_error(const json& config, const std::vector<Shape>& shapes) {
+  try {
+    make_bench(config, shapes);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no ConfigError)";
+}
+
+Shape out_shape(const json& config, const Shape& in) { return make_bench(config, {in}).out_shape; }
+
+Matrix iota_row(Index n) {
+  Matrix x(1, n);
+  for (Index i = 0; i < n; ++i) x(0, i) = static_cast<float>(i + 1);
+  return x;
+}
+
+void check_grad(const json& config, const Shape& in, bool distinct = false) {
+  LayerBench b = make_bench(config, {in});
+  Rng rng(7);
+  randomize_state(b, rng);
+  const std::vector<Matrix> xs = distinct ? distinct_inputs({in}, 3, rng) : random_inputs({in}, 3, false, rng);
+  const GradCheckResult r = gradient_check(b, xs, Mode::train);
+  INFO(config.dump() << " worst: " << r.worst);
+  CHECK(r.worst_ratio <= 1.0);
+  CHECK(r.grads_accumulate);
+}
+
+}  // namespace
+
+TEST_CASE("conv2d/pool: output shapes for stride and padding") {
+  CHECK(out_shape(json{{"type", "conv2d"}, {"filters", 30}, {"kernel", 5}}, Shape{1, 28, 28}) == Shape{30, 24, 24});
+  CHECK(out_shape(json{{"type", "conv2d"}, {"filters", 4}, {"kernel", 5}, {"stride", 2}}, Shape{1, 28, 28}) ==
+        Shape{4, 12, 12});
+  CHECK(out_shape(json{{"type", "conv2d"}, {"filters", 4}, {"kernel", 3}, {"padding", "same"}}, Shape{3, 13, 7}) ==
+        Shape{4, 13, 7});
+  CHECK(out_shape(json{{"type", "conv2d"}, {"filters", 4}, {"kernel", 3}, {"stride", 2}, {"padding", "same"}},
+                  Shape{1, 5, 6}) == Shape{4, 3, 3});
+  CHECK(out_shape(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", json::array({3, 1})}, {"stride", json::array({1, 2})},
+                       {"padding", json::array({1, 0})}},
+                  Shape{1, 6, 7}) == Shape{2, 6, 4});
+  CHECK(out_shape(json{{"type", "maxpool2d"}}, Shape{32, 13, 13}) == Shape{32, 6, 6});
+  CHECK(out_shape(json{{"type", "maxpool2d"}, {"kernel", 3}, {"stride", 2}, {"padding", 1}}, Shape{8, 28, 28}) ==
+        Shape{8, 14, 14});
+  CHECK(out_shape(json{{"type", "avgpool2d"}, {"kernel", json::array({2, 1})}}, Shape{2, 4, 4}) == Shape{2, 2, 4});
+  CHECK(out_shape(json{{"type", "global_avg_pool"}}, Shape{64, 7, 7}) == Shape{64});
+  CHECK(out_shape(json{{"type", "flatten"}}, Shape{64, 5, 5}) == Shape{1600});
+}
+
+TEST_CASE("conv2d: \"same\" padding puts (k - 1)/2 before and the rest after") {
+  // x = 1..16 as 4x4, kernel 2x2 of ones: padding 0 before, 1 after; kernel 3x3: 1 on each side.
+  LayerBench b2 = make_bench(json{{"type", "conv2d"}, {"filters", 1}, {"kernel", 2}, {"padding", "same"}}, {Shape{1, 4, 4}});
+  std::fill(b2.param(0), b2.param(0) + 4, 1.0f);
+  const Matrix y2 = b2.forward({iota_row(16)}, Mode::train);
+  REQUIRE(y2.cols() == 16);
+  CHECK(y2(0, 0) == 1 + 2 + 5 + 6);
+  CHECK(y2(0, 3) == 4 + 8);
+  CHECK(y2(0, 12) == 13 + 14);
+  CHECK(y2(0, 15) == 16);
+  LayerBench b3 = make_bench(json{{"type", "conv2d"}, {"filters", 1}, {"kernel", 3}, {"padding", "same"}}, {Shape{1, 4, 4}});
+  std::fill(b3.param(0), b3.param(0) + 9, 1.0f);
+  const Matrix y3 = b3.forward({iota_row(16)}, Mode::train);
+  CHECK(y3(0, 0) == 1 + 2 + 5 + 6);
+  CHECK(y3(0, 5) == 1 + 2 + 3 + 5 + 6 + 7 + 9 + 10 + 11);
+  CHECK(y3(0, 15) == 11 + 12 + 15 + 16);
+}
+
+TEST_CASE("conv2d: stride 2 with padding 1 on a hand example") {
+  // 3x3 input 1..9 padded to 5x5, kernel 3x3 of ones, stride 2: windows cover input rows/cols
+  // {0,1} or {1,2}: 1+2+4+5 = 12, 2+3+5+6 = 16, 4+5+7+8 = 24, 5+6+8+9 = 28.
+  LayerBench b = make_bench(json{{"type", "conv2d"}, {"filters", 1}, {"kernel", 3}, {"stride", 2}, {"padding", 1}, {"bias", false}},
+                            {Shape{1, 3, 3}});
+  REQUIRE(b.out_shape == Shape{1, 2, 2});
+  std::fill(b.param(0), b.param(0) + 9, 1.0f);
+  const Matrix y = b.forward({iota_row(9)}, Mode::train);
+  CHECK(y(0, 0) == 12);
+  CHECK(y(0, 1) == 16);
+  CHECK(y(0, 2) == 24);
+  CHECK(y(0, 3) == 28);
+}
+
+TEST_CASE("conv2d/pool: gradient checks with stride, padding and non-square kernels") {
+  check_grad(json{{"type", "conv2d"}, {"filters", 3}, {"kernel", 3}, {"padding", "same"}}, Shape{2, 4, 5});
+  check_grad(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 3}, {"stride", 2}, {"padding", 1}}, Shape{2, 5, 5});
+  check_grad(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", json::array({2, 3})}, {"stride", json::array({2, 1})},
+                  {"bias", false}},
+             Shape{1, 5, 6});
+  check_grad(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 3}, {"stride", 2}, {"padding", "same"}}, Shape{2, 6, 5});
+  check_grad(json{{"type", "maxpool2d"}, {"kernel", 3}, {"stride", 2}, {"padding", 1}}, Shape{2, 5, 5}, true);
+  check_grad(json{{"type", "maxpool2d"}, {"kernel", json::array({2, 3})}}, Shape{2, 4, 7}, true);
+  check_grad(json{{"type", "avgpool2d"}, {"kernel", 2}, {"stride", 1}, {"padding", 1}}, Shape{2, 4, 5});
+}
+
+TEST_CASE("conv2d: eval-mode forward and backward match train mode (no cached columns)") {
+  LayerBench b = make_bench(json{{"type", "conv2d"}, {"filters", 3}, {"kernel", 3}, {"padding", 1}}, {Shape{2, 5, 5}});
+  Rng rng(3);
+  randomize_state(b, rng);
+  const std::vector<Matrix> xs = random_inputs({Shape{2, 5, 5}}, 5, false, rng);
+  const Matrix y_train = b.forward(xs, Mode::train);
+  const Matrix y_eval = b.forward(xs, Mode::eval);
+  CHECK((y_train - y_eval).cwiseAbs().maxCoeff() == 0.0f);
+  const GradCheckResult r = gradient_check(b, xs, Mode::eval);
+  INFO("worst: " << r.worst);
+  CHECK(r.worst_ratio <= 1.0);
+}
+
+TEST_CASE("maxpool2d: backward routes each gradient to the first maximum of its window") {
+  // Windows {1,3 | 3,0} and {2,2 | 2,1} hold ties: the gradient goes to the first in row-major
+  // order (index 1 and index 2), never split.
+  LayerBench b = make_bench(json{{"type", "maxpool2d"}}, {Shape{1, 4, 4}});
+  Matrix x(1, 16);
+  x << 1, 3, 2, 2, 3, 0, 2, 1, -1, -2, 5, 6, -3, -4, 7, 0;
+  const Matrix y = b.forward({x}, Mode::train);
+  Matrix dy(1, 4);
+  dy << 10, 20, 30, 40;
+  Matrix dx;
+  const std::vector<const Matrix*> xp{&x};
+  b.layer->backward(xp, y, dy, std::vector<Matrix*>{&dx});
+  Matrix expected = Matrix::Zero(1, 16);
+  expected(0, 1) = 10;
+  expected(0, 2) = 20;
+  expected(0, 8) = 30;
+  expected(0, 14) = 40;
+  CHECK(dx == expected);
+}
+
+TEST_CASE("conv2d/pool: describe() for the layer table") {
+  CHECK(make_bench(json{{"type", "conv2d"}, {"filters", 30}, {"kernel", 5}}, {Shape{1, 28, 28}}).layer->describe() ==
+        "filters=30 kernel=5x5 stride=1 padding=valid init=xavier_uniform");
+  CHECK(make_bench(json{{"type", "conv2d"}, {"filters", 8}, {"kernel", json::array({3, 1})}, {"stride", json::array({2, 1})},
+                        {"padding", "same"}, {"bias", false}, {"init", "he_normal"}},
+                   {Shape{1, 28, 28}})
+            .layer->describe() == "filters=8 kernel=3x1 stride=2x1 padding=same init=he_normal bias=false");
+  CHECK(make_bench(json{{"type", "maxpool2d"}}, {Shape{1, 4, 4}}).layer->describe() == "kernel=2x2 stride=2 padding=valid");
+  CHECK(make_bench(json{{"type", "avgpool2d"}, {"kernel", 3}, {"stride", 1}, {"padding", 1}}, {Shape{1, 4, 4}})
+            .layer->describe() == "kernel=3x3 stride=1 padding=1");
+}
+
+TEST_CASE("conv2d: weight saved as {filters, C, kh, kw} with conv fans; he_normal before relu") {
+  LayerBench b = make_bench(json{{"type", "conv2d"}, {"filters", 6}, {"kernel", json::array({5, 3})}}, {Shape{2, 9, 9}});
+  REQUIRE(b.param_specs.size() == 2);
+  CHECK(b.param_specs[0].shape == std::vector<Index>{6, 2, 5, 3});
+  CHECK(b.param_specs[0].init.fan_in == 2 * 5 * 3);
+  CHECK(b.param_specs[0].init.fan_out == 6 * 5 * 3);
+  CHECK(b.param_specs[1].shape == std::vector<Index>{6});
+  CHECK(b.param_specs[0].init.name == "xavier_uniform");
+  b.layer->set_default_init("relu");
+  CHECK(b.layer->parameters()[0].init.name == "he_normal");
+}
+
+TEST_CASE("conv2d/pool: impossible shapes and bad keys are ConfigErrors with the numbers") {
+  CHECK(config_error(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 5}}, {Shape{1, 3, 3}}) ==
+        "kernel 5x5 is larger than the input 3x3 (input [1, 3, 3])");
+  CHECK(config_error(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 5}, {"padding", 1}}, {Shape{1, 1, 1}}) ==
+        "kernel 5x5 is larger than the padded input 3x3 (input [1, 1, 1])");
+  CHECK(config_error(json{{"type", "maxpool2d"}, {"kernel", 3}}, {Shape{4, 2, 2}}) ==
+        "kernel 3x3 is larger than the input 2x2 (input [4, 2, 2])");
+  CHECK(config_error(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 3}, {"stride", 0}}, {Shape{1, 8, 8}}) ==
+        "test.json: /model/layers/0/stride: expected a positive integer or [height, width], got 0");
+  CHECK(config_error(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", json::array({3, 3, 3})}}, {Shape{1, 8, 8}}) ==
+        "test.json: /model/layers/0/kernel: expected a positive integer or [height, width], got an array of 3");
+  CHECK(config_error(json{{"type", "conv2d"}, {"filters", 2}}, {Shape{1, 8, 8}}) ==
+        "test.json: /model/layers/0/kernel: required key is missing");
+  CHECK(config_error(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 3}, {"padding", "full"}}, {Shape{1, 8, 8}}).find(
+            "/model/layers/0/padding:") != std::string::npos);
+  CHECK(config_error(json{{"type", "maxpool2d"}, {"padding", "same"}}, {Shape{1, 8, 8}}).find("/model/layers/0/padding:") !=
+        std::string::npos);
+  CHECK(config_error(json{{"type", "maxpool2d"}, {"padding", 2}}, {Shape{1, 8, 8}}) ==
+        "test.json: /model/layers/0/padding: padding 2x2 must be smaller than the kernel 2x2");
+  const std::string rank = "expected an input of shape [channels, height, width], got [784] (set model.input_shape to e.g. [1, 28, 28])";
+  CHECK(config_error(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 3}}, {Shape{784}}) == rank);
+  CHECK(config_error(json{{"type", "maxpool2d"}}, {Shape{784}}) == rank);
+  CHECK(config_error(json{{"type", "avgpool2d"}}, {Shape{784}}) == rank);
+  CHECK(config_error(json{{"type", "global_avg_pool"}}, {Shape{784}}) == rank);
+}
+
+TEST_CASE("conv2d: the network names the layer in shape errors; [1, 28, 28] feeds a CNN") {
+  json model = {{"input_shape", {1, 28, 28}},
+                {"layers", json::array({json{{"type", "conv2d"}, {"name", "c1"}, {"filters", 4}, {"kernel", 5}},
+                                        json{{"type", "maxpool2d"}}, json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 13}}})}};
+  std::string message;
+  try {
+    Network::from_config(ConfigNode(model, "/model", "net.json"));
+  } catch (const ConfigError& e) {
+    message = e.what();
+  }
+  CHECK(message.find("kernel 13x13 is larger than the input 12x12") != std::string::npos);
+  CHECK(message.find("layers.2") != std::string::npos);
+  model["layers"][2]["kernel"] = 5;
+  model["layers"].push_back(json{{"type", "flatten"}});
+  model["layers"].push_back(json{{"type", "affine"}, {"units", 3}});
+  Network net = Network::from_config(ConfigNode(model, "/model", "net.json"));
+  CHECK(net.input_size() == 784);
+  CHECK(net.output_shape() == Shape{3});
+  net.init_params(1);
+  const Matrix x = Matrix::Random(5, 784);
+  CHECK(net.forward(x, Mode::train).rows() == 5);
+}
