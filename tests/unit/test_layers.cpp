@@ -218,6 +218,11 @@ LAYER_TESTS(mul)
 LAYER_TESTS(exp)
 LAYER_TESTS(pow)
 LAYER_TESTS(scale)
+LAYER_TESTS(conv2d)
+LAYER_TESTS(maxpool2d)
+LAYER_TESTS(avgpool2d)
+LAYER_TESTS(global_avg_pool)
+LAYER_TESTS(flatten)
 
 TEST_CASE("layers: every registered layer has a test case") {
   const auto cases = layer_cases();
