@@ -38,6 +38,8 @@ if [[ ! -x "$build/app/nettrain" || ! -x "$build/bench/nettrain_fma_peak" ]] ||
 fi
 cmake --build "$build" -j2 --target nettrain nettrain_fma_peak >/dev/null
 nettrain="$build/app/nettrain"
+thread_flag=()
+[[ "$threads" != 0 ]] && thread_flag=(--threads "$threads")
 
 out="$(mktemp -d /tmp/nettrain-bench.XXXXXX)"
 trap 'rm -rf "$out"' EXIT
@@ -58,7 +60,7 @@ for w in $workloads; do
   for ((r = 1; r <= reps; ++r)); do
     # nettrain, then PyTorch: alternating spreads the machine's load over both.
     run="$out/$w-$r"
-    /usr/bin/time -v "$nettrain" train "$cfg" --out "$run" --set "training.epochs=$epochs" --threads "$threads" -q \
+    /usr/bin/time -v "$nettrain" train "$cfg" --out "$run" --set "training.epochs=$epochs" "${thread_flag[@]}" -q \
       2>"$out/time-n" >/dev/null
     secs="$(tail -n +2 "$run/metrics.csv" | cut -d, -f7 | paste -sd, -)"
     acc="$("$python" -c "import json,sys; print(json.load(open(sys.argv[1]))['test']['accuracy'])" "$run/summary.json")"
@@ -80,7 +82,7 @@ EOF
   # Inference: the whole `nettrain eval` process (load model, read and decode the test IDX,
   # forward in batches, report), 3 times.
   for ((r = 1; r <= 3; ++r)); do
-    /usr/bin/time -v "$nettrain" eval "$out/$w-$reps" --threads "$threads" --json >/dev/null 2>"$out/time-e"
+    /usr/bin/time -v "$nettrain" eval "$out/$w-$reps" "${thread_flag[@]}" --json >/dev/null 2>"$out/time-e"
     echo "{\"tool\": \"nettrain-eval\", \"workload\": \"$w\", \"wall_seconds\": $(wall_s "$out/time-e"), \"peak_rss_mb\": $(rss_mb "$out/time-e")}" >>"$raw"
   done
 done
