@@ -1,4 +1,4 @@
-// The one owner of the cores: sets the thread count of Eigen's products (OpenMP) and returns it.
+// The one owner of the cores: sizes the library's thread pool (nettrain/parallel.h) from --threads.
 #pragma once
 
 namespace nettrain::app {

@@ -1,6 +1,8 @@
 // Affine layer: y = x·W + b, x (batch, in), W (in, out), b (1, out). See affine.h.
 #include "affine.h"
 
+#include "gemm.h"
+
 #include <sstream>
 
 namespace nettrain {
@@ -42,20 +44,19 @@ void Affine::bind(const std::vector<float*>& params, const std::vector<float*>& 
 
 void Affine::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
   (void)ctx;
-  const ConstMatrixMap W(W_, in_, out_);
-  y.noalias() = *x[0] * W;  // (batch, out)
+  ensure_size(y, x[0]->rows(), out_);
+  gemm_detail::forward(*x[0], W_, in_, out_, y);  // (batch, out)
   if (bias_) y.rowwise() += RowVectorMap(b_, out_);
 }
 
 void Affine::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
                       std::span<Matrix* const> dx) {
   (void)y;
-  MatrixMap dW(dW_, in_, out_);
-  dW.noalias() += x[0]->transpose() * dy;  // (in, out)
+  gemm_detail::weight_grad(*x[0], dy, dW_, in_, out_);  // (in, out)
   if (bias_) RowVectorMap(db_, out_).noalias() += dy.colwise().sum();
   if (dx[0] != nullptr) {
-    const ConstMatrixMap W(W_, in_, out_);
-    dx[0]->noalias() = dy * W.transpose();  // (batch, in)
+    ensure_size(*dx[0], dy.rows(), in_);
+    gemm_detail::input_grad(dy, W_, in_, out_, *dx[0]);  // (batch, in)
   }
 }
 

@@ -17,10 +17,15 @@ double softmax_row(const Matrix& z, Index i, Matrix& p) {
   // positive with AVX-512, and K is small.
   float m = z(i, 0);
   for (Index j = 1; j < k; ++j) m = std::max(m, z(i, j));
+  // Each exponential once, in float (z - m <= 0, so no overflow); the sum in double.
   double sum = 0.0;
-  for (Index j = 0; j < k; ++j) sum += std::exp(static_cast<double>(z(i, j)) - m);
-  for (Index j = 0; j < k; ++j)
-    p(i, j) = static_cast<float>(std::exp(static_cast<double>(z(i, j)) - m) / sum);
+  for (Index j = 0; j < k; ++j) {
+    const float e = std::exp(z(i, j) - m);
+    p(i, j) = e;
+    sum += static_cast<double>(e);
+  }
+  const auto inv = static_cast<float>(1.0 / sum);
+  for (Index j = 0; j < k; ++j) p(i, j) *= inv;
   return static_cast<double>(m) + std::log(sum);
 }
 

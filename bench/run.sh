@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# nettrain beside PyTorch on the bench/ workloads (issue 6). Not part of ctest.
+#
+#   bench/run.sh [-r REPS] [-e EPOCHS] [-w "w1-textbook w2-standard w3-wide"] [-t THREADS] [-p TORCH_THREADS]
+#
+# Builds Release in ./build when needed, then for every workload runs nettrain and PyTorch
+# alternately REPS times (EPOCHS epochs each) under /usr/bin/time -v, and `nettrain eval` of
+# the last model on the 10k test images. Prints one table and writes it to bench/results.md.
+# Training s/epoch is the median over all epochs of all repetitions (min–max beside it);
+# GFLOPS count GEMM work only (forward 2·in·out and dW 2·in·out per layer and sample, dX for
+# all but the first layer); "% peak" is against bench/fma_peak (FMA loop on every core).
+# Timings on a shared machine are noisy: the load (uptime) before and after goes in the report.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+build="$root/build"
+reps=3
+epochs=3
+workloads="w1-textbook w2-standard w3-wide"
+threads=0          # nettrain --threads (0 = all cores, the default)
+torch_threads=1    # the fastest PyTorch setting measured here (see bench/results.md)
+python=/usr/bin/python3  # the system Python has torch; a pyenv shim on PATH may not
+while getopts "r:e:w:t:p:" opt; do
+  case "$opt" in
+    r) reps="$OPTARG" ;;
+    e) epochs="$OPTARG" ;;
+    w) workloads="$OPTARG" ;;
+    t) threads="$OPTARG" ;;
+    p) torch_threads="$OPTARG" ;;
+    *) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 2 ;;
+  esac
+done
+
+if [[ ! -x "$build/app/nettrain" || ! -x "$build/bench/nettrain_fma_peak" ]] ||
+   ! grep -q "CMAKE_BUILD_TYPE:STRING=Release" "$build/CMakeCache.txt" 2>/dev/null; then
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+cmake --build "$build" -j2 --target nettrain nettrain_fma_peak >/dev/null
+nettrain="$build/app/nettrain"
+thread_flag=()
+[[ "$threads" != 0 ]] && thread_flag=(--threads "$threads")
+
+out="$(mktemp -d /tmp/nettrain-bench.XXXXXX)"
+trap 'rm -rf "$out"' EXIT
+raw="$out/raw.jsonl"
+: >"$raw"
+load_before="$(uptime)"
+ncores="$(nproc)"
+peak="$("$build/bench/nettrain_fma_peak" "$ncores" 1)"
+echo "$peak" >&2
+
+rss_mb() { awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2 / 1024}' "$1"; }
+wall_s() {  # "Elapsed (wall clock) time (h:mm:ss or m:ss): 0:01.23"
+  awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; ++i) s = s * 60 + p[i]; printf "%.3f", s}' "$1"
+}
+
+for w in $workloads; do
+  cfg="$here/$w.json"
+  for ((r = 1; r <= reps; ++r)); do
+    # nettrain, then PyTorch: alternating spreads the machine's load over both.
+    run="$out/$w-$r"
+    /usr/bin/time -v "$nettrain" train "$cfg" --out "$run" --set "training.epochs=$epochs" "${thread_flag[@]}" -q \
+      2>"$out/time-n" >/dev/null
+    secs="$(tail -n +2 "$run/metrics.csv" | cut -d, -f7 | paste -sd, -)"
+    acc="$("$python" -c "import json,sys; print(json.load(open(sys.argv[1]))['test']['accuracy'])" "$run/summary.json")"
+    echo "{\"tool\": \"nettrain\", \"workload\": \"$w\", \"epoch_seconds\": [$secs], \"test_accuracy\": $acc, \"peak_rss_mb\": $(rss_mb "$out/time-n")}" >>"$raw"
+    echo "$w rep $r nettrain: $secs s/epoch, test accuracy $acc" >&2
+
+    OMP_NUM_THREADS="$torch_threads" OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+      /usr/bin/time -v "$python" "$here/torch_mlp.py" "$cfg" --epochs "$epochs" --threads "$torch_threads" --json \
+      2>"$out/time-t" >"$out/torch.json"
+    "$python" - "$out/torch.json" "$(rss_mb "$out/time-t")" >>"$raw" <<'EOF'
+import json, sys
+j = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+j["tool"] = "pytorch"
+j["peak_rss_mb"] = float(sys.argv[2])  # the whole process, as /usr/bin/time sees it
+print(json.dumps(j))
+EOF
+    echo "$w rep $r pytorch: $(tail -1 "$raw" | cut -c1-160)" >&2
+  done
+  # Inference: the whole `nettrain eval` process (load model, read and decode the test IDX,
+  # forward in batches, report), 3 times.
+  for ((r = 1; r <= 3; ++r)); do
+    /usr/bin/time -v "$nettrain" eval "$out/$w-$reps" "${thread_flag[@]}" --json >/dev/null 2>"$out/time-e"
+    echo "{\"tool\": \"nettrain-eval\", \"workload\": \"$w\", \"wall_seconds\": $(wall_s "$out/time-e"), \"peak_rss_mb\": $(rss_mb "$out/time-e")}" >>"$raw"
+  done
+done
+load_after="$(uptime)"
+
+"$python" - "$raw" "$peak" "$load_before" "$load_after" "$reps" "$epochs" "$threads" "$torch_threads" \
+  >"$out/table.md" <<'EOF'
+import json, statistics, sys
+raw, peak_line, before, after, reps, epochs, threads, tthreads = sys.argv[1:9]
+peak = float(peak_line.split("total ")[1].split()[0])
+gflop = {"w1-textbook": 9.6, "w2-standard": 60.4, "w3-wide": 574.0}  # GEMM GFLOP per epoch
+rows = [json.loads(l) for l in open(raw)]
+def med(xs): return statistics.median(xs)
+print(f"Machine: {peak_line.split('(')[0].strip()}; peak = {peak:.0f} GFLOPS.")
+print(f"Load before: `{before.strip()}`  \nLoad after: `{after.strip()}`  ")
+print(f"{reps} repetitions x {epochs} epochs, alternating nettrain / PyTorch; nettrain --threads {threads} "
+      f"(0 = all cores); PyTorch torch.set_num_threads({tthreads}), OPENBLAS_NUM_THREADS=1.\n")
+print("| workload | tool | s/epoch median (min–max) | samples/s | GFLOPS | % peak | peak RSS MB | test acc | PyTorch/nettrain |")
+print("|---|---|---|---|---|---|---|---|---|")
+for w in gflop:
+    stat = {}
+    for tool in ("nettrain", "pytorch"):
+        rs = [r for r in rows if r["tool"] == tool and r["workload"] == w]
+        if not rs: continue
+        secs = [s for r in rs for s in r["epoch_seconds"]]
+        stat[tool] = dict(m=med(secs), lo=min(secs), hi=max(secs), rss=max(r["peak_rss_mb"] for r in rs),
+                          acc=med([r["test_accuracy"] for r in rs]))
+    for tool, s in stat.items():
+        ratio = f"{stat['pytorch']['m'] / stat['nettrain']['m']:.2f}x" if tool == "nettrain" and "pytorch" in stat else ""
+        g = gflop[w] / s["m"]
+        print(f"| {w} | {tool} | {s['m']:.3f} ({s['lo']:.3f}–{s['hi']:.3f}) | {60000 / s['m']:,.0f} | {g:.1f} | "
+              f"{100 * g / peak:.0f}% | {s['rss']:.0f} | {s['acc']:.4f} | {ratio} |")
+print("\nInference, `nettrain eval RUN_DIR --json` on the 10k test images (whole process: load, decode, forward, report):\n")
+print("| workload | process wall s median (min–max) | samples/s (whole process) | peak RSS MB | PyTorch forward-only samples/s |")
+print("|---|---|---|---|---|")
+for w in gflop:
+    es = [r for r in rows if r["tool"] == "nettrain-eval" and r["workload"] == w]
+    if not es: continue
+    ws = [r["wall_seconds"] for r in es]
+    ts = [r["eval_samples_per_second"] for r in rows if r["tool"] == "pytorch" and r["workload"] == w]
+    tsv = f"{med(ts):,.0f}" if ts else ""
+    print(f"| {w} | {med(ws):.3f} ({min(ws):.3f}–{max(ws):.3f}) | {10000 / med(ws):,.0f} | "
+          f"{max(r['peak_rss_mb'] for r in es):.0f} | {tsv} |")
+EOF
+cat "$out/table.md"
+{
+  echo "# Benchmark results"
+  echo
+  echo "Written by \`bench/run.sh $*\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')."
+  echo
+  cat "$out/table.md"
+} >"$here/results.md"
+echo "written: $here/results.md" >&2

@@ -1,0 +1,37 @@
+// The one owner of the cores: a small pool that runs the chunks of a parallel loop (the chunked
+// products of affine layers, the optimizer's and the divergence guard's loops).
+//
+// Workers spin briefly and then sleep on a futex (std::atomic::wait), so on a machine shared with
+// other jobs a waiting thread gives its core back instead of burning it; OpenMP's and Eigen's
+// spinning barriers made 2 threads 10-150x slower than 1 under load. Chunks are claimed
+// dynamically, and a chunk computes the same bits whichever thread runs it: results depend on
+// the chunking (fixed by the shapes), never on the thread count or the schedule.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+namespace nettrain {
+
+// 1 (the default) runs everything on the calling thread; n > 1 keeps n - 1 workers.
+void set_num_threads(int n);
+int num_threads();
+
+// Calls body(ctx, c) for every c in [0, chunks), spread over the pool; returns when all are done.
+// Not reentrant: call it from one thread, never from inside a body.
+void parallel_chunks(std::int64_t chunks, void (*body)(void* ctx, std::int64_t c), void* ctx);
+
+// The lambda form.
+template <typename F>
+void parallel_for_chunks(std::int64_t chunks, F&& f) {
+  if (chunks <= 1 || num_threads() <= 1) {
+    for (std::int64_t c = 0; c < chunks; ++c) f(c);
+    return;
+  }
+  using Fn = std::remove_reference_t<F>;
+  parallel_chunks(
+      chunks, [](void* ctx, std::int64_t c) { (*static_cast<Fn*>(ctx))(c); },
+      const_cast<void*>(static_cast<const void*>(&f)));
+}
+
+}  // namespace nettrain
