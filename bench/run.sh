@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # nettrain beside PyTorch on the bench/ workloads (issue 6). Not part of ctest.
 #
-#   bench/run.sh [-r REPS] [-e EPOCHS] [-w "w1-textbook w2-standard w3-wide"] [-t THREADS] [-p TORCH_THREADS]
+#   bench/run.sh [-r REPS] [-e EPOCHS] [-w "w1-textbook w2-standard w3-wide w4-cnn"] [-t THREADS]
+#                [-p TORCH_THREADS] [-c TORCH_CNN_THREADS] [-E CNN_EPOCHS]
 #
 # Builds Release in ./build when needed, then for every workload runs nettrain and PyTorch
-# alternately REPS times (EPOCHS epochs each) under /usr/bin/time -v, and `nettrain eval` of
-# the last model on the 10k test images. Prints one table and writes it to bench/results.md.
+# alternately REPS times (EPOCHS epochs each, CNN_EPOCHS for W4) under /usr/bin/time -v, and
+# `nettrain eval` of the last model on the 10k test images. W1-W3 are bench/wN-*.json beside
+# bench/torch_mlp.py; W4 is the shipped configs/fashion-cnn.json beside bench/torch_cnn.py. Prints one table and writes it to bench/results.md.
 # Training s/epoch is the median over all epochs of all repetitions (min–max beside it);
 # GFLOPS count GEMM work only (forward 2·in·out and dW 2·in·out per layer and sample, dX for
 # all but the first layer); "% peak" is against bench/fma_peak (FMA loop on every core).
@@ -17,18 +19,22 @@ root="$(dirname "$here")"
 build="$root/build"
 reps=3
 epochs=3
-workloads="w1-textbook w2-standard w3-wide"
+workloads="w1-textbook w2-standard w3-wide w4-cnn"
 threads=0          # nettrain --threads (0 = all cores, the default)
-torch_threads=1    # the fastest PyTorch setting measured here (see bench/results.md)
+torch_threads=1    # the fastest PyTorch setting for the MLPs measured here (see bench/results.md)
+torch_cnn_threads=2  # and for the CNN (its convolutions scale to both cores)
+cnn_epochs=1
 python=/usr/bin/python3  # the system Python has torch; a pyenv shim on PATH may not
-while getopts "r:e:w:t:p:" opt; do
+while getopts "r:e:w:t:p:c:E:" opt; do
   case "$opt" in
     r) reps="$OPTARG" ;;
     e) epochs="$OPTARG" ;;
     w) workloads="$OPTARG" ;;
     t) threads="$OPTARG" ;;
     p) torch_threads="$OPTARG" ;;
-    *) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 2 ;;
+    c) torch_cnn_threads="$OPTARG" ;;
+    E) cnn_epochs="$OPTARG" ;;
+    *) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 2 ;;
   esac
 done
 
@@ -57,23 +63,32 @@ wall_s() {  # "Elapsed (wall clock) time (h:mm:ss or m:ss): 0:01.23"
 
 for w in $workloads; do
   cfg="$here/$w.json"
+  n_epochs=$epochs
+  torch_cmd=("$here/torch_mlp.py" "$cfg" --epochs "$epochs" --threads "$torch_threads" --json)
+  t_threads=$torch_threads
+  if [[ $w == w4-cnn ]]; then
+    cfg="$root/configs/fashion-cnn.json"
+    n_epochs=$cnn_epochs
+    torch_cmd=("$here/torch_cnn.py" --net fashion-cnn --epochs "$cnn_epochs" --threads "$torch_cnn_threads" --json)
+    t_threads=$torch_cnn_threads
+  fi
   for ((r = 1; r <= reps; ++r)); do
     # nettrain, then PyTorch: alternating spreads the machine's load over both.
     run="$out/$w-$r"
-    /usr/bin/time -v "$nettrain" train "$cfg" --out "$run" --set "training.epochs=$epochs" "${thread_flag[@]}" -q \
+    /usr/bin/time -v "$nettrain" train "$cfg" --out "$run" --set "training.epochs=$n_epochs" "${thread_flag[@]}" -q \
       2>"$out/time-n" >/dev/null
     secs="$(tail -n +2 "$run/metrics.csv" | cut -d, -f7 | paste -sd, -)"
     acc="$("$python" -c "import json,sys; print(json.load(open(sys.argv[1]))['test']['accuracy'])" "$run/summary.json")"
     echo "{\"tool\": \"nettrain\", \"workload\": \"$w\", \"epoch_seconds\": [$secs], \"test_accuracy\": $acc, \"peak_rss_mb\": $(rss_mb "$out/time-n")}" >>"$raw"
     echo "$w rep $r nettrain: $secs s/epoch, test accuracy $acc" >&2
 
-    OMP_NUM_THREADS="$torch_threads" OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-      /usr/bin/time -v "$python" "$here/torch_mlp.py" "$cfg" --epochs "$epochs" --threads "$torch_threads" --json \
-      2>"$out/time-t" >"$out/torch.json"
-    "$python" - "$out/torch.json" "$(rss_mb "$out/time-t")" >>"$raw" <<'EOF'
+    OMP_NUM_THREADS="$t_threads" OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+      /usr/bin/time -v "$python" "${torch_cmd[@]}" 2>"$out/time-t" >"$out/torch.json"
+    "$python" - "$out/torch.json" "$(rss_mb "$out/time-t")" "$w" >>"$raw" <<'EOF'
 import json, sys
 j = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
 j["tool"] = "pytorch"
+j["workload"] = sys.argv[3]
 j["peak_rss_mb"] = float(sys.argv[2])  # the whole process, as /usr/bin/time sees it
 print(json.dumps(j))
 EOF
@@ -88,18 +103,23 @@ EOF
 done
 load_after="$(uptime)"
 
-"$python" - "$raw" "$peak" "$load_before" "$load_after" "$reps" "$epochs" "$threads" "$torch_threads" \
+"$python" - "$raw" "$peak" "$load_before" "$load_after" "$reps" "$epochs" "$threads" "$torch_threads" "$torch_cnn_threads" "$cnn_epochs" \
   >"$out/table.md" <<'EOF'
 import json, statistics, sys
-raw, peak_line, before, after, reps, epochs, threads, tthreads = sys.argv[1:9]
+raw, peak_line, before, after, reps, epochs, threads, tthreads, cthreads, cepochs = sys.argv[1:11]
 peak = float(peak_line.split("total ")[1].split()[0])
-gflop = {"w1-textbook": 9.6, "w2-standard": 60.4, "w3-wide": 574.0}  # GEMM GFLOP per epoch
+# GEMM GFLOP per epoch. W4 per sample: forward conv1 2·784·32·9, conv2 2·196·64·288, fc1 2·3136·256,
+# out 2·256·10 (9.29 MFLOP), the same again for the weight gradients, input gradients for all but
+# conv1 (8.84 MFLOP): 27.4 MFLOP x 54,000 training samples.
+gflop = {"w1-textbook": 9.6, "w2-standard": 60.4, "w3-wide": 574.0, "w4-cnn": 1480.0}
+samples = {"w1-textbook": 60000, "w2-standard": 60000, "w3-wide": 60000, "w4-cnn": 54000}
 rows = [json.loads(l) for l in open(raw)]
 def med(xs): return statistics.median(xs)
 print(f"Machine: {peak_line.split('(')[0].strip()}; peak = {peak:.0f} GFLOPS.")
 print(f"Load before: `{before.strip()}`  \nLoad after: `{after.strip()}`  ")
-print(f"{reps} repetitions x {epochs} epochs, alternating nettrain / PyTorch; nettrain --threads {threads} "
-      f"(0 = all cores); PyTorch torch.set_num_threads({tthreads}), OPENBLAS_NUM_THREADS=1.\n")
+print(f"{reps} repetitions x {epochs} epochs (W4: {cepochs}), alternating nettrain / PyTorch; nettrain --threads {threads} "
+      f"(0 = all cores); PyTorch torch.set_num_threads({tthreads}) for W1-W3 and {cthreads} for W4, "
+      f"OPENBLAS_NUM_THREADS=1.\n")
 print("| workload | tool | s/epoch median (min–max) | samples/s | GFLOPS | % peak | peak RSS MB | test acc | PyTorch/nettrain |")
 print("|---|---|---|---|---|---|---|---|---|")
 for w in gflop:
@@ -113,7 +133,7 @@ for w in gflop:
     for tool, s in stat.items():
         ratio = f"{stat['pytorch']['m'] / stat['nettrain']['m']:.2f}x" if tool == "nettrain" and "pytorch" in stat else ""
         g = gflop[w] / s["m"]
-        print(f"| {w} | {tool} | {s['m']:.3f} ({s['lo']:.3f}–{s['hi']:.3f}) | {60000 / s['m']:,.0f} | {g:.1f} | "
+        print(f"| {w} | {tool} | {s['m']:.3f} ({s['lo']:.3f}–{s['hi']:.3f}) | {samples[w] / s['m']:,.0f} | {g:.1f} | "
               f"{100 * g / peak:.0f}% | {s['rss']:.0f} | {s['acc']:.4f} | {ratio} |")
 print("\nInference, `nettrain eval RUN_DIR --json` on the 10k test images (whole process: load, decode, forward, report):\n")
 print("| workload | process wall s median (min–max) | samples/s (whole process) | peak RSS MB | PyTorch forward-only samples/s |")

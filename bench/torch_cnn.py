@@ -7,12 +7,17 @@ trains with Adam (and a per-epoch cosine schedule for fashion-cnn) at the config
 
   /usr/bin/python3 bench/torch_cnn.py --net fashion-cnn --epochs 1 --threads 2
   /usr/bin/python3 bench/torch_cnn.py --net textbook-cnn --epochs 1 --threads 1
+  /usr/bin/python3 bench/torch_cnn.py --net fashion-cnn --epochs 2 --json   # as bench/run.sh (W4)
 
 Prints one line per epoch: seconds (training steps only, as nettrain's metrics.csv) and the
-training loss, then the test accuracy.
+training loss, then the test accuracy; with --json, one JSON object on the last line (the
+fields bench/run.sh reads), the rest on stderr.
 """
 import argparse
 import gzip
+import json
+import resource
+import sys
 import time
 
 import numpy as np
@@ -69,7 +74,9 @@ def main():
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    log = sys.stderr if args.json else sys.stdout
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     make, batch, cosine = NETS[args.net]
@@ -83,7 +90,8 @@ def main():
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, args.epochs) if cosine else None
     loss_fn = nn.CrossEntropyLoss()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, net {args.net}, batch {batch}, "
-          f"{len(x)} training samples")
+          f"{len(x)} training samples", file=log)
+    secs = []
     for epoch in range(args.epochs):
         net.train()
         order = torch.randperm(len(x))
@@ -96,13 +104,21 @@ def main():
             opt.step()
             total += loss.item() * len(idx)
         seconds = time.perf_counter() - t0
+        secs.append(seconds)
         if sched:
             sched.step()
-        print(f"epoch {epoch + 1}: {seconds:.2f} s, train loss {total / len(x):.4f}", flush=True)
+        print(f"epoch {epoch + 1}: {seconds:.2f} s, train loss {total / len(x):.4f}", file=log, flush=True)
     net.eval()
+    t0 = time.perf_counter()
     with torch.no_grad():
         correct = sum((net(xt[i:i + 1000]).argmax(1) == yt[i:i + 1000]).sum().item() for i in range(0, len(xt), 1000))
-    print(f"test accuracy {correct / len(xt):.4f}")
+    eval_s = time.perf_counter() - t0
+    print(f"test accuracy {correct / len(xt):.4f}", file=log)
+    if args.json:
+        print(json.dumps({"workload": "w4-cnn", "threads": args.threads, "epoch_seconds": secs,
+                          "test_accuracy": correct / len(xt), "eval_seconds": eval_s,
+                          "eval_samples_per_second": len(xt) / eval_s,
+                          "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))
 
 
 if __name__ == "__main__":

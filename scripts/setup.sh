@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(cmake g++ make libeigen3-dev libcli11-dev nlohmann-json3-dev libspdlog-dev doctest-dev zlib1g-dev
-          python3)
+          libopenblas-pthread-dev python3)
 # Optional extras: Fashion-MNIST for the real configs, rsvg-convert to render plots.
 extras=(dataset-fashion-mnist librsvg2-bin)
 if [[ "${NETTRAIN_SETUP_EXTRAS:-1}" == 1 ]]; then packages+=("${extras[@]}"); fi

@@ -79,7 +79,7 @@ class Network {
   // (batch, input_size()), valid after backward with need_input_grad on.
   const Matrix& input_grad() const { return input_grad_; }
 
-  void zero_grads() { grads_.setZero(); }
+  void zero_grads();  // in fixed ranges over the pool
   Vector& params() { return params_; }
   const Vector& params() const { return params_; }
   Vector& grads() { return grads_; }

@@ -8,6 +8,7 @@
 // the chunking (fixed by the shapes), never on the thread count or the schedule.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 
@@ -21,6 +22,10 @@ int num_threads();
 // Not reentrant: call it from one thread, never from inside a body.
 void parallel_chunks(std::int64_t chunks, void (*body)(void* ctx, std::int64_t c), void* ctx);
 
+// Which thread of the pool runs the current chunk: 0 for the calling thread, 1..n-1 for the
+// workers. For per-thread scratch buffers only; results must never depend on it.
+int thread_slot();
+
 // The lambda form.
 template <typename F>
 void parallel_for_chunks(std::int64_t chunks, F&& f) {
@@ -32,6 +37,17 @@ void parallel_for_chunks(std::int64_t chunks, F&& f) {
   parallel_chunks(
       chunks, [](void* ctx, std::int64_t c) { (*static_cast<Fn*>(ctx))(c); },
       const_cast<void*>(static_cast<const void*>(&f)));
+}
+
+// [begin, end) ranges over n independent items (elements, rows, channels): at most kMaxRanges,
+// none smaller than `grain` items. The ranges depend on n and grain only, never on the thread
+// count, so work whose items do not interact gives the same bits on any number of threads.
+constexpr std::int64_t kMaxRanges = 8;
+
+template <typename F>
+void parallel_ranges(std::int64_t n, std::int64_t grain, F&& f) {
+  const std::int64_t chunks = std::clamp<std::int64_t>(n / std::max<std::int64_t>(grain, 1), 1, kMaxRanges);
+  parallel_for_chunks(chunks, [&](std::int64_t c) { f(n * c / chunks, n * (c + 1) / chunks); });
 }
 
 }  // namespace nettrain

@@ -18,14 +18,29 @@
 namespace nettrain {
 namespace {
 
-// About 20-50 µs of spinning before a futex sleep: long enough to catch the next product of the
-// same step, short enough to give the core back between steps on a busy machine.
-constexpr int kSpin = 2000;
+// A waiting worker first spins (a few µs: the next job of the same step often comes that soon),
+// then yields its core to whatever else wants it (OpenBLAS's threads during an affine product,
+// gemm.h) while it keeps watching for ~50 µs more, then sleeps on a futex. Spinning without
+// yielding made OpenBLAS's second thread wait for the core, and 2 threads slower than 1 on the
+// textbook net.
+constexpr int kSpin = 200;
+constexpr int kYield = 2000;
+
+inline void wait_step(int i) {
+  if (i < kSpin) NETTRAIN_PAUSE();
+  else std::this_thread::yield();
+}
+
+thread_local int tls_slot = 0;
 
 class Pool {
  public:
   explicit Pool(int threads) {
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+    for (int i = 1; i < threads; ++i)
+      workers_.emplace_back([this, i] {
+        tls_slot = i;
+        work();
+      });
   }
   ~Pool() {
     stop_.store(true);
@@ -52,8 +67,8 @@ class Pool {
     drain(mine);
     // Wait for chunks other threads took.
     for (int i = 0; done_.load(std::memory_order_acquire) < chunks; ++i) {
-      if (i < kSpin) {
-        NETTRAIN_PAUSE();
+      if (i < kSpin + kYield) {
+        wait_step(i);
       } else {
         const std::int64_t d = done_.load(std::memory_order_acquire);
         if (d < chunks) done_.wait(d, std::memory_order_acquire);
@@ -89,8 +104,10 @@ class Pool {
     std::uint32_t seen = 0;
     while (true) {
       for (int i = 0; gen_.load(std::memory_order_acquire) == seen; ++i) {
-        if (i < kSpin) NETTRAIN_PAUSE();
-        else gen_.wait(seen, std::memory_order_acquire);
+        if (i < kSpin + kYield)
+          wait_step(i);
+        else
+          gen_.wait(seen, std::memory_order_acquire);
       }
       if (stop_.load()) return;
       seen = gen_.load(std::memory_order_acquire);
@@ -130,6 +147,8 @@ void set_num_threads(int n) {
 }
 
 int num_threads() { return pool() ? pool()->size() : 1; }
+
+int thread_slot() { return tls_slot; }
 
 void parallel_chunks(std::int64_t chunks, void (*body)(void*, std::int64_t), void* ctx) {
   auto& p = pool();

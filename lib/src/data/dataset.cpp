@@ -4,6 +4,7 @@
 
 #include "nettrain/data.h"
 #include "nettrain/errors.h"
+#include "nettrain/parallel.h"
 
 namespace nettrain {
 
@@ -35,11 +36,14 @@ void Dataset::fill_features(std::span<const Index> indices, const Preprocess& pp
   const Index f = num_features();
   const auto b = static_cast<Index>(indices.size());
   if (x.rows() != b || x.cols() != f) x.resize(b, f);
-  for (Index r = 0; r < b; ++r) {
-    const Index i = indices[static_cast<std::size_t>(r)];
-    if (x_u8.empty()) pp.apply_row(x_f32.data() + i * f, x.row(r).data(), f);
-    else pp.apply_row(x_u8.data() + i * f, x.row(r).data(), f);
-  }
+  // Rows are independent: fixed ranges of them over the pool (the gathers are memory-bound).
+  parallel_ranges(b, std::max<Index>(1, (Index{1} << 14) / std::max<Index>(f, 1)), [&](Index r0, Index r1) {
+    for (Index r = r0; r < r1; ++r) {
+      const Index i = indices[static_cast<std::size_t>(r)];
+      if (x_u8.empty()) pp.apply_row(x_f32.data() + i * f, x.row(r).data(), f);
+      else pp.apply_row(x_u8.data() + i * f, x.row(r).data(), f);
+    }
+  });
 }
 
 void Dataset::fill_batch(std::span<const Index> indices, const Preprocess& pp, Batch& b) const {

@@ -12,15 +12,24 @@ std::unique_ptr<Layer> Relu::create(const ConfigNode& node) {
 
 void Relu::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
   (void)ctx;
-  y = x[0]->cwiseMax(0.0f);
+  const Matrix& in = *x[0];
+  ensure_size(y, in.rows(), in.cols());
+  for_flat_ranges(in.size(), [&](Index b, Index e) {
+    VectorMap(y.data() + b, e - b) = ConstVectorMap(in.data() + b, e - b).cwiseMax(0.0f);
+  });
 }
 
-void Relu::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
-                    std::span<Matrix* const> dx) {
+void Relu::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy, std::span<Matrix* const> dx) {
   (void)y;
   if (dx[0] == nullptr) return;
   ensure_size(*dx[0], dy.rows(), dy.cols());
-  dx[0]->array() = (x[0]->array() > 0.0f).select(dy.array(), 0.0f);
+  const float* in = x[0]->data();
+  const float* g = dy.data();
+  float* out = dx[0]->data();
+  for_flat_ranges(dy.size(), [&](Index b, Index e) {
+    VectorMap(out + b, e - b).array() =
+        (ConstVectorMap(in + b, e - b).array() > 0.0f).select(ConstVectorMap(g + b, e - b).array(), 0.0f);
+  });
 }
 
 std::unique_ptr<Layer> LeakyRelu::create(const ConfigNode& node) {
@@ -79,8 +88,7 @@ void Tanh::forward(std::span<const Matrix* const> x, Matrix& y, const Context& c
   y.array() = x[0]->array().tanh();
 }
 
-void Tanh::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
-                    std::span<Matrix* const> dx) {
+void Tanh::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy, std::span<Matrix* const> dx) {
   (void)x;
   if (dx[0] == nullptr) return;
   ensure_size(*dx[0], dy.rows(), dy.cols());

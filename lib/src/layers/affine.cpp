@@ -1,11 +1,19 @@
 // Affine layer: y = x·W + b, x (batch, in), W (in, out), b (1, out). See affine.h.
 #include "affine.h"
 
-#include "gemm.h"
-
+#include <cstdlib>
 #include <sstream>
 
+#include "gemm.h"
+
 namespace nettrain {
+
+namespace {
+// OpenBLAS starts its own threads at load unless OPENBLAS_NUM_THREADS=1; they would only spin
+// and sleep (the pool owns the cores, gemm.h). It reads the variable in its own constructor,
+// which runs after this one (priority 101 runs before the default priority).
+__attribute__((constructor(101))) void openblas_one_thread() { ::setenv("OPENBLAS_NUM_THREADS", "1", 1); }
+}  // namespace
 
 Affine::Affine(Index units, std::string init, bool user_init, double std, bool bias)
     : out_(units), init_(std::move(init)), user_init_(user_init), std_(std), bias_(bias) {}

@@ -2,6 +2,7 @@
 // Statistics are accumulated in double: a channel may sum batch·H·W floats.
 #include "batchnorm.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -52,6 +53,27 @@ void BatchNorm::bind(const std::vector<float*>& params, const std::vector<float*
   running_var_ = buffers.at(1);
 }
 
+namespace {
+
+// Σ over the batch of f(one row's S values of channel c), accumulated in double.
+template <typename F>
+double sum_rows(const Matrix& a, Index c, Index S, F f) {
+  double s = 0.0;
+  for (Index r = 0; r < a.rows(); ++r) s += static_cast<double>(f(a.row(r).segment(c * S, S)));
+  return s;
+}
+
+// Channels are independent: fixed channel ranges over the pool, none under ~32k values.
+template <typename F>
+void for_channels(Index channels, Index values_per_channel, F&& f) {
+  parallel_ranges(channels, std::max<Index>(1, kElementwiseGrain / std::max<Index>(values_per_channel, 1)),
+                  [&](Index c0, Index c1) {
+                    for (Index c = c0; c < c1; ++c) f(c);
+                  });
+}
+
+}  // namespace
+
 void BatchNorm::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
   last_mode_ = ctx.mode;
   const Matrix& in = *x[0];
@@ -59,11 +81,12 @@ void BatchNorm::forward(std::span<const Matrix* const> x, Matrix& y, const Conte
   ensure_size(y, in.rows(), in.cols());
   const Index S = spatial_;
   const double m = static_cast<double>(in.rows() * S);
-  for (Index c = 0; c < channels_; ++c) {
+  for_channels(channels_, in.rows() * S, [&](Index c) {
     double mean = 0.0, var = 0.0;
     if (ctx.mode == Mode::train) {
-      mean = in.middleCols(c * S, S).cast<double>().sum() / m;
-      var = (in.middleCols(c * S, S).cast<double>().array() - mean).square().sum() / m;
+      mean = sum_rows(in, c, S, [](const auto& v) { return v.sum(); }) / m;
+      const auto mu = static_cast<float>(mean);
+      var = sum_rows(in, c, S, [mu](const auto& v) { return (v.array() - mu).square().sum(); }) / m;
       const double unbiased = m > 1.0 ? var * m / (m - 1.0) : var;
       running_mean_[c] = static_cast<float>(momentum_ * running_mean_[c] + (1.0 - momentum_) * mean);
       running_var_[c] = static_cast<float>(momentum_ * running_var_[c] + (1.0 - momentum_) * unbiased);
@@ -72,10 +95,14 @@ void BatchNorm::forward(std::span<const Matrix* const> x, Matrix& y, const Conte
       var = running_var_[c];
     }
     const float inv_std = static_cast<float>(1.0 / std::sqrt(var + epsilon_));
+    const auto mu = static_cast<float>(mean);
     inv_std_[c] = inv_std;
-    xhat_.middleCols(c * S, S).array() = (in.middleCols(c * S, S).array() - static_cast<float>(mean)) * inv_std;
-    y.middleCols(c * S, S).array() = gamma_[c] * xhat_.middleCols(c * S, S).array() + beta_[c];
-  }
+    for (Index r = 0; r < in.rows(); ++r) {
+      auto xh = xhat_.row(r).segment(c * S, S);
+      xh.array() = (in.row(r).segment(c * S, S).array() - mu) * inv_std;
+      y.row(r).segment(c * S, S).array() = gamma_[c] * xh.array() + beta_[c];
+    }
+  });
 }
 
 void BatchNorm::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
@@ -85,21 +112,25 @@ void BatchNorm::backward(std::span<const Matrix* const> x, const Matrix& y, cons
   const Index S = spatial_;
   const float m = static_cast<float>(dy.rows() * S);
   if (dx[0] != nullptr) ensure_size(*dx[0], dy.rows(), dy.cols());
-  for (Index c = 0; c < channels_; ++c) {
-    const float sum_dy = dy.middleCols(c * S, S).sum();
-    const float sum_dy_xhat = dy.middleCols(c * S, S).cwiseProduct(xhat_.middleCols(c * S, S)).sum();
+  for_channels(channels_, dy.rows() * S, [&](Index c) {
+    const auto sum_dy = static_cast<float>(sum_rows(dy, c, S, [](const auto& v) { return v.sum(); }));
+    double dot = 0.0;
+    for (Index r = 0; r < dy.rows(); ++r)
+      dot += static_cast<double>(dy.row(r).segment(c * S, S).dot(xhat_.row(r).segment(c * S, S)));
+    const auto sum_dy_xhat = static_cast<float>(dot);
     dgamma_[c] += sum_dy_xhat;
     dbeta_[c] += sum_dy;
-    if (dx[0] == nullptr) continue;
+    if (dx[0] == nullptr) return;
     const float k = gamma_[c] * inv_std_[c];
-    if (last_mode_ == Mode::train) {
-      dx[0]->middleCols(c * S, S).array() =
-          (k / m) * (m * dy.middleCols(c * S, S).array() - sum_dy -
-                     xhat_.middleCols(c * S, S).array() * sum_dy_xhat);
-    } else {
-      dx[0]->middleCols(c * S, S) = k * dy.middleCols(c * S, S);
+    for (Index r = 0; r < dy.rows(); ++r) {
+      auto d = dx[0]->row(r).segment(c * S, S);
+      if (last_mode_ == Mode::train)
+        d.array() = (k / m) * (m * dy.row(r).segment(c * S, S).array() - sum_dy -
+                               xhat_.row(r).segment(c * S, S).array() * sum_dy_xhat);
+      else
+        d = k * dy.row(r).segment(c * S, S);
     }
-  }
+  });
 }
 
 std::string BatchNorm::describe() const {

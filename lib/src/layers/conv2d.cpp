@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "gemm.h"
+
 namespace nettrain {
 
 namespace {
@@ -102,58 +104,70 @@ void Conv2d::col2im(const float* dcol, Index ld, float* dx) const {
   }
 }
 
+Conv2d::Scratch& Conv2d::scratch() { return scratch_[static_cast<std::size_t>(thread_slot())]; }
+
 void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
   const Matrix& in = *x[0];
   const Index N = in.rows();
   const bool keep = ctx.mode == Mode::train;
   col_kept_ = keep;
   if (keep) ensure_size(col_, K_, N * P_);
-  else ensure_size(chunk_col_, K_, chunk_ * P_);
-  ensure_size(Y_, F_, chunk_ * P_);
+  scratch_.resize(static_cast<std::size_t>(num_threads()));
   ensure_size(y, N, F_ * P_);
-  const ConstMatrixMap Wm(W_, F_, K_);
-  for (Index n0 = 0; n0 < N; n0 += chunk_) {
-    const Index G = std::min(chunk_, N - n0);
-    float* col = keep ? col_.data() + n0 * P_ : chunk_col_.data();
+  parallel_for_chunks((N + chunk_ - 1) / chunk_, [&](Index chunk) {
+    const Index n0 = chunk * chunk_, G = std::min(chunk_, N - n0);
+    Scratch& s = scratch();
+    ensure_size(s.Y, F_, chunk_ * P_);
+    if (!keep) ensure_size(s.col, K_, chunk_ * P_);
+    float* col = keep ? col_.data() + n0 * P_ : s.col.data();
     const Index ld = keep ? N * P_ : chunk_ * P_;
     for (Index g = 0; g < G; ++g) im2col(in.row(n0 + g).data(), col + g * P_, ld);
-    const ConstStridedMap cols(col, K_, G * P_, Eigen::OuterStride<>(ld));
-    Y_.leftCols(G * P_).noalias() = Wm * cols;  // (F, G·P)
+    gemm_detail::sgemm(false, false, F_, G * P_, K_, W_, K_, col, ld, 0.0f, s.Y.data(), chunk_ * P_);  // (F, G·P)
     for (Index g = 0; g < G; ++g)
       for (Index f = 0; f < F_; ++f)
-        y.row(n0 + g).segment(f * P_, P_).array() = Y_.row(f).segment(g * P_, P_).array() + (bias_ ? b_[f] : 0.0f);
-  }
+        y.row(n0 + g).segment(f * P_, P_).array() = s.Y.row(f).segment(g * P_, P_).array() + (bias_ ? b_[f] : 0.0f);
+  });
 }
 
 void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
                       std::span<Matrix* const> dx) {
   (void)y;
   const Index N = dy.rows();
-  const ConstMatrixMap Wm(W_, F_, K_);
-  MatrixMap dW(dW_, F_, K_);
-  if (dx[0] != nullptr) {
-    ensure_size(*dx[0], N, win_.C * win_.H * win_.W);
-    dx[0]->setZero();
-    ensure_size(dcol_, K_, chunk_ * P_);
-  }
-  ensure_size(Y_, F_, chunk_ * P_);
+  const Index chunks = (N + chunk_ - 1) / chunk_;
+  if (dx[0] != nullptr) ensure_size(*dx[0], N, win_.C * win_.H * win_.W);
+  scratch_.resize(static_cast<std::size_t>(num_threads()));
+  ensure_size(dW_parts_, chunks, F_ * K_);
+  if (bias_) ensure_size(db_parts_, chunks, F_);
   const bool have_col = col_kept_;
-  if (!have_col) ensure_size(chunk_col_, K_, chunk_ * P_);
-  for (Index n0 = 0; n0 < N; n0 += chunk_) {
-    const Index G = std::min(chunk_, N - n0);
-    const float* col = have_col ? col_.data() + n0 * P_ : chunk_col_.data();
+  parallel_for_chunks(chunks, [&](Index chunk) {
+    const Index n0 = chunk * chunk_, G = std::min(chunk_, N - n0);
+    Scratch& s = scratch();
+    ensure_size(s.Y, F_, chunk_ * P_);
+    if (!have_col) ensure_size(s.col, K_, chunk_ * P_);
+    const float* col = have_col ? col_.data() + n0 * P_ : s.col.data();
     const Index ld = have_col ? N * P_ : chunk_ * P_;
     if (!have_col)
-      for (Index g = 0; g < G; ++g) im2col(x[0]->row(n0 + g).data(), chunk_col_.data() + g * P_, ld);
+      for (Index g = 0; g < G; ++g) im2col(x[0]->row(n0 + g).data(), s.col.data() + g * P_, ld);
     for (Index g = 0; g < G; ++g)
-      for (Index f = 0; f < F_; ++f) Y_.row(f).segment(g * P_, P_) = dy.row(n0 + g).segment(f * P_, P_);
-    const ConstStridedMap dY(Y_.data(), F_, G * P_, Eigen::OuterStride<>(chunk_ * P_));  // (F, G·P)
-    const ConstStridedMap cols(col, K_, G * P_, Eigen::OuterStride<>(ld));
-    dW.noalias() += dY * cols.transpose();  // (F, K)
-    if (bias_) VectorMap(db_, F_).noalias() += dY.rowwise().sum();
-    if (dx[0] == nullptr) continue;
-    dcol_.leftCols(G * P_).noalias() = Wm.transpose() * dY;  // (K, G·P)
-    for (Index g = 0; g < G; ++g) col2im(dcol_.data() + g * P_, chunk_ * P_, dx[0]->row(n0 + g).data());
+      for (Index f = 0; f < F_; ++f) s.Y.row(f).segment(g * P_, P_) = dy.row(n0 + g).segment(f * P_, P_);
+    const ConstStridedMap dY(s.Y.data(), F_, G * P_, Eigen::OuterStride<>(chunk_ * P_));  // (F, G·P)
+    // (F, K) = dY·colᵀ
+    gemm_detail::sgemm(false, true, F_, K_, G * P_, s.Y.data(), chunk_ * P_, col, ld, 0.0f, dW_parts_.row(chunk).data(),
+                       K_);
+    if (bias_) db_parts_.row(chunk).noalias() = dY.rowwise().sum().transpose();
+    if (dx[0] == nullptr) return;
+    ensure_size(s.dcol, K_, chunk_ * P_);
+    // (K, G·P) = Wmᵀ·dY
+    gemm_detail::sgemm(true, false, K_, G * P_, F_, W_, K_, s.Y.data(), chunk_ * P_, 0.0f, s.dcol.data(), chunk_ * P_);
+    dx[0]->middleRows(n0, G).setZero();
+    for (Index g = 0; g < G; ++g) col2im(s.dcol.data() + g * P_, chunk_ * P_, dx[0]->row(n0 + g).data());
+  });
+  // The parts in chunk order: the same sum whichever threads computed them.
+  RowVectorMap dW(dW_, F_ * K_);
+  for (Index c = 0; c < chunks; ++c) dW += dW_parts_.row(c);
+  if (bias_) {
+    RowVectorMap db(db_, F_);
+    for (Index c = 0; c < chunks; ++c) db += db_parts_.row(c);
   }
 }
 

@@ -9,7 +9,10 @@
 //   backward: dY[f, n·P + p] = dy[n, f·P + p]
 //             dW += dY·colᵀ   db += row sums of dY   dcol = Wmᵀ·dY  then dx = col2im(dcol) (assigned)
 // The products run over chunks of samples so the blocks of Y, dY and dcol stay in cache; col is
-// kept for the whole batch in train mode (backward reuses it) and per chunk in eval mode.
+// kept for the whole batch in train mode (backward reuses it) and per chunk in eval mode. The
+// chunks run on the pool's threads (parallel.h), each with its own scratch; in backward each
+// chunk writes its own dW and db part, and the parts are added in chunk order, so the bits
+// depend on the batch size only, never on the thread count.
 //
 // Config: {"type": "conv2d", "filters": F, "kernel": k | [kh, kw], "stride": 1, "padding": "valid",
 //          "bias": true, "init": ..., "std": ...}
@@ -54,17 +57,25 @@ class Conv2d : public Layer {
   Window win_;
   WeightInit init_;
   bool bias_;
-  Index K_ = 0, P_ = 0;  // C·kh·kw, OH·OW
-  Index chunk_ = 1;      // samples per product
+  Index K_ = 0, P_ = 0;    // C·kh·kw, OH·OW
+  Index chunk_ = 1;        // samples per product
   bool col_kept_ = false;  // the last forward was in train mode and col_ holds its columns
-  float* W_ = nullptr;   // (F, K)
-  float* b_ = nullptr;   // (F)
+  float* W_ = nullptr;     // (F, K)
+  float* b_ = nullptr;     // (F)
   float* dW_ = nullptr;
   float* db_ = nullptr;
-  Matrix col_;    // (K, batch·P), train mode: kept for backward
-  Matrix chunk_col_;  // (K, chunk·P), eval mode
-  Matrix Y_;      // (F, chunk·P): the product, or dY in backward
-  Matrix dcol_;   // (K, chunk·P)
+  // Per-thread scratch, indexed by thread_slot().
+  struct Scratch {
+    Matrix col;   // (K, chunk·P), eval mode
+    Matrix Y;     // (F, chunk·P): the product, or dY in backward
+    Matrix dcol;  // (K, chunk·P)
+  };
+  Scratch& scratch();
+
+  Matrix col_;                    // (K, batch·P), train mode: kept for backward
+  std::vector<Scratch> scratch_;  // one per thread of the pool
+  Matrix dW_parts_;               // (chunks, F·K): each chunk's dY·colᵀ
+  Matrix db_parts_;               // (chunks, F)
 };
 
 }  // namespace nettrain

@@ -1,32 +1,41 @@
-// The three products of an affine layer, spread over the cores by splitting the result into
-// fixed column (or row) chunks. Each chunk is one single-threaded Eigen product, computed by
-// whichever thread of the pool (parallel.h) takes it: chunk boundaries depend only on the
-// shapes, so the result is the same bits for every thread count and every schedule. Eigen's
-// own parallel GEMM (OpenMP) is not used: its threads busy-wait on one another, which on this
-// shared machine turned a 0.25 s epoch into 36 s.
+// The matrix products of the affine and conv2d layers: OpenBLAS's sgemm (the pthread build,
+// linked statically, its own threads never used) on fixed chunks of the result, spread over the
+// cores by the pool (parallel.h), which stays the one owner of the cores. Chunk boundaries
+// depend only on the shapes, so the result is the same bits for every thread count and every
+// schedule.
 //
-//   forward   y  = x·W      x (batch, in)  W (in, out)  y (batch, out)   chunks of y's columns
+// Measured on this machine (bench/results.md): OpenBLAS's kernel ran these shapes 10-30 % faster
+// than Eigen's; the same chunks computed by OpenBLAS's own threads instead of the pool's were no
+// faster over a whole epoch (W2 8 % slower, W3 7 % faster), and their idle spinning took cores
+// from the pool. The serial OpenBLAS build is not safe to call from two threads at once (it gave
+// different sums run to run); the pthread build is, with its thread count set to 1.
+//
+//   forward   y  = x·W      x (batch, in)  W (in, out)  y (batch, out)   chunks of y's columns or rows
 //   backward  dW += xᵀ·dy                                 (in, out)        chunks of dW's rows
 //             dx = dy·Wᵀ                                  (batch, in)      chunks of dx's columns
-//
-// The thread count is the pool's (set_num_threads, set by the app from --threads).
 #pragma once
 
+#include <cblas.h>
+
 #include <algorithm>
+#include <utility>
 
 #include "nettrain/parallel.h"
 #include "nettrain/tensor.h"
 
 namespace nettrain::gemm_detail {
 
-// Below this many multiply-adds a product runs as one chunk: a fork-join costs more than it saves.
-constexpr Index kMinParallelMacs = 1 << 20;
+// A chunk gets at least this many multiply-adds (a fork-join costs a few microseconds, and a
+// small product runs below the kernel's speed) and 64 entries along its axis; the chunk count is
+// a power of two up to 8, so two or four threads share the chunks evenly.
+constexpr Index kMinChunkMacs = Index{1} << 22;
+constexpr Index kMinChunkEntries = 64;
 constexpr Index kAlign = 16;  // chunk edges on 64-byte lines: no two threads write one line
 
-// Number of chunks for a product of `macs` multiply-adds whose split axis has `n` entries.
 inline Index chunk_count(Index n, Index macs) {
-  if (macs < kMinParallelMacs || n < 2 * 64) return 1;
-  return std::min<Index>(8, n / 64);
+  Index chunks = 1;
+  while (chunks < 8 && macs / (2 * chunks) >= kMinChunkMacs && n / (2 * chunks) >= kMinChunkEntries) chunks *= 2;
+  return chunks;
 }
 
 // [begin, end) of chunk c of n entries in `chunks` chunks, edges rounded to kAlign.
@@ -39,38 +48,52 @@ inline std::pair<Index, Index> chunk_range(Index n, Index chunks, Index c) {
   return {edge(c), edge(c + 1)};
 }
 
-template <typename Body>
-void for_chunks(Index chunks, Body body) {
-  parallel_for_chunks(chunks, body);
+// C (m, n) = op(A)·op(B) + beta·C on the calling thread, row-major, with leading dimensions lda,
+// ldb, ldc; op(A) is (m, k), op(B) is (k, n). Safe to call from several threads at once.
+inline void sgemm(bool trans_a, bool trans_b, Index m, Index n, Index k, const float* A, Index lda, const float* B,
+                  Index ldb, float beta, float* C, Index ldc) {
+  if (m == 0 || n == 0) return;
+  auto i = [](Index v) { return static_cast<blasint>(v); };
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, i(m), i(n), i(k),
+              1.0f, A, i(lda), B, i(ldb), beta, C, i(ldc));
 }
 
-// y = x·W (y already sized (batch, out)).
-inline void forward(const Matrix& x, const float* W_data, Index in, Index out, Matrix& y) {
-  const ConstMatrixMap W(W_data, in, out);
-  const Index chunks = chunk_count(out, x.rows() * in * out);
-  for_chunks(chunks, [&](Index c) {
-    const auto [c0, c1] = chunk_range(out, chunks, c);
-    y.middleCols(c0, c1 - c0).noalias() = x * W.middleCols(c0, c1 - c0);
+// y = x·W (y already sized (batch, out)): chunks of y's columns, or of its rows (samples) when
+// the layer is narrower than the batch.
+inline void forward(const Matrix& x, const float* W, Index in, Index out, Matrix& y) {
+  const Index batch = x.rows(), macs = batch * in * out;
+  if (out >= batch) {
+    const Index chunks = chunk_count(out, macs);
+    parallel_for_chunks(chunks, [&](Index c) {
+      const auto [c0, c1] = chunk_range(out, chunks, c);
+      sgemm(false, false, batch, c1 - c0, in, x.data(), in, W + c0, out, 0.0f, y.data() + c0, out);
+    });
+    return;
+  }
+  const Index chunks = chunk_count(batch, macs);
+  parallel_for_chunks(chunks, [&](Index c) {
+    const auto [r0, r1] = chunk_range(batch, chunks, c);
+    sgemm(false, false, r1 - r0, out, in, x.data() + r0 * in, in, W, out, 0.0f, y.data() + r0 * out, out);
   });
 }
 
 // dW += xᵀ·dy.
-inline void weight_grad(const Matrix& x, const Matrix& dy, float* dW_data, Index in, Index out) {
-  MatrixMap dW(dW_data, in, out);
-  const Index chunks = chunk_count(in, x.rows() * in * out);
-  for_chunks(chunks, [&](Index c) {
+inline void weight_grad(const Matrix& x, const Matrix& dy, float* dW, Index in, Index out) {
+  const Index batch = x.rows();
+  const Index chunks = chunk_count(in, batch * in * out);
+  parallel_for_chunks(chunks, [&](Index c) {
     const auto [r0, r1] = chunk_range(in, chunks, c);
-    dW.middleRows(r0, r1 - r0).noalias() += x.middleCols(r0, r1 - r0).transpose() * dy;
+    sgemm(true, false, r1 - r0, out, batch, x.data() + r0, in, dy.data(), out, 1.0f, dW + r0 * out, out);
   });
 }
 
 // dx = dy·Wᵀ (dx already sized (batch, in)).
-inline void input_grad(const Matrix& dy, const float* W_data, Index in, Index out, Matrix& dx) {
-  const ConstMatrixMap W(W_data, in, out);
-  const Index chunks = chunk_count(in, dy.rows() * in * out);
-  for_chunks(chunks, [&](Index c) {
+inline void input_grad(const Matrix& dy, const float* W, Index in, Index out, Matrix& dx) {
+  const Index batch = dy.rows();
+  const Index chunks = chunk_count(in, batch * in * out);
+  parallel_for_chunks(chunks, [&](Index c) {
     const auto [c0, c1] = chunk_range(in, chunks, c);
-    dx.middleCols(c0, c1 - c0).noalias() = dy * W.middleRows(c0, c1 - c0).transpose();
+    sgemm(false, true, batch, c1 - c0, out, dy.data(), out, W + c0 * out, out, 0.0f, dx.data() + c0, in);
   });
 }
 

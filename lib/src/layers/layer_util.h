@@ -9,6 +9,7 @@
 #include "nettrain/config_node.h"
 #include "nettrain/errors.h"
 #include "nettrain/layer.h"
+#include "nettrain/parallel.h"
 
 namespace nettrain {
 
@@ -33,6 +34,14 @@ struct WeightInit {
 // Resizes `m` to (rows, cols) only when it differs: buffers are sized once per batch size.
 inline void ensure_size(Matrix& m, Index rows, Index cols) {
   if (m.rows() != rows || m.cols() != cols) m.resize(rows, cols);
+}
+
+// Calls f(begin, end) over fixed ranges of [0, n) spread over the pool (parallel.h): for
+// elementwise passes over a batch's flat storage, whose bits do not depend on the split.
+constexpr Index kElementwiseGrain = Index{1} << 15;
+template <typename F>
+void for_flat_ranges(Index n, F&& f) {
+  parallel_ranges(n, kElementwiseGrain, f);
 }
 
 // A one-input layer whose output has the input's shape.

@@ -41,41 +41,44 @@ void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
   ensure_size(y, N, w.C * P);
   if (max_ && (argmax_.rows() != N || argmax_.cols() != y.cols())) argmax_.resize(N, y.cols());
   const float inv_area = 1.0f / static_cast<float>(w.kh * w.kw);
-  for (Index n = 0; n < N; ++n) {
-    const float* xr = in.row(n).data();
-    float* yr = y.row(n).data();
-    std::int32_t* ar = max_ ? argmax_.row(n).data() : nullptr;
-    for (Index c = 0; c < w.C; ++c) {
-      for (Index oh = 0; oh < w.OH; ++oh) {
-        const Index h0 = oh * w.sh - w.top;
-        const Index h_lo = std::max<Index>(h0, 0), h_hi = std::min(h0 + w.kh, w.H);
-        for (Index ow = 0; ow < w.OW; ++ow) {
-          const Index w0 = ow * w.sw - w.left;
-          const Index w_lo = std::max<Index>(w0, 0), w_hi = std::min(w0 + w.kw, w.W);
-          const Index out = (c * w.OH + oh) * w.OW + ow;
-          if (max_) {
-            float best = -std::numeric_limits<float>::infinity();
-            Index best_at = (c * w.H + h_lo) * w.W + w_lo;
-            for (Index h = h_lo; h < h_hi; ++h)
-              for (Index v = w_lo; v < w_hi; ++v) {
-                const Index at = (c * w.H + h) * w.W + v;
-                if (xr[at] > best) {  // strict: the first maximum wins ties
-                  best = xr[at];
-                  best_at = at;
+  // Samples are independent: fixed ranges of them over the pool.
+  parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / in.cols()), [&](Index n0, Index n1) {
+    for (Index n = n0; n < n1; ++n) {
+      const float* xr = in.row(n).data();
+      float* yr = y.row(n).data();
+      std::int32_t* ar = max_ ? argmax_.row(n).data() : nullptr;
+      for (Index c = 0; c < w.C; ++c) {
+        for (Index oh = 0; oh < w.OH; ++oh) {
+          const Index h0 = oh * w.sh - w.top;
+          const Index h_lo = std::max<Index>(h0, 0), h_hi = std::min(h0 + w.kh, w.H);
+          for (Index ow = 0; ow < w.OW; ++ow) {
+            const Index w0 = ow * w.sw - w.left;
+            const Index w_lo = std::max<Index>(w0, 0), w_hi = std::min(w0 + w.kw, w.W);
+            const Index out = (c * w.OH + oh) * w.OW + ow;
+            if (max_) {
+              float best = -std::numeric_limits<float>::infinity();
+              Index best_at = (c * w.H + h_lo) * w.W + w_lo;
+              for (Index h = h_lo; h < h_hi; ++h)
+                for (Index v = w_lo; v < w_hi; ++v) {
+                  const Index at = (c * w.H + h) * w.W + v;
+                  if (xr[at] > best) {  // strict: the first maximum wins ties
+                    best = xr[at];
+                    best_at = at;
+                  }
                 }
-              }
-            yr[out] = best;
-            ar[out] = static_cast<std::int32_t>(best_at);
-          } else {
-            float sum = 0.0f;
-            for (Index h = h_lo; h < h_hi; ++h)
-              for (Index v = w_lo; v < w_hi; ++v) sum += xr[(c * w.H + h) * w.W + v];
-            yr[out] = sum * inv_area;
+              yr[out] = best;
+              ar[out] = static_cast<std::int32_t>(best_at);
+            } else {
+              float sum = 0.0f;
+              for (Index h = h_lo; h < h_hi; ++h)
+                for (Index v = w_lo; v < w_hi; ++v) sum += xr[(c * w.H + h) * w.W + v];
+              yr[out] = sum * inv_area;
+            }
           }
         }
       }
     }
-  }
+  });
 }
 
 void Pool2d::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
@@ -86,29 +89,31 @@ void Pool2d::backward(std::span<const Matrix* const> x, const Matrix& y, const M
   const Window& w = win_;
   const Index N = dy.rows();
   ensure_size(*dx[0], N, w.C * w.H * w.W);
-  dx[0]->setZero();
   const float inv_area = 1.0f / static_cast<float>(w.kh * w.kw);
-  for (Index n = 0; n < N; ++n) {
-    const float* dyr = dy.row(n).data();
-    float* dxr = dx[0]->row(n).data();
-    if (max_) {
-      const std::int32_t* ar = argmax_.row(n).data();
-      for (Index k = 0; k < dy.cols(); ++k) dxr[ar[k]] += dyr[k];
-      continue;
-    }
-    for (Index c = 0; c < w.C; ++c)
-      for (Index oh = 0; oh < w.OH; ++oh) {
-        const Index h0 = oh * w.sh - w.top;
-        const Index h_lo = std::max<Index>(h0, 0), h_hi = std::min(h0 + w.kh, w.H);
-        for (Index ow = 0; ow < w.OW; ++ow) {
-          const Index w0 = ow * w.sw - w.left;
-          const Index w_lo = std::max<Index>(w0, 0), w_hi = std::min(w0 + w.kw, w.W);
-          const float g = dyr[(c * w.OH + oh) * w.OW + ow] * inv_area;
-          for (Index h = h_lo; h < h_hi; ++h)
-            for (Index v = w_lo; v < w_hi; ++v) dxr[(c * w.H + h) * w.W + v] += g;
-        }
+  parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / dx[0]->cols()), [&](Index n0, Index n1) {
+    for (Index n = n0; n < n1; ++n) {
+      const float* dyr = dy.row(n).data();
+      float* dxr = dx[0]->row(n).data();
+      std::fill(dxr, dxr + dx[0]->cols(), 0.0f);
+      if (max_) {
+        const std::int32_t* ar = argmax_.row(n).data();
+        for (Index k = 0; k < dy.cols(); ++k) dxr[ar[k]] += dyr[k];
+        continue;
       }
-  }
+      for (Index c = 0; c < w.C; ++c)
+        for (Index oh = 0; oh < w.OH; ++oh) {
+          const Index h0 = oh * w.sh - w.top;
+          const Index h_lo = std::max<Index>(h0, 0), h_hi = std::min(h0 + w.kh, w.H);
+          for (Index ow = 0; ow < w.OW; ++ow) {
+            const Index w0 = ow * w.sw - w.left;
+            const Index w_lo = std::max<Index>(w0, 0), w_hi = std::min(w0 + w.kw, w.W);
+            const float g = dyr[(c * w.OH + oh) * w.OW + ow] * inv_area;
+            for (Index h = h_lo; h < h_hi; ++h)
+              for (Index v = w_lo; v < w_hi; ++v) dxr[(c * w.H + h) * w.W + v] += g;
+          }
+        }
+    }
+  });
 }
 
 }  // namespace nettrain

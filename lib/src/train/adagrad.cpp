@@ -30,11 +30,11 @@ void Adagrad::step(VectorMap params, ConstVectorMap grads, float lr) {
   const float wd = weight_decay_, eps = eps_;
   ++t_;
   // g = grad + wd·p;  s += g²;  p -= lr·g / (√s + eps)
-  for (Index i = 0; i < n; ++i) {
+  for_each_element(n, [&](Index i) {
     const float g = grad[i] + wd * p[i];
     s[i] += g * g;
     p[i] -= lr * g / (std::sqrt(s[i]) + eps);
-  }
+  });
 }
 
 std::vector<std::pair<std::string, Vector*>> Adagrad::state() { return {{"sum", &sum_}}; }

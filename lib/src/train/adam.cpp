@@ -15,8 +15,7 @@ Adam::Adam(const ConfigNode& cfg, Decay decay) : decay_(decay) {
   beta1_ = read_unit_interval(cfg, "beta1", 0.9);
   beta2_ = read_unit_interval(cfg, "beta2", 0.999);
   eps_ = static_cast<float>(read_positive(cfg, "eps", 1e-8));
-  weight_decay_ = static_cast<float>(
-      read_non_negative(cfg, "weight_decay", decay == Decay::decoupled ? 0.01 : 0.0));
+  weight_decay_ = static_cast<float>(read_non_negative(cfg, "weight_decay", decay == Decay::decoupled ? 0.01 : 0.0));
 }
 
 void Adam::reset(Index n) {
@@ -35,8 +34,7 @@ void Adam::step(VectorMap params, ConstVectorMap grads, float lr) {
   const float step_size = static_cast<float>(lr / bc1);
   const float inv_sqrt_bc2 = static_cast<float>(1.0 / std::sqrt(bc2));
   const float b1 = static_cast<float>(beta1_), b2 = static_cast<float>(beta2_);
-  const float one_m_b1 = static_cast<float>(1.0 - beta1_),
-              one_m_b2 = static_cast<float>(1.0 - beta2_);
+  const float one_m_b1 = static_cast<float>(1.0 - beta1_), one_m_b2 = static_cast<float>(1.0 - beta2_);
   // adam: g = grad + wd·p, keep = 1;  adamw: g = grad, keep = 1 - lr·wd.
   const float l2 = decay_ == Decay::l2 ? weight_decay_ : 0.0f;
   const float keep = decay_ == Decay::decoupled ? 1.0f - lr * weight_decay_ : 1.0f;
@@ -47,12 +45,12 @@ void Adam::step(VectorMap params, ConstVectorMap grads, float lr) {
   float* v = v_.data();
   // g = grad + l2·p;  m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g²;
   // p = keep·p - step_size·m / (√v·inv_sqrt_bc2 + eps)
-  for (Index i = 0; i < n; ++i) {
+  for_each_element(n, [&](Index i) {
     const float g = grad[i] + l2 * p[i];
     m[i] = b1 * m[i] + one_m_b1 * g;
     v[i] = b2 * v[i] + one_m_b2 * g * g;
     p[i] = keep * p[i] - step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
-  }
+  });
 }
 
 std::vector<std::pair<std::string, Vector*>> Adam::state() { return {{"m", &m_}, {"v", &v_}}; }

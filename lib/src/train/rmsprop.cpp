@@ -34,22 +34,22 @@ void RmsProp::step(VectorMap params, ConstVectorMap grads, float lr) {
   ++t_;
   if (mu == 0.0f) {
     // g = grad + wd·p;  a = rho·a + (1-rho)·g²;  p -= lr·g / (√a + eps)
-    for (Index i = 0; i < n; ++i) {
+    for_each_element(n, [&](Index i) {
       const float g = grad[i] + wd * p[i];
       a[i] = rho * a[i] + (1.0f - rho) * g * g;
       p[i] -= lr * g / (std::sqrt(a[i]) + eps);
-    }
+    });
     return;
   }
   check_sizes(type(), velocity_.size(), n, grads.size());
   float* v = velocity_.data();
   // g = grad + wd·p;  a = rho·a + (1-rho)·g²;  v = mu·v + g / (√a + eps);  p -= lr·v
-  for (Index i = 0; i < n; ++i) {
+  for_each_element(n, [&](Index i) {
     const float g = grad[i] + wd * p[i];
     a[i] = rho * a[i] + (1.0f - rho) * g * g;
     v[i] = mu * v[i] + g / (std::sqrt(a[i]) + eps);
     p[i] -= lr * v[i];
-  }
+  });
 }
 
 std::vector<std::pair<std::string, Vector*>> RmsProp::state() {

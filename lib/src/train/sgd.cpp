@@ -13,8 +13,7 @@ Sgd::Sgd(const ConfigNode& cfg) {
   momentum_ = static_cast<float>(read_unit_interval(cfg, "momentum", 0.0));
   nesterov_ = cfg.get_bool_or("nesterov", false);
   weight_decay_ = static_cast<float>(read_non_negative(cfg, "weight_decay", 0.0));
-  if (nesterov_ && momentum_ <= 0.0f)
-    cfg.fail("nesterov", "nesterov momentum needs \"momentum\" > 0");
+  if (nesterov_ && momentum_ <= 0.0f) cfg.fail("nesterov", "nesterov momentum needs \"momentum\" > 0");
 }
 
 void Sgd::reset(Index n) {
@@ -31,24 +30,24 @@ void Sgd::step(VectorMap params, ConstVectorMap grads, float lr) {
   if (mu == 0.0f) {
     check_sizes(type(), n, n, grads.size());
     // p -= lr·(grad + wd·p)
-    for (Index i = 0; i < n; ++i) p[i] -= lr * (grad[i] + wd * p[i]);
+    for_each_element(n, [&](Index i) { p[i] -= lr * (grad[i] + wd * p[i]); });
     return;
   }
   check_sizes(type(), velocity_.size(), n, grads.size());
   float* v = velocity_.data();
   if (nesterov_) {
     // g = grad + wd·p;  v = mu·v + g;  p -= lr·(g + mu·v)
-    for (Index i = 0; i < n; ++i) {
+    for_each_element(n, [&](Index i) {
       const float g = grad[i] + wd * p[i];
       v[i] = mu * v[i] + g;
       p[i] -= lr * (g + mu * v[i]);
-    }
+    });
   } else {
     // g = grad + wd·p;  v = mu·v + g;  p -= lr·v
-    for (Index i = 0; i < n; ++i) {
+    for_each_element(n, [&](Index i) {
       v[i] = mu * v[i] + grad[i] + wd * p[i];
       p[i] -= lr * v[i];
-    }
+    });
   }
 }
 

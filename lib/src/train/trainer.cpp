@@ -1,17 +1,31 @@
 // The epoch loop, evaluation, early stopping and the divergence guard; see trainer.h.
 #include "nettrain/trainer.h"
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <limits>
 
 #include "nettrain/errors.h"
+#include "nettrain/parallel.h"
 
 namespace nettrain {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// False when v holds a NaN or Inf: one summing pass in fixed ranges over the pool, since a NaN or
+// Inf anywhere makes its range's sum non-finite. A sum of finite values that overflows also
+// answers false; the callers then search exactly (and find nothing).
+bool sum_is_finite(const Vector& v) {
+  std::atomic<bool> finite{true};
+  const float* d = v.data();
+  parallel_ranges(v.size(), Index{1} << 16, [&](Index begin, Index end) {
+    if (!std::isfinite(ConstVectorMap(d + begin, end - begin).sum())) finite.store(false, std::memory_order_relaxed);
+  });
+  return finite.load();
+}
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -186,13 +200,13 @@ void Trainer::step_batch(Task task, double lr, double& loss, Index& correct) {
   net_.backward(dz_);
   // The guard costs one summing pass per vector: a NaN or Inf anywhere makes the sum non-finite
   // (a finite sum that overflows only sends us to the exact per-tensor search, which finds nothing).
-  if (!std::isfinite(net_.grads().sum())) {
+  if (!sum_is_finite(net_.grads())) {
     const std::string bad_grad = net_.first_nonfinite_tensor(true);
     if (!bad_grad.empty()) diverged("non-finite gradient in " + bad_grad);
   }
   opt_.step(VectorMap(net_.params().data(), net_.params().size()),
             ConstVectorMap(net_.grads().data(), net_.grads().size()), static_cast<float>(lr));
-  if (!std::isfinite(net_.params().sum()) && !net_.params().allFinite())
+  if (!sum_is_finite(net_.params()) && !net_.params().allFinite())
     diverged("a parameter became non-finite after the update");
 }
 
