@@ -52,6 +52,10 @@ trap 'rm -rf "$out"' EXIT
 raw="$out/raw.jsonl"
 : >"$raw"
 load_before="$(uptime)"
+# CPU time the hypervisor gave to other guests while we ran ("steal", /proc/stat), as a share
+# of all CPU time: on this VM it is what makes timings noisy, so the report states it.
+cpu_line() { awk '/^cpu / {t = 0; for (i = 2; i <= NF; ++i) t += $i; print t, $9}' /proc/stat; }
+cpu_before="$(cpu_line)"
 ncores="$(nproc)"
 peak="$("$build/bench/nettrain_fma_peak" "$ncores" 1)"
 echo "$peak" >&2
@@ -102,11 +106,13 @@ EOF
   done
 done
 load_after="$(uptime)"
+cpu_after="$(cpu_line)"
+steal_pct="$(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN {split(a, x, " "); split(b, y, " "); t = y[1] - x[1]; printf "%.1f", t > 0 ? 100 * (y[2] - x[2]) / t : 0}')"
 
-"$python" - "$raw" "$peak" "$load_before" "$load_after" "$reps" "$epochs" "$threads" "$torch_threads" "$torch_cnn_threads" "$cnn_epochs" \
+"$python" - "$raw" "$peak" "$load_before" "$load_after" "$reps" "$epochs" "$threads" "$torch_threads" "$torch_cnn_threads" "$cnn_epochs" "$steal_pct" \
   >"$out/table.md" <<'EOF'
 import json, statistics, sys
-raw, peak_line, before, after, reps, epochs, threads, tthreads, cthreads, cepochs = sys.argv[1:11]
+raw, peak_line, before, after, reps, epochs, threads, tthreads, cthreads, cepochs, steal = sys.argv[1:12]
 peak = float(peak_line.split("total ")[1].split()[0])
 # GEMM GFLOP per epoch. W4 per sample: forward conv1 2·784·32·9, conv2 2·196·64·288, fc1 2·3136·256,
 # out 2·256·10 (9.29 MFLOP), the same again for the weight gradients, input gradients for all but
@@ -116,7 +122,8 @@ samples = {"w1-textbook": 60000, "w2-standard": 60000, "w3-wide": 60000, "w4-cnn
 rows = [json.loads(l) for l in open(raw)]
 def med(xs): return statistics.median(xs)
 print(f"Machine: {peak_line.split('(')[0].strip()}; peak = {peak:.0f} GFLOPS.")
-print(f"Load before: `{before.strip()}`  \nLoad after: `{after.strip()}`  ")
+print(f"Load before: `{before.strip()}`  \nLoad after: `{after.strip()}`  \n"
+      f"CPU time stolen by the hypervisor during the run: {steal} %  ")
 print(f"{reps} repetitions x {epochs} epochs (W4: {cepochs}), alternating nettrain / PyTorch; nettrain --threads {threads} "
       f"(0 = all cores); PyTorch torch.set_num_threads({tthreads}) for W1-W3 and {cthreads} for W4, "
       f"OPENBLAS_NUM_THREADS=1.\n")

@@ -3,9 +3,12 @@
 // and non-square kernels, max-pool routing with ties, the layer table text and config errors.
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "layer_bench.h"
 #include "nettrain/errors.h"
 #include "nettrain/network.h"
+#include "nettrain/parallel.h"
 
 using namespace nettrain;
 using namespace nettrain::test;
@@ -51,7 +54,10 @@ TEST_CASE("conv2d/pool: output shapes for stride and padding") {
         Shape{4, 13, 7});
   CHECK(out_shape(json{{"type", "conv2d"}, {"filters", 4}, {"kernel", 3}, {"stride", 2}, {"padding", "same"}},
                   Shape{1, 5, 6}) == Shape{4, 3, 3});
-  CHECK(out_shape(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", json::array({3, 1})}, {"stride", json::array({1, 2})},
+  CHECK(out_shape(json{{"type", "conv2d"},
+                       {"filters", 2},
+                       {"kernel", json::array({3, 1})},
+                       {"stride", json::array({1, 2})},
                        {"padding", json::array({1, 0})}},
                   Shape{1, 6, 7}) == Shape{2, 6, 4});
   CHECK(out_shape(json{{"type", "maxpool2d"}}, Shape{32, 13, 13}) == Shape{32, 6, 6});
@@ -64,7 +70,8 @@ TEST_CASE("conv2d/pool: output shapes for stride and padding") {
 
 TEST_CASE("conv2d: \"same\" padding puts (k - 1)/2 before and the rest after") {
   // x = 1..16 as 4x4, kernel 2x2 of ones: padding 0 before, 1 after; kernel 3x3: 1 on each side.
-  LayerBench b2 = make_bench(json{{"type", "conv2d"}, {"filters", 1}, {"kernel", 2}, {"padding", "same"}}, {Shape{1, 4, 4}});
+  LayerBench b2 =
+      make_bench(json{{"type", "conv2d"}, {"filters", 1}, {"kernel", 2}, {"padding", "same"}}, {Shape{1, 4, 4}});
   std::fill(b2.param(0), b2.param(0) + 4, 1.0f);
   const Matrix y2 = b2.forward({iota_row(16)}, Mode::train);
   REQUIRE(y2.cols() == 16);
@@ -72,7 +79,8 @@ TEST_CASE("conv2d: \"same\" padding puts (k - 1)/2 before and the rest after") {
   CHECK(y2(0, 3) == 4 + 8);
   CHECK(y2(0, 12) == 13 + 14);
   CHECK(y2(0, 15) == 16);
-  LayerBench b3 = make_bench(json{{"type", "conv2d"}, {"filters", 1}, {"kernel", 3}, {"padding", "same"}}, {Shape{1, 4, 4}});
+  LayerBench b3 =
+      make_bench(json{{"type", "conv2d"}, {"filters", 1}, {"kernel", 3}, {"padding", "same"}}, {Shape{1, 4, 4}});
   std::fill(b3.param(0), b3.param(0) + 9, 1.0f);
   const Matrix y3 = b3.forward({iota_row(16)}, Mode::train);
   CHECK(y3(0, 0) == 1 + 2 + 5 + 6);
@@ -83,8 +91,9 @@ TEST_CASE("conv2d: \"same\" padding puts (k - 1)/2 before and the rest after") {
 TEST_CASE("conv2d: stride 2 with padding 1 on a hand example") {
   // 3x3 input 1..9 padded to 5x5, kernel 3x3 of ones, stride 2: windows cover input rows/cols
   // {0,1} or {1,2}: 1+2+4+5 = 12, 2+3+5+6 = 16, 4+5+7+8 = 24, 5+6+8+9 = 28.
-  LayerBench b = make_bench(json{{"type", "conv2d"}, {"filters", 1}, {"kernel", 3}, {"stride", 2}, {"padding", 1}, {"bias", false}},
-                            {Shape{1, 3, 3}});
+  LayerBench b = make_bench(
+      json{{"type", "conv2d"}, {"filters", 1}, {"kernel", 3}, {"stride", 2}, {"padding", 1}, {"bias", false}},
+      {Shape{1, 3, 3}});
   REQUIRE(b.out_shape == Shape{1, 2, 2});
   std::fill(b.param(0), b.param(0) + 9, 1.0f);
   const Matrix y = b.forward({iota_row(9)}, Mode::train);
@@ -97,10 +106,14 @@ TEST_CASE("conv2d: stride 2 with padding 1 on a hand example") {
 TEST_CASE("conv2d/pool: gradient checks with stride, padding and non-square kernels") {
   check_grad(json{{"type", "conv2d"}, {"filters", 3}, {"kernel", 3}, {"padding", "same"}}, Shape{2, 4, 5});
   check_grad(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 3}, {"stride", 2}, {"padding", 1}}, Shape{2, 5, 5});
-  check_grad(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", json::array({2, 3})}, {"stride", json::array({2, 1})},
+  check_grad(json{{"type", "conv2d"},
+                  {"filters", 2},
+                  {"kernel", json::array({2, 3})},
+                  {"stride", json::array({2, 1})},
                   {"bias", false}},
              Shape{1, 5, 6});
-  check_grad(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 3}, {"stride", 2}, {"padding", "same"}}, Shape{2, 6, 5});
+  check_grad(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 3}, {"stride", 2}, {"padding", "same"}},
+             Shape{2, 6, 5});
   check_grad(json{{"type", "maxpool2d"}, {"kernel", 3}, {"stride", 2}, {"padding", 1}}, Shape{2, 5, 5}, true);
   check_grad(json{{"type", "maxpool2d"}, {"kernel", json::array({2, 3})}}, Shape{2, 4, 7}, true);
   check_grad(json{{"type", "avgpool2d"}, {"kernel", 2}, {"stride", 1}, {"padding", 1}}, Shape{2, 4, 5});
@@ -142,17 +155,24 @@ TEST_CASE("maxpool2d: backward routes each gradient to the first maximum of its 
 TEST_CASE("conv2d/pool: describe() for the layer table") {
   CHECK(make_bench(json{{"type", "conv2d"}, {"filters", 30}, {"kernel", 5}}, {Shape{1, 28, 28}}).layer->describe() ==
         "filters=30 kernel=5x5 stride=1 padding=valid init=xavier_uniform");
-  CHECK(make_bench(json{{"type", "conv2d"}, {"filters", 8}, {"kernel", json::array({3, 1})}, {"stride", json::array({2, 1})},
-                        {"padding", "same"}, {"bias", false}, {"init", "he_normal"}},
+  CHECK(make_bench(json{{"type", "conv2d"},
+                        {"filters", 8},
+                        {"kernel", json::array({3, 1})},
+                        {"stride", json::array({2, 1})},
+                        {"padding", "same"},
+                        {"bias", false},
+                        {"init", "he_normal"}},
                    {Shape{1, 28, 28}})
             .layer->describe() == "filters=8 kernel=3x1 stride=2x1 padding=same init=he_normal bias=false");
-  CHECK(make_bench(json{{"type", "maxpool2d"}}, {Shape{1, 4, 4}}).layer->describe() == "kernel=2x2 stride=2 padding=valid");
+  CHECK(make_bench(json{{"type", "maxpool2d"}}, {Shape{1, 4, 4}}).layer->describe() ==
+        "kernel=2x2 stride=2 padding=valid");
   CHECK(make_bench(json{{"type", "avgpool2d"}, {"kernel", 3}, {"stride", 1}, {"padding", 1}}, {Shape{1, 4, 4}})
             .layer->describe() == "kernel=3x3 stride=1 padding=1");
 }
 
 TEST_CASE("conv2d: weight saved as {filters, C, kh, kw} with conv fans; he_normal before relu") {
-  LayerBench b = make_bench(json{{"type", "conv2d"}, {"filters", 6}, {"kernel", json::array({5, 3})}}, {Shape{2, 9, 9}});
+  LayerBench b =
+      make_bench(json{{"type", "conv2d"}, {"filters", 6}, {"kernel", json::array({5, 3})}}, {Shape{2, 9, 9}});
   REQUIRE(b.param_specs.size() == 2);
   CHECK(b.param_specs[0].shape == std::vector<Index>{6, 2, 5, 3});
   CHECK(b.param_specs[0].init.fan_in == 2 * 5 * 3);
@@ -176,13 +196,14 @@ TEST_CASE("conv2d/pool: impossible shapes and bad keys are ConfigErrors with the
         "test.json: /model/layers/0/kernel: expected a positive integer or [height, width], got an array of 3");
   CHECK(config_error(json{{"type", "conv2d"}, {"filters", 2}}, {Shape{1, 8, 8}}) ==
         "test.json: /model/layers/0/kernel: required key is missing");
-  CHECK(config_error(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 3}, {"padding", "full"}}, {Shape{1, 8, 8}}).find(
-            "/model/layers/0/padding:") != std::string::npos);
-  CHECK(config_error(json{{"type", "maxpool2d"}, {"padding", "same"}}, {Shape{1, 8, 8}}).find("/model/layers/0/padding:") !=
-        std::string::npos);
+  CHECK(config_error(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 3}, {"padding", "full"}}, {Shape{1, 8, 8}})
+            .find("/model/layers/0/padding:") != std::string::npos);
+  CHECK(config_error(json{{"type", "maxpool2d"}, {"padding", "same"}}, {Shape{1, 8, 8}})
+            .find("/model/layers/0/padding:") != std::string::npos);
   CHECK(config_error(json{{"type", "maxpool2d"}, {"padding", 2}}, {Shape{1, 8, 8}}) ==
         "test.json: /model/layers/0/padding: padding 2x2 must be smaller than the kernel 2x2");
-  const std::string rank = "expected an input of shape [channels, height, width], got [784] (set model.input_shape to e.g. [1, 28, 28])";
+  const std::string rank =
+      "expected an input of shape [channels, height, width], got [784] (set model.input_shape to e.g. [1, 28, 28])";
   CHECK(config_error(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 3}}, {Shape{784}}) == rank);
   CHECK(config_error(json{{"type", "maxpool2d"}}, {Shape{784}}) == rank);
   CHECK(config_error(json{{"type", "avgpool2d"}}, {Shape{784}}) == rank);
@@ -190,9 +211,10 @@ TEST_CASE("conv2d/pool: impossible shapes and bad keys are ConfigErrors with the
 }
 
 TEST_CASE("conv2d: the network names the layer in shape errors; [1, 28, 28] feeds a CNN") {
-  json model = {{"input_shape", {1, 28, 28}},
-                {"layers", json::array({json{{"type", "conv2d"}, {"name", "c1"}, {"filters", 4}, {"kernel", 5}},
-                                        json{{"type", "maxpool2d"}}, json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 13}}})}};
+  json model = {
+      {"input_shape", {1, 28, 28}},
+      {"layers", json::array({json{{"type", "conv2d"}, {"name", "c1"}, {"filters", 4}, {"kernel", 5}},
+                              json{{"type", "maxpool2d"}}, json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 13}}})}};
   std::string message;
   try {
     Network::from_config(ConfigNode(model, "/model", "net.json"));
@@ -210,4 +232,77 @@ TEST_CASE("conv2d: the network names the layer in shape errors; [1, 28, 28] feed
   net.init_params(1);
   const Matrix x = Matrix::Random(5, 784);
   CHECK(net.forward(x, Mode::train).rows() == 5);
+}
+
+namespace {
+
+// conv2d's forward, dx, dW and db on a batch big enough for several chunks of samples, with
+// `threads` threads in the pool.
+struct ConvPass {
+  Matrix y, dx;
+  std::vector<float> grads;
+};
+
+ConvPass conv_pass(LayerBench& b, const Matrix& x, const Matrix& dy, int threads) {
+  set_num_threads(threads);
+  ConvPass p;
+  p.y = b.forward({x}, Mode::train);
+  std::fill(b.grads.begin(), b.grads.end(), 0.0f);
+  const Matrix* xp = &x;
+  Matrix* dxp = &p.dx;
+  b.layer->backward(std::span<const Matrix* const>(&xp, 1), p.y, dy, std::span<Matrix* const>(&dxp, 1));
+  p.grads = b.grads;
+  set_num_threads(1);
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("conv2d: several chunks of samples on one and two threads match a direct convolution") {
+  // [2, 7, 7], 3 filters 3x3 "same": 49 positions, so 41 samples per chunk and 3 chunks for 100.
+  const Index N = 100, C = 2, H = 7, W = 7, F = 3;
+  LayerBench b =
+      make_bench(json{{"type", "conv2d"}, {"filters", F}, {"kernel", 3}, {"padding", "same"}}, {Shape{C, H, W}});
+  Rng rng(11);
+  randomize_state(b, rng);
+  const Matrix x = random_inputs({Shape{C, H, W}}, N, false, rng)[0];
+  const Matrix dy = random_inputs({b.out_shape}, N, false, rng)[0];
+  const float* Wt = b.param(0);  // {F, C, 3, 3}
+  const float* bias = b.param(1);
+  // The direct sums, in double: y[n,f,i,j] = b[f] + Σ W[f,c,u,v]·x[n,c,i+u-1,j+v-1].
+  std::vector<double> y_ref(static_cast<std::size_t>(N * F * H * W)),
+      dx_ref(static_cast<std::size_t>(N * C * H * W), 0.0), dW_ref(static_cast<std::size_t>(F * C * 9), 0.0),
+      db_ref(static_cast<std::size_t>(F), 0.0);
+  for (Index n = 0; n < N; ++n)
+    for (Index f = 0; f < F; ++f)
+      for (Index i = 0; i < H; ++i)
+        for (Index j = 0; j < W; ++j) {
+          double s = bias[f];
+          const double g = dy(n, (f * H + i) * W + j);
+          db_ref[static_cast<std::size_t>(f)] += g;
+          for (Index c = 0; c < C; ++c)
+            for (Index u = 0; u < 3; ++u)
+              for (Index v = 0; v < 3; ++v) {
+                const Index ii = i + u - 1, jj = j + v - 1;
+                if (ii < 0 || ii >= H || jj < 0 || jj >= W) continue;
+                const auto wi = static_cast<std::size_t>(((f * C + c) * 3 + u) * 3 + v);
+                const auto xi = (c * H + ii) * W + jj;
+                s += Wt[wi] * static_cast<double>(x(n, xi));
+                dW_ref[wi] += g * static_cast<double>(x(n, xi));
+                dx_ref[static_cast<std::size_t>(n * C * H * W + xi)] += g * Wt[wi];
+              }
+          y_ref[static_cast<std::size_t>((n * F + f) * H * W + i * W + j)] = s;
+        }
+  const ConvPass one = conv_pass(b, x, dy, 1);
+  auto close = [](double got, double want) { return std::abs(got - want) <= 1e-4 * (1.0 + std::abs(want)); };
+  int bad = 0;
+  for (Index k = 0; k < one.y.size(); ++k) bad += close(one.y.data()[k], y_ref[static_cast<std::size_t>(k)]) ? 0 : 1;
+  for (Index k = 0; k < one.dx.size(); ++k) bad += close(one.dx.data()[k], dx_ref[static_cast<std::size_t>(k)]) ? 0 : 1;
+  for (std::size_t k = 0; k < dW_ref.size(); ++k) bad += close(one.grads[b.param_offsets[0] + k], dW_ref[k]) ? 0 : 1;
+  for (std::size_t k = 0; k < db_ref.size(); ++k) bad += close(one.grads[b.param_offsets[1] + k], db_ref[k]) ? 0 : 1;
+  CHECK(bad == 0);
+  const ConvPass two = conv_pass(b, x, dy, 2);
+  CHECK((two.y.array() == one.y.array()).all());
+  CHECK((two.dx.array() == one.dx.array()).all());
+  CHECK(two.grads == one.grads);
 }

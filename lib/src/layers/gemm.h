@@ -53,6 +53,12 @@ inline std::pair<Index, Index> chunk_range(Index n, Index chunks, Index c) {
 inline void sgemm(bool trans_a, bool trans_b, Index m, Index n, Index k, const float* A, Index lda, const float* B,
                   Index ldb, float beta, float* C, Index ldc) {
   if (m == 0 || n == 0) return;
+  // Also set by affine.cpp before OpenBLAS starts; this covers a process where that did not run.
+  static const bool one_thread = [] {
+    openblas_set_num_threads(1);
+    return true;
+  }();
+  (void)one_thread;
   auto i = [](Index v) { return static_cast<blasint>(v); };
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, i(m), i(n), i(k),
               1.0f, A, i(lda), B, i(ldb), beta, C, i(ldc));

@@ -17,6 +17,20 @@ Window read_pool_window(const ConfigNode& node) {
   return w;
 }
 
+// The input rows [lo, hi) under output row oh, and the columns under output column ow, without
+// the padding.
+struct Span {
+  Index lo, hi;
+};
+Span rows_under(const Window& w, Index oh) {
+  const Index h0 = oh * w.sh - w.top;
+  return {std::max<Index>(h0, 0), std::min(h0 + w.kh, w.H)};
+}
+Span cols_under(const Window& w, Index ow) {
+  const Index w0 = ow * w.sw - w.left;
+  return {std::max<Index>(w0, 0), std::min(w0 + w.kw, w.W)};
+}
+
 }  // namespace
 
 std::unique_ptr<Layer> Pool2d::create_max(const ConfigNode& node) {
@@ -49,11 +63,9 @@ void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
       std::int32_t* ar = max_ ? argmax_.row(n).data() : nullptr;
       for (Index c = 0; c < w.C; ++c) {
         for (Index oh = 0; oh < w.OH; ++oh) {
-          const Index h0 = oh * w.sh - w.top;
-          const Index h_lo = std::max<Index>(h0, 0), h_hi = std::min(h0 + w.kh, w.H);
+          const auto [h_lo, h_hi] = rows_under(w, oh);
           for (Index ow = 0; ow < w.OW; ++ow) {
-            const Index w0 = ow * w.sw - w.left;
-            const Index w_lo = std::max<Index>(w0, 0), w_hi = std::min(w0 + w.kw, w.W);
+            const auto [w_lo, w_hi] = cols_under(w, ow);
             const Index out = (c * w.OH + oh) * w.OW + ow;
             if (max_) {
               float best = -std::numeric_limits<float>::infinity();
@@ -102,11 +114,9 @@ void Pool2d::backward(std::span<const Matrix* const> x, const Matrix& y, const M
       }
       for (Index c = 0; c < w.C; ++c)
         for (Index oh = 0; oh < w.OH; ++oh) {
-          const Index h0 = oh * w.sh - w.top;
-          const Index h_lo = std::max<Index>(h0, 0), h_hi = std::min(h0 + w.kh, w.H);
+          const auto [h_lo, h_hi] = rows_under(w, oh);
           for (Index ow = 0; ow < w.OW; ++ow) {
-            const Index w0 = ow * w.sw - w.left;
-            const Index w_lo = std::max<Index>(w0, 0), w_hi = std::min(w0 + w.kw, w.W);
+            const auto [w_lo, w_hi] = cols_under(w, ow);
             const float g = dyr[(c * w.OH + oh) * w.OW + ow] * inv_area;
             for (Index h = h_lo; h < h_hi; ++h)
               for (Index v = w_lo; v < w_hi; ++v) dxr[(c * w.H + h) * w.W + v] += g;

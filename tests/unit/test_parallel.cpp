@@ -1,0 +1,71 @@
+// The pool's loops (parallel.h): every chunk and every item runs exactly once, and the ranges
+// depend on the item count and grain only, never on the thread count.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "nettrain/parallel.h"
+
+using namespace nettrain;
+
+namespace {
+
+// The [begin, end) ranges parallel_ranges hands out, sorted, with a count per item.
+std::pair<std::set<std::pair<std::int64_t, std::int64_t>>, std::vector<int>> ranges_of(std::int64_t n,
+                                                                                       std::int64_t grain,
+                                                                                       int threads) {
+  set_num_threads(threads);
+  std::vector<std::atomic<int>> hits(static_cast<std::size_t>(n));
+  std::vector<std::pair<std::int64_t, std::int64_t>> seen(kMaxRanges, {-1, -1});
+  std::atomic<int> count{0};
+  parallel_ranges(n, grain, [&](std::int64_t b, std::int64_t e) {
+    seen[static_cast<std::size_t>(count.fetch_add(1))] = {b, e};
+    for (std::int64_t i = b; i < e; ++i) hits[static_cast<std::size_t>(i)].fetch_add(1);
+  });
+  set_num_threads(1);
+  std::set<std::pair<std::int64_t, std::int64_t>> out(seen.begin(), seen.begin() + count.load());
+  std::vector<int> h;
+  for (auto& x : hits) h.push_back(x.load());
+  return {out, h};
+}
+
+}  // namespace
+
+TEST_CASE("parallel: every item once, and the same ranges on 1, 2 and 3 threads") {
+  for (const auto& [n, grain] :
+       std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {7, 1}, {1000, 64}, {100000, 1000}, {5, 100}}) {
+    const auto one = ranges_of(n, grain, 1);
+    INFO("n " << n << " grain " << grain);
+    CHECK(one.second == std::vector<int>(static_cast<std::size_t>(n), 1));
+    CHECK(static_cast<std::int64_t>(one.first.size()) <= kMaxRanges);
+    CHECK(static_cast<std::int64_t>(one.first.size()) ==
+          std::min<std::int64_t>(kMaxRanges, std::max<std::int64_t>(1, n / grain)));
+    for (int threads : {2, 3}) {
+      const auto many = ranges_of(n, grain, threads);
+      CHECK(many.first == one.first);
+      CHECK(many.second == one.second);
+    }
+  }
+}
+
+TEST_CASE("parallel: chunks run once each across many back-to-back jobs; thread_slot stays in range") {
+  set_num_threads(2);
+  std::vector<std::int64_t> owner(8);
+  int bad = 0;
+  std::atomic<int> bad_slot{0};
+  for (std::int64_t job = 1; job <= 20000; ++job) {
+    const std::int64_t chunks = 1 + job % 8;
+    parallel_for_chunks(chunks, [&](std::int64_t c) {
+      owner[static_cast<std::size_t>(c)] = job;
+      const int s = thread_slot();
+      if (s < 0 || s >= num_threads()) bad_slot.fetch_add(1);
+    });
+    for (std::int64_t c = 0; c < chunks; ++c) bad += owner[static_cast<std::size_t>(c)] == job ? 0 : 1;
+  }
+  set_num_threads(1);
+  CHECK(bad == 0);
+  CHECK(bad_slot.load() == 0);
+}
