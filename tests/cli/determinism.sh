@@ -23,7 +23,7 @@ sys.exit(0 if load(sys.argv[1]) == load(sys.argv[2]) else 1)
 PY
     fail "--threads $threads twice: checkpoint.safetensors differs"
 done
-# Layers large enough that their work is split: 200x1024x1024 products (OpenBLAS on 2 threads),
+# Layers large enough that their work is split: 200x1024x1024 products in chunks over 2 threads,
 # batchnorm over channel ranges, relu, dropout, the optimizer and the guard over element ranges.
 UNITS=1024 make_config "$WORK/wide.json" '{"type": "sgd", "lr": 0.01, "momentum": 0.9}' '{"type": "constant"}' 2
 python3 - "$WORK/wide.json" <<'PY'
@@ -36,6 +36,8 @@ for threads in 1 2; do
   run 0 "$NETTRAIN" train "$WORK/wide.json" --out "$WORK/wb$threads" --threads $threads -q
   same_run "$WORK/wa$threads" "$WORK/wb$threads" "wide layers, --threads $threads twice"
 done
+# The work is split in chunks fixed by the shapes, so the thread count does not change the bits.
+same_run "$WORK/wa1" "$WORK/wa2" "wide layers, --threads 1 and --threads 2"
 
 # A CNN whose convolutions run in several chunks of samples at once (8x8 images, batch 128):
 # the same bits twice on two threads, and the same bits as on one thread (conv2d adds its
