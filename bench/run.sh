@@ -2,7 +2,7 @@
 # nettrain beside PyTorch on the bench/ workloads (issue 6). Not part of ctest.
 #
 #   bench/run.sh [-r REPS] [-e EPOCHS] [-w "w1-textbook w2-standard w3-wide w4-cnn"] [-t THREADS]
-#                [-p TORCH_THREADS] [-c TORCH_CNN_THREADS] [-E CNN_EPOCHS]
+#                [-p TORCH_THREADS] [-b TORCH_BLAS_THREADS] [-c TORCH_CNN_THREADS] [-E CNN_EPOCHS]
 #
 # Builds Release in ./build when needed, then for every workload runs nettrain and PyTorch
 # alternately REPS times (EPOCHS epochs each, CNN_EPOCHS for W4) under /usr/bin/time -v, and
@@ -22,16 +22,18 @@ epochs=3
 workloads="w1-textbook w2-standard w3-wide w4-cnn"
 threads=0          # nettrain --threads (0 = all cores, the default)
 torch_threads=1    # the fastest PyTorch setting for the MLPs measured here (see bench/results.md)
+torch_blas_threads=2  # OpenBLAS threads under torch's Linear layers: 2 was its best here
 torch_cnn_threads=2  # and for the CNN (its convolutions scale to both cores)
 cnn_epochs=1
 python=/usr/bin/python3  # the system Python has torch; a pyenv shim on PATH may not
-while getopts "r:e:w:t:p:c:E:" opt; do
+while getopts "r:e:w:t:p:b:c:E:" opt; do
   case "$opt" in
     r) reps="$OPTARG" ;;
     e) epochs="$OPTARG" ;;
     w) workloads="$OPTARG" ;;
     t) threads="$OPTARG" ;;
     p) torch_threads="$OPTARG" ;;
+    b) torch_blas_threads="$OPTARG" ;;
     c) torch_cnn_threads="$OPTARG" ;;
     E) cnn_epochs="$OPTARG" ;;
     *) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 2 ;;
@@ -54,7 +56,7 @@ raw="$out/raw.jsonl"
 load_before="$(uptime)"
 # CPU time the hypervisor gave to other guests while we ran ("steal", /proc/stat), as a share
 # of all CPU time: on this VM it is what makes timings noisy, so the report states it.
-cpu_line() { awk '/^cpu / {t = 0; for (i = 2; i <= NF; ++i) t += $i; print t, $9}' /proc/stat; }
+cpu_line() { awk '/^cpu / {t = 0; for (i = 2; i <= 9; ++i) t += $i; print t, $9}' /proc/stat; }
 cpu_before="$(cpu_line)"
 ncores="$(nproc)"
 peak="$("$build/bench/nettrain_fma_peak" "$ncores" 1)"
@@ -70,11 +72,13 @@ for w in $workloads; do
   n_epochs=$epochs
   torch_cmd=("$here/torch_mlp.py" "$cfg" --epochs "$epochs" --threads "$torch_threads" --json)
   t_threads=$torch_threads
+  t_blas=$torch_blas_threads
   if [[ $w == w4-cnn ]]; then
     cfg="$root/configs/fashion-cnn.json"
     n_epochs=$cnn_epochs
     torch_cmd=("$here/torch_cnn.py" --net fashion-cnn --epochs "$cnn_epochs" --threads "$torch_cnn_threads" --json)
     t_threads=$torch_cnn_threads
+    t_blas=1
   fi
   for ((r = 1; r <= reps; ++r)); do
     # nettrain, then PyTorch: alternating spreads the machine's load over both.
@@ -86,7 +90,7 @@ for w in $workloads; do
     echo "{\"tool\": \"nettrain\", \"workload\": \"$w\", \"epoch_seconds\": [$secs], \"test_accuracy\": $acc, \"peak_rss_mb\": $(rss_mb "$out/time-n")}" >>"$raw"
     echo "$w rep $r nettrain: $secs s/epoch, test accuracy $acc" >&2
 
-    OMP_NUM_THREADS="$t_threads" OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+    OMP_NUM_THREADS="$t_threads" OPENBLAS_NUM_THREADS="$t_blas" MKL_NUM_THREADS=1 \
       /usr/bin/time -v "$python" "${torch_cmd[@]}" 2>"$out/time-t" >"$out/torch.json"
     "$python" - "$out/torch.json" "$(rss_mb "$out/time-t")" "$w" >>"$raw" <<'EOF'
 import json, sys
@@ -107,12 +111,12 @@ EOF
 done
 load_after="$(uptime)"
 cpu_after="$(cpu_line)"
-steal_pct="$(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN {split(a, x, " "); split(b, y, " "); t = y[1] - x[1]; printf "%.1f", t > 0 ? 100 * (y[2] - x[2]) / t : 0}')"
+steal_pct="$(echo "$cpu_before $cpu_after" | awk '{t = $3 - $1; printf "%.1f", (t > 0 ? 100 * ($4 - $2) / t : 0)}')"
 
-"$python" - "$raw" "$peak" "$load_before" "$load_after" "$reps" "$epochs" "$threads" "$torch_threads" "$torch_cnn_threads" "$cnn_epochs" "$steal_pct" \
+"$python" - "$raw" "$peak" "$load_before" "$load_after" "$reps" "$epochs" "$threads" "$torch_threads" "$torch_cnn_threads" "$cnn_epochs" "$steal_pct" "$torch_blas_threads" \
   >"$out/table.md" <<'EOF'
 import json, statistics, sys
-raw, peak_line, before, after, reps, epochs, threads, tthreads, cthreads, cepochs, steal = sys.argv[1:12]
+raw, peak_line, before, after, reps, epochs, threads, tthreads, cthreads, cepochs, steal, tblas = sys.argv[1:13]
 peak = float(peak_line.split("total ")[1].split()[0])
 # GEMM GFLOP per epoch. W4 per sample: forward conv1 2·784·32·9, conv2 2·196·64·288, fc1 2·3136·256,
 # out 2·256·10 (9.29 MFLOP), the same again for the weight gradients, input gradients for all but
@@ -125,8 +129,8 @@ print(f"Machine: {peak_line.split('(')[0].strip()}; peak = {peak:.0f} GFLOPS.")
 print(f"Load before: `{before.strip()}`  \nLoad after: `{after.strip()}`  \n"
       f"CPU time stolen by the hypervisor during the run: {steal} %  ")
 print(f"{reps} repetitions x {epochs} epochs (W4: {cepochs}), alternating nettrain / PyTorch; nettrain --threads {threads} "
-      f"(0 = all cores); PyTorch torch.set_num_threads({tthreads}) for W1-W3 and {cthreads} for W4, "
-      f"OPENBLAS_NUM_THREADS=1.\n")
+      f"(0 = all cores); PyTorch torch.set_num_threads({tthreads}) with OPENBLAS_NUM_THREADS={tblas} for W1-W3, "
+      f"torch.set_num_threads({cthreads}) with OPENBLAS_NUM_THREADS=1 for W4.\n")
 print("| workload | tool | s/epoch median (min–max) | samples/s | GFLOPS | % peak | peak RSS MB | test acc | PyTorch/nettrain |")
 print("|---|---|---|---|---|---|---|---|---|")
 for w in gflop:

@@ -30,11 +30,12 @@ namespace nettrain::gemm_detail {
 // a power of two up to 8, so two or four threads share the chunks evenly.
 constexpr Index kMinChunkMacs = Index{1} << 22;
 constexpr Index kMinChunkEntries = 64;
+constexpr Index kMaxChunks = 8;
 constexpr Index kAlign = 16;  // chunk edges on 64-byte lines: no two threads write one line
 
 inline Index chunk_count(Index n, Index macs) {
   Index chunks = 1;
-  while (chunks < 8 && macs / (2 * chunks) >= kMinChunkMacs && n / (2 * chunks) >= kMinChunkEntries) chunks *= 2;
+  while (chunks < kMaxChunks && macs / (2 * chunks) >= kMinChunkMacs && n / (2 * chunks) >= kMinChunkEntries) chunks *= 2;
   return chunks;
 }
 
