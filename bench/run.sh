@@ -36,7 +36,7 @@ while getopts "r:e:w:t:p:b:c:E:" opt; do
     b) torch_blas_threads="$OPTARG" ;;
     c) torch_cnn_threads="$OPTARG" ;;
     E) cnn_epochs="$OPTARG" ;;
-    *) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 2 ;;
+    *) sed -n '2,14p' "${BASH_SOURCE[0]}"; exit 2 ;;
   esac
 done
 

@@ -24,7 +24,8 @@ PY
     fail "--threads $threads twice: checkpoint.safetensors differs"
 done
 # Layers large enough that their work is split: 200x1024x1024 products in chunks over 2 threads,
-# batchnorm over channel ranges, relu, dropout, the optimizer and the guard over element ranges.
+# batchnorm over channel ranges, relu, the optimizer and the guard over element ranges (dropout
+# draws its mask on one thread).
 UNITS=1024 make_config "$WORK/wide.json" '{"type": "sgd", "lr": 0.01, "momentum": 0.9}' '{"type": "constant"}' 2
 python3 - "$WORK/wide.json" <<'PY'
 import json, sys
@@ -39,15 +40,15 @@ done
 # The work is split in chunks fixed by the shapes, so the thread count does not change the bits.
 same_run "$WORK/wa1" "$WORK/wa2" "wide layers, --threads 1 and --threads 2"
 
-# A CNN whose convolutions run in several chunks of samples at once (8x8 images, batch 128):
+# A CNN whose first convolution runs in several chunks of samples at once (8x8 images, batch 128):
 # the same bits twice on two threads, and the same bits as on one thread (conv2d adds its
-# chunks' weight gradients in chunk order; its affine products are below OpenBLAS's split).
+# chunks' weight gradients in chunk order; its affine product is too small to be split).
 python3 - "$WORK/img.csv" <<'PY'
 import random, sys
 random.seed(3)
 with open(sys.argv[1], "w") as f:
     f.write(",".join(f"p{i}" for i in range(64)) + ",label\n")
-    for n in range(512):
+    for n in range(500):  # 4 batches, the last of 116: a partial chunk of samples
         k = n % 4
         px = [min(255, max(0, int(60 * k + random.gauss(0, 40)))) if (i // 8 + i % 8) % 4 == k else random.randint(0, 60)
               for i in range(64)]

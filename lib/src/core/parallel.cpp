@@ -27,8 +27,10 @@ constexpr int kSpin = 200;
 constexpr int kYield = 2000;
 
 inline void wait_step(int i) {
-  if (i < kSpin) NETTRAIN_PAUSE();
-  else std::this_thread::yield();
+  if (i < kSpin)
+    NETTRAIN_PAUSE();
+  else
+    std::this_thread::yield();
 }
 
 thread_local int tls_slot = 0;
@@ -51,7 +53,9 @@ class Pool {
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
   void run(std::int64_t chunks, void (*body)(void*, std::int64_t), void* ctx) {
-    const std::uint32_t g = gen_.load(std::memory_order_relaxed) + 1;
+    // 0 marks the fields as being written (fields_gen_), so the job number skips it on wrapping.
+    std::uint32_t g = gen_.load(std::memory_order_relaxed) + 1;
+    if (g == 0) g = 1;
     // A seqlock over the job's fields: a late worker holding an old claim sees they changed.
     fields_gen_.store(0, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);

@@ -1,5 +1,6 @@
 // Batch normalisation per feature ([F]) or per channel ([C, H, W]); formulas in batchnorm.h.
-// Statistics are accumulated in double: a channel may sum batch·H·W floats.
+// A channel's statistics add one float partial per row (S values) into a double: a channel may
+// sum batch·H·W floats.
 #include "batchnorm.h"
 
 #include <algorithm>

@@ -9,9 +9,10 @@
 namespace nettrain {
 
 namespace {
-// Columns of one product: enough for Eigen's GEMM to run at speed, few enough that the chunk's
+// Columns of one product: enough for the GEMM to run at speed, few enough that the chunk's
 // Y and dcol blocks stay in L2. Measured with bench/conv_bench.cpp on configs/fashion-cnn.json
-// (batch 128, ms per step): 784 columns 703, 2048: 510, 4096: 551, 16384: 778, whole batch 845.
+// (batch 128, ms per step, Eigen's GEMM on one thread of a loaded machine): 784 columns 703,
+// 2048: 510, 4096: 551, 16384: 778, whole batch 845. Not re-measured with OpenBLAS's kernel.
 constexpr Index kChunkColumns = 2048;
 }  // namespace
 
@@ -106,19 +107,27 @@ void Conv2d::col2im(const float* dcol, Index ld, float* dx) const {
 
 Conv2d::Scratch& Conv2d::scratch() { return scratch_[static_cast<std::size_t>(thread_slot())]; }
 
+// Sizes every thread's scratch before the chunks run: nothing allocates (or throws) inside them.
+void Conv2d::size_scratch(bool need_col, bool need_dcol) {
+  scratch_.resize(static_cast<std::size_t>(num_threads()));
+  for (Scratch& s : scratch_) {
+    ensure_size(s.Y, F_, chunk_ * P_);
+    if (need_col) ensure_size(s.col, K_, chunk_ * P_);
+    if (need_dcol) ensure_size(s.dcol, K_, chunk_ * P_);
+  }
+}
+
 void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
   const Matrix& in = *x[0];
   const Index N = in.rows();
   const bool keep = ctx.mode == Mode::train;
   col_kept_ = keep;
   if (keep) ensure_size(col_, K_, N * P_);
-  scratch_.resize(static_cast<std::size_t>(num_threads()));
+  size_scratch(!keep, false);
   ensure_size(y, N, F_ * P_);
   parallel_for_chunks((N + chunk_ - 1) / chunk_, [&](Index chunk) {
     const Index n0 = chunk * chunk_, G = std::min(chunk_, N - n0);
     Scratch& s = scratch();
-    ensure_size(s.Y, F_, chunk_ * P_);
-    if (!keep) ensure_size(s.col, K_, chunk_ * P_);
     float* col = keep ? col_.data() + n0 * P_ : s.col.data();
     const Index ld = keep ? N * P_ : chunk_ * P_;
     for (Index g = 0; g < G; ++g) im2col(in.row(n0 + g).data(), col + g * P_, ld);
@@ -135,15 +144,13 @@ void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& y, const M
   const Index N = dy.rows();
   const Index chunks = (N + chunk_ - 1) / chunk_;
   if (dx[0] != nullptr) ensure_size(*dx[0], N, win_.C * win_.H * win_.W);
-  scratch_.resize(static_cast<std::size_t>(num_threads()));
+  const bool have_col = col_kept_;
+  size_scratch(!have_col, dx[0] != nullptr);
   ensure_size(dW_parts_, chunks, F_ * K_);
   if (bias_) ensure_size(db_parts_, chunks, F_);
-  const bool have_col = col_kept_;
   parallel_for_chunks(chunks, [&](Index chunk) {
     const Index n0 = chunk * chunk_, G = std::min(chunk_, N - n0);
     Scratch& s = scratch();
-    ensure_size(s.Y, F_, chunk_ * P_);
-    if (!have_col) ensure_size(s.col, K_, chunk_ * P_);
     const float* col = have_col ? col_.data() + n0 * P_ : s.col.data();
     const Index ld = have_col ? N * P_ : chunk_ * P_;
     if (!have_col)
@@ -156,7 +163,6 @@ void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& y, const M
                        K_);
     if (bias_) db_parts_.row(chunk).noalias() = dY.rowwise().sum().transpose();
     if (dx[0] == nullptr) return;
-    ensure_size(s.dcol, K_, chunk_ * P_);
     // (K, G·P) = Wmᵀ·dY
     gemm_detail::sgemm(true, false, K_, G * P_, F_, W_, K_, s.Y.data(), chunk_ * P_, 0.0f, s.dcol.data(), chunk_ * P_);
     dx[0]->middleRows(n0, G).setZero();

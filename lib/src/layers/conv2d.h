@@ -71,6 +71,7 @@ class Conv2d : public Layer {
     Matrix dcol;  // (K, chunk·P)
   };
   Scratch& scratch();
+  void size_scratch(bool need_col, bool need_dcol);
 
   Matrix col_;                    // (K, batch·P), train mode: kept for backward
   std::vector<Scratch> scratch_;  // one per thread of the pool

@@ -31,7 +31,7 @@ namespace nettrain::gemm_detail {
 constexpr Index kMinChunkMacs = Index{1} << 22;
 constexpr Index kMinChunkEntries = 64;
 constexpr Index kMaxChunks = 8;
-constexpr Index kAlign = 16;  // chunk edges on 64-byte lines: no two threads write one line
+constexpr Index kAlign = 16;  // chunk edges at multiples of 16 floats (fewer lines shared by two chunks)
 
 inline Index chunk_count(Index n, Index macs) {
   Index chunks = 1;
