@@ -7,8 +7,8 @@
 #include <map>
 
 #include "nettrain/errors.h"
-#include "nettrain/init.h"
 #include "nettrain/parallel.h"
+#include "nettrain/init.h"
 #include "nettrain/registry.h"
 
 namespace nettrain {
@@ -31,8 +31,7 @@ Network Network::from_config(const ConfigNode& model) {
     std::vector<Index> out;
     for (std::size_t i = 0; i < dims.size(); ++i) {
       if (dims[i] <= 0 || dims[i] > (1 << 24))
-        node.child(key).fail(std::to_string(i),
-                             "expected a positive size up to 16777216, got " + std::to_string(dims[i]));
+        node.child(key).fail(std::to_string(i), "expected a positive size up to 16777216, got " + std::to_string(dims[i]));
       out.push_back(static_cast<Index>(dims[i]));
     }
     return Shape(out);
@@ -58,10 +57,8 @@ Network Network::from_config(const ConfigNode& model) {
     if (name.empty()) node.fail("name", "expected a non-empty name");
     std::vector<std::string> inputs;
     if (node.has("inputs")) {
-      if (node.json().at("inputs").is_string())
-        inputs.push_back(node.get_string("inputs"));
-      else
-        inputs = node.get_string_array("inputs");
+      if (node.json().at("inputs").is_string()) inputs.push_back(node.get_string("inputs"));
+      else inputs = node.get_string_array("inputs");
       if (inputs.empty()) node.fail("inputs", "expected at least one input name");
     }
     auto layer = layer_registry().create(type, node);
@@ -148,8 +145,8 @@ void Network::build() {
       n.sources.push_back(it->second);
     }
     if (n.sources.size() != n.layer->arity())
-      fail_node(i,
-                "expected " + std::to_string(n.layer->arity()) + " input(s), got " + std::to_string(n.sources.size()));
+      fail_node(i, "expected " + std::to_string(n.layer->arity()) + " input(s), got " +
+                       std::to_string(n.sources.size()));
     if (n.sources.size() > kMaxArity) fail_node(i, "too many inputs");
     for (std::size_t v : n.sources) ++uses_[v];
   }
@@ -206,8 +203,7 @@ void Network::build() {
     }
     if (n_params + n_buffers > kMaxParams)
       fail_node(i, "the network reaches " + std::to_string(n_params + n_buffers) +
-                       " parameters and buffers here; the limit is " + std::to_string(kMaxParams) +
-                       " (4 GiB of floats)");
+                       " parameters and buffers here; the limit is " + std::to_string(kMaxParams) + " (4 GiB of floats)");
   }
   params_ = Vector::Zero(n_params);
   grads_ = Vector::Zero(n_params);
@@ -238,8 +234,7 @@ void Network::init_params(std::uint64_t seed) {
   Rng rng(seed);
   for (std::size_t t = 0; t < tensors_.size(); ++t) {
     Vector& store = tensors_[t].trainable ? params_ : buffers_;
-    initialize(inits_[t],
-               std::span<float>(store.data() + tensors_[t].offset, static_cast<std::size_t>(tensors_[t].size)), rng);
+    initialize(inits_[t], std::span<float>(store.data() + tensors_[t].offset, static_cast<std::size_t>(tensors_[t].size)), rng);
   }
   rng_ = rng.split(0x64726f70);  // "drop": the stream for stochastic layers
 }
@@ -325,10 +320,8 @@ void Network::backward(const Matrix& dy) {
     for (std::size_t s = 0; s < arity; ++s) {
       const std::size_t v = n.sources[s];
       xs[s] = (v < n_in && n_in == 1) ? packed_input_ : &values_[v];
-      if (v < n_in && !need_input_grad_)
-        dxs[s] = nullptr;
-      else
-        dxs[s] = uses_[v] == 1 ? &grads_of_[v] : &scratch_[i][s];
+      if (v < n_in && !need_input_grad_) dxs[s] = nullptr;
+      else dxs[s] = uses_[v] == 1 ? &grads_of_[v] : &scratch_[i][s];
     }
     n.layer->backward(std::span<const Matrix* const>(xs.data(), arity), values_[self], d_out,
                       std::span<Matrix* const>(dxs.data(), arity));
@@ -336,20 +329,16 @@ void Network::backward(const Matrix& dy) {
     for (std::size_t s = 0; s < arity; ++s) {
       const std::size_t v = n.sources[s];
       if (dxs[s] == nullptr || uses_[v] == 1) continue;
-      if (received_[v]++ == 0)
-        grads_of_[v] = *dxs[s];
-      else
-        grads_of_[v] += *dxs[s];
+      if (received_[v]++ == 0) grads_of_[v] = *dxs[s];
+      else grads_of_[v] += *dxs[s];
     }
   }
   if (need_input_grad_) {
     input_grad_.resize(batch_, input_size());
     for (std::size_t k = 0; k < n_in; ++k) {
       auto block = input_grad_.middleCols(inputs_[k].column, inputs_[k].shape.size());
-      if (uses_[k] == 0)
-        block.setZero();
-      else
-        block = grads_of_[k];
+      if (uses_[k] == 0) block.setZero();
+      else block = grads_of_[k];
     }
   }
 }
