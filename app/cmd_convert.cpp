@@ -6,8 +6,8 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "nettrain/data.h"
-#include "nettrain/errors.h"
+#include "nettrain/data/data.h"
+#include "nettrain/core/errors.h"
 
 namespace nettrain::app {
 

@@ -6,9 +6,9 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "model_data.h"
-#include "nettrain/metrics.h"
-#include "nettrain/trainer.h"
+#include "nettrain/run/model_data.h"
+#include "nettrain/train/metrics.h"
+#include "nettrain/train/trainer.h"
 #include "table.h"
 #include "threads.h"
 

@@ -6,10 +6,10 @@
 #include <numeric>
 
 #include "commands.h"
-#include "nettrain/config.h"
-#include "nettrain/data.h"
-#include "nettrain/gradcheck.h"
-#include "nettrain/run.h"
+#include "nettrain/run/config.h"
+#include "nettrain/data/data.h"
+#include "nettrain/train/gradcheck.h"
+#include "nettrain/run/fit.h"
 #include "table.h"
 
 namespace nettrain::app {
@@ -18,7 +18,7 @@ int cmd_gradcheck(const GlobalOptions& g, const GradcheckArgs& a) {
   Config config = load_config(a.config, a.overrides);
   Experiment ex = build_experiment(config);
   DataBundle data = load_data(config.root().child("data"), config.base_dir, ex.options.seed);
-  check_data_fits(data, ex.net, *ex.loss, config);
+  check_data_fits(data, ex.net, *ex.loss, config.root().child("model"));
   ex.net.init_params(ex.options.seed);
   const Index n = std::min<Index>(a.samples, data.train.num_samples);
   std::vector<Index> idx(static_cast<std::size_t>(n));

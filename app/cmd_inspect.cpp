@@ -4,8 +4,8 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "nettrain/errors.h"
-#include "nettrain/model_file.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/run/model_file.h"
 #include "table.h"
 
 namespace nettrain::app {

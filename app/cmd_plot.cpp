@@ -6,8 +6,8 @@
 #include <filesystem>
 
 #include "commands.h"
-#include "nettrain/io.h"
-#include "nettrain/plot.h"
+#include "nettrain/core/files.h"
+#include "nettrain/io/plot.h"
 
 namespace nettrain::app {
 

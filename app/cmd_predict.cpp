@@ -6,10 +6,10 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "model_data.h"
-#include "nettrain/io.h"
-#include "nettrain/metrics.h"
-#include "nettrain/trainer.h"
+#include "nettrain/run/model_data.h"
+#include "nettrain/core/files.h"
+#include "nettrain/train/metrics.h"
+#include "nettrain/train/trainer.h"
 #include "threads.h"
 
 namespace nettrain::app {
@@ -32,7 +32,7 @@ int cmd_predict(const GlobalOptions& g, const PredictArgs& a) {
   m.loss->predict(z, probs);
 
   std::string csv;
-  const bool regression = m.loss->type() == "mse";
+  const bool regression = !m.loss->uses_labels();
   if (regression) {
     csv = "index";
     for (Index c = 0; c < z.cols(); ++c) csv += ",y" + std::to_string(c);

@@ -10,7 +10,7 @@
 
 #include "commands.h"
 #include "log.h"
-#include "nettrain/run.h"
+#include "nettrain/run/run.h"
 #include "progress.h"
 #include "threads.h"
 

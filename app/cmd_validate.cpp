@@ -5,9 +5,10 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "nettrain/config.h"
-#include "nettrain/data.h"
-#include "nettrain/errors.h"
+#include "nettrain/run/config.h"
+#include "nettrain/run/fit.h"
+#include "nettrain/data/data.h"
+#include "nettrain/core/errors.h"
 #include "table.h"
 
 namespace nettrain::app {
@@ -16,19 +17,7 @@ int cmd_validate(const GlobalOptions& g, const ValidateArgs& a) {
   Config config = load_config(a.config, a.overrides);
   Experiment ex = build_experiment(config);
   const DataSummary data = inspect_data(config.root().child("data"), config.base_dir);
-  const Index out = ex.net.output_shape().size();
-  for (const auto& s : data.splits) {
-    if (s.sample_shape.size() != ex.net.input_size())
-      throw DataError(s.source + " (" + s.name + "): " + std::to_string(s.sample_shape.size()) +
-                      " features per sample, but the model's input takes " + std::to_string(ex.net.input_size()) +
-                      " (" + ex.net.input_shape().str() + ")");
-    if (s.task == Task::classification && s.num_classes > (out == 1 ? 2 : out))
-      throw DataError(s.source + " (" + s.name + "): " + std::to_string(s.num_classes) + " classes, but the model has " +
-                      std::to_string(out) + " output(s)");
-    if (s.task == Task::regression && s.num_targets != out)
-      throw DataError(s.source + " (" + s.name + "): " + std::to_string(s.num_targets) +
-                      " target column(s), but the model's output has " + std::to_string(out));
-  }
+  for (const auto& s : data.splits) check_data_fits(split_facts(s), ex.net, *ex.loss, config.root().child("model"));
 
   nlohmann::json layers = nlohmann::json::array();
   Table t({"layer", "type", "inputs", "output", "params", "settings"});

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "nettrain/run/model_data.h"
+
 namespace nettrain::app {
 
 struct GlobalOptions {
@@ -25,10 +27,7 @@ struct TrainArgs {
 };
 int cmd_train(const GlobalOptions& g, const TrainArgs& a);
 
-struct DataArgs {
-  std::string data;  // a JSON data spec, inline or a file
-  std::string images, labels, csv;
-};
+using DataArgs = DataSource;  // --data, --images/--labels, --csv
 
 struct EvalArgs {
   std::string model;

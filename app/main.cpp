@@ -8,7 +8,7 @@
 
 #include "commands.h"
 #include "log.h"
-#include "nettrain/errors.h"
+#include "nettrain/core/errors.h"
 
 using namespace nettrain::app;
 

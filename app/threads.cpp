@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <thread>
 
-#include "nettrain/parallel.h"
+#include "nettrain/core/parallel.h"
 
 namespace nettrain::app {
 

@@ -7,9 +7,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "nettrain/config_node.h"
-#include "nettrain/network.h"
-#include "nettrain/parallel.h"
+#include "nettrain/core/config_node.h"
+#include "nettrain/layers/network.h"
+#include "nettrain/core/parallel.h"
 
 using namespace nettrain;
 

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "nettrain/data.h"
+#include "nettrain/data/data.h"
 
 using namespace nettrain;
 

@@ -11,7 +11,7 @@
 #include <exception>
 #include <string>
 
-#include "nettrain/errors.h"
+#include "nettrain/core/errors.h"
 
 namespace fuzz {
 

@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "fuzz_common.h"
-#include "nettrain/data.h"
+#include "nettrain/data/data.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;

@@ -3,7 +3,7 @@
 #include <cstdint>
 
 #include "fuzz_common.h"
-#include "nettrain/data.h"
+#include "nettrain/data/data.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string path = fuzz::scratch_file(data, size, ".idx");

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "fuzz_common.h"
-#include "nettrain/model_file.h"
+#include "nettrain/run/model_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   fuzz::expect_typed_errors([&] {

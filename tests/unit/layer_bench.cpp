@@ -5,8 +5,8 @@
 #include <cmath>
 #include <sstream>
 
-#include "nettrain/config_node.h"
-#include "nettrain/registry.h"
+#include "nettrain/core/config_node.h"
+#include "nettrain/layers/registry.h"
 
 namespace nettrain::test {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "nettrain/layer.h"
-#include "nettrain/rng.h"
+#include "nettrain/layers/layer.h"
+#include "nettrain/core/rng.h"
 
 namespace nettrain::test {
 

@@ -1,8 +1,8 @@
 // Config files: syntax errors with line:column, --set overrides, defaults, schema errors.
 #include <doctest/doctest.h>
 
-#include "nettrain/config.h"
-#include "nettrain/errors.h"
+#include "nettrain/run/config.h"
+#include "nettrain/core/errors.h"
 
 using namespace nettrain;
 using json = nlohmann::json;

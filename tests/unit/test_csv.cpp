@@ -3,8 +3,8 @@
 #include <doctest/doctest.h>
 
 #include "data_fixtures.h"
-#include "nettrain/data.h"
-#include "nettrain/errors.h"
+#include "nettrain/data/data.h"
+#include "nettrain/core/errors.h"
 
 using namespace nettrain;
 using namespace test_data;

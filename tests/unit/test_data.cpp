@@ -8,8 +8,8 @@
 #include <set>
 
 #include "data_fixtures.h"
-#include "nettrain/data.h"
-#include "nettrain/errors.h"
+#include "nettrain/data/data.h"
+#include "nettrain/core/errors.h"
 
 using namespace nettrain;
 using namespace test_data;

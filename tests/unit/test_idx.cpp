@@ -4,8 +4,8 @@
 #include <cstring>
 
 #include "data_fixtures.h"
-#include "nettrain/data.h"
-#include "nettrain/errors.h"
+#include "nettrain/data/data.h"
+#include "nettrain/core/errors.h"
 
 using namespace nettrain;
 using namespace test_data;

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "nettrain/errors.h"
-#include "nettrain/init.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/core/init.h"
 
 using namespace nettrain;
 
@@ -94,14 +94,9 @@ TEST_CASE("init: uniform initializers stay inside (-a, a) and fill it") {
   }
 }
 
-TEST_CASE("init: unknown name is a ConfigError with a hint; defaults follow the activation") {
+TEST_CASE("init: unknown name is a ConfigError with a hint") {
   CHECK_THROWS_WITH_AS(draw("he_normall", 3, 3, 4, 1),
                        doctest::Contains("did you mean \"he_normal\""), ConfigError);
   CHECK_THROWS_AS(draw("glorot", 3, 3, 4, 1), ConfigError);
   CHECK_THROWS_AS(draw("he_normal", 0, 3, 4, 1), ConfigError);
-  CHECK(default_init_for("relu") == "he_normal");
-  CHECK(default_init_for("leaky_relu") == "he_normal");
-  CHECK(default_init_for("tanh") == "xavier_uniform");
-  CHECK(default_init_for("sigmoid") == "xavier_uniform");
-  CHECK(default_init_for("") == "xavier_uniform");
 }

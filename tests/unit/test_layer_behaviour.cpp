@@ -7,9 +7,9 @@
 #include <stdexcept>
 
 #include "layer_bench.h"
-#include "nettrain/config_node.h"
-#include "nettrain/errors.h"
-#include "nettrain/registry.h"
+#include "nettrain/core/config_node.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/layers/registry.h"
 
 using namespace nettrain;
 using namespace nettrain::test;
@@ -117,6 +117,10 @@ TEST_CASE("layers: affine backward adds into parameter grads and assigns dx") {
 }
 
 TEST_CASE("layers: tensor specs and default inits") {
+  // The rectifiers declare that the weight layer feeding them wants He's init; nothing else does.
+  for (const char* name : {"relu", "leaky_relu"}) CHECK(make_bench(json{{"type", name}}, {Shape{4}}).layer->wants_he_init());
+  for (const char* name : {"sigmoid", "tanh", "softmax", "dropout", "batchnorm", "scale"})
+    CHECK_FALSE(make_bench(json{{"type", name}}, {Shape{4}}).layer->wants_he_init());
   LayerBench a = make_bench(json{{"type", "affine"}, {"units", 5}}, {Shape{2, 3, 4}});
   REQUIRE(a.param_specs.size() == 2);
   CHECK(a.out_shape == Shape{5});
@@ -127,17 +131,17 @@ TEST_CASE("layers: tensor specs and default inits") {
   CHECK(a.param_specs[0].init.fan_out == 5);
   CHECK(a.param_specs[1].name == "bias");
   CHECK(a.param_specs[1].init.name == "zeros");
-  a.layer->set_default_init("relu");
+  a.layer->set_default_init(true);
   CHECK(a.layer->parameters()[0].init.name == "he_normal");
-  a.layer->set_default_init("leaky_relu");
+  a.layer->set_default_init(true);
   CHECK(a.layer->parameters()[0].init.name == "he_normal");
-  a.layer->set_default_init("tanh");
+  a.layer->set_default_init(false);
   CHECK(a.layer->parameters()[0].init.name == "xavier_uniform");
   CHECK(a.layer->describe() == "units=5 init=xavier_uniform");
 
   LayerBench n = make_bench(json{{"type", "affine"}, {"units", 2}, {"init", "normal"}, {"std", 0.5}, {"bias", false}},
                             {Shape{3}});
-  n.layer->set_default_init("relu");  // the user's init wins
+  n.layer->set_default_init(true);  // the user's init wins
   REQUIRE(n.layer->parameters().size() == 1);
   CHECK(n.layer->parameters()[0].init.name == "normal");
   CHECK(n.layer->parameters()[0].init.std == 0.5);

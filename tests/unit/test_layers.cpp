@@ -9,9 +9,9 @@
 #include <stdexcept>
 
 #include "layer_bench.h"
-#include "nettrain/config_node.h"
-#include "nettrain/errors.h"
-#include "nettrain/registry.h"
+#include "nettrain/core/config_node.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/layers/registry.h"
 
 using namespace nettrain;
 using namespace nettrain::test;

@@ -9,8 +9,8 @@
 #include <optional>
 #include <vector>
 
-#include "nettrain/errors.h"
-#include "nettrain/registry.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/train/registry.h"
 
 using namespace nettrain;
 

@@ -1,7 +1,7 @@
 // Classification metrics against a small hand-worked example.
 #include <doctest/doctest.h>
 
-#include "nettrain/metrics.h"
+#include "nettrain/train/metrics.h"
 
 using namespace nettrain;
 

@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "nettrain/errors.h"
-#include "nettrain/network.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/layers/network.h"
 
 using namespace nettrain;
 using json = nlohmann::json;

@@ -7,9 +7,9 @@
 #include <map>
 #include <vector>
 
-#include "nettrain/errors.h"
-#include "nettrain/registry.h"
-#include "nettrain/rng.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/train/registry.h"
+#include "nettrain/core/rng.h"
 
 using namespace nettrain;
 

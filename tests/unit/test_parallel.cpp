@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "nettrain/parallel.h"
+#include "nettrain/core/parallel.h"
 
 using namespace nettrain;
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "nettrain/errors.h"
-#include "nettrain/plot.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/io/plot.h"
 
 using namespace nettrain;
 

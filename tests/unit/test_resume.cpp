@@ -11,8 +11,8 @@
 #include <string>
 
 #include "data_fixtures.h"
-#include "nettrain/errors.h"
-#include "nettrain/run.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/run/run.h"
 
 using namespace nettrain;
 using namespace test_data;

@@ -6,9 +6,9 @@
 #include <cstring>
 
 #include "data_fixtures.h"
-#include "nettrain/errors.h"
-#include "nettrain/model_file.h"
-#include "nettrain/safetensors.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/run/model_file.h"
+#include "nettrain/io/safetensors.h"
 
 using namespace nettrain;
 using json = nlohmann::json;

@@ -6,8 +6,8 @@
 #include <map>
 #include <vector>
 
-#include "nettrain/errors.h"
-#include "nettrain/registry.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/train/registry.h"
 
 using namespace nettrain;
 

@@ -4,9 +4,9 @@
 #include <doctest/doctest.h>
 
 #include "layer_bench.h"
-#include "nettrain/errors.h"
-#include "nettrain/network.h"
-#include "nettrain/parallel.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/layers/network.h"
+#include "nettrain/core/parallel.h"
 
 #include <cmath>
 
@@ -162,7 +162,7 @@ TEST_CASE("conv2d: weight saved as {filters, C, kh, kw} with conv fans; he_norma
   CHECK(b.param_specs[0].init.fan_out == 6 * 5 * 3);
   CHECK(b.param_specs[1].shape == std::vector<Index>{6});
   CHECK(b.param_specs[0].init.name == "xavier_uniform");
-  b.layer->set_default_init("relu");
+  b.layer->set_default_init(true);
   CHECK(b.layer->parameters()[0].init.name == "he_normal");
 }
 

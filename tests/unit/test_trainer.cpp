@@ -5,9 +5,9 @@
 
 #include <cmath>
 
-#include "nettrain/config.h"
-#include "nettrain/errors.h"
-#include "nettrain/trainer.h"
+#include "nettrain/run/config.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/train/trainer.h"
 
 using namespace nettrain;
 using json = nlohmann::json;

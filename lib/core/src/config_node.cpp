@@ -1,5 +1,5 @@
 // Checked access to config JSON; see config_node.h for the message format.
-#include "nettrain/config_node.h"
+#include "nettrain/core/config_node.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 // Atomic whole-file writes and fsynced appends over POSIX file descriptors.
-#include "nettrain/io.h"
+#include "nettrain/core/files.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "nettrain/errors.h"
+#include "nettrain/core/errors.h"
 
 namespace nettrain {
 namespace {
@@ -44,13 +44,13 @@ void fsync_dir(const std::string& path) {
 
 }  // namespace
 
-void write_file_atomic(const std::string& path, std::string_view bytes) {
+void write_file_atomic(const std::string& path, std::string_view bytes, bool sync) {
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail("create", tmp, errno);
   try {
     write_all(fd, bytes, tmp);
-    if (::fsync(fd) != 0) fail("flush", tmp, errno);
+    if (sync && ::fsync(fd) != 0) fail("flush", tmp, errno);
   } catch (...) {
     ::close(fd);
     ::unlink(tmp.c_str());
@@ -66,7 +66,7 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
     ::unlink(tmp.c_str());
     fail("rename to", path, err);
   }
-  fsync_dir(path);
+  if (sync) fsync_dir(path);
 }
 
 std::string read_file(const std::string& path) {
@@ -142,11 +142,11 @@ AppendFile::~AppendFile() {
 
 void AppendFile::write(std::string_view text) { buffer_.append(text); }
 
-void AppendFile::flush() {
+void AppendFile::flush(bool sync) {
   if (fd_ < 0) return;
   write_all(fd_, buffer_, path_);
   buffer_.clear();
-  if (::fsync(fd_) != 0 && errno != EINVAL) fail("flush", path_, errno);
+  if (sync && ::fsync(fd_) != 0 && errno != EINVAL) fail("flush", path_, errno);
 }
 
 }  // namespace nettrain

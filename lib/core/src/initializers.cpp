@@ -9,9 +9,9 @@
 //   zeros, ones     constants ("ones" is internal: batchnorm's scale)
 #include <cmath>
 
-#include "nettrain/config_node.h"
-#include "nettrain/errors.h"
-#include "nettrain/init.h"
+#include "nettrain/core/config_node.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/core/init.h"
 
 namespace nettrain {
 namespace {
@@ -68,12 +68,6 @@ void initialize(const InitSpec& spec, std::span<float> out, Rng& rng) {
       msg += (i ? ", " : "") + initializer_names()[i];
     throw ConfigError(msg);
   }
-}
-
-std::string default_init_for(const std::string& activation) {
-  // He et al. derive their scale for rectifiers; Glorot's for symmetric activations (and none).
-  if (activation == "relu" || activation == "leaky_relu") return "he_normal";
-  return "xavier_uniform";
 }
 
 }  // namespace nettrain

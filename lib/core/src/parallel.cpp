@@ -1,7 +1,7 @@
 // The thread pool of parallel.h: one job at a time, chunks claimed from one 64-bit atomic that
 // holds (job generation << 32 | next chunk), so a worker that wakes late can never take a chunk
 // of a job it did not read.
-#include "nettrain/parallel.h"
+#include "nettrain/core/parallel.h"
 
 #include <atomic>
 #include <memory>

@@ -1,6 +1,8 @@
 // xoshiro256** (Blackman & Vigna), seeded through splitmix64 so that any 64-bit seed, including
 // 0, gives a well-mixed state.
-#include "nettrain/rng.h"
+#include "nettrain/core/rng.h"
+
+#include "nettrain/core/errors.h"
 
 #include <cmath>
 #include <numbers>
@@ -71,6 +73,23 @@ Rng Rng::split(std::uint64_t stream_id) const {
   for (auto& w : s) w = splitmix64(x);
   r.set_state(s);
   return r;
+}
+
+nlohmann::json rng_state_to_json(const Rng::State& s) {
+  nlohmann::json words = nlohmann::json::array();
+  for (auto w : s) words.push_back(std::to_string(w));
+  return words;
+}
+
+Rng::State rng_state_from_json(const nlohmann::json& j, const std::string& what) {
+  if (!j.is_array() || j.size() != 4) throw ModelFileError(what + ": an RNG state must be 4 words");
+  Rng::State s{};
+  try {
+    for (std::size_t i = 0; i < 4; ++i) s[i] = std::stoull(j[i].get<std::string>());
+  } catch (const std::exception&) {
+    throw ModelFileError(what + ": an RNG state must be 4 words given as decimal strings");
+  }
+  return s;
 }
 
 }  // namespace nettrain

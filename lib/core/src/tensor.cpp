@@ -1,4 +1,4 @@
-#include "nettrain/tensor.h"
+#include "nettrain/core/tensor.h"
 
 namespace nettrain {
 

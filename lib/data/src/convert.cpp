@@ -3,8 +3,8 @@
 #include <charconv>
 #include <cstring>
 
-#include "nettrain/data.h"
-#include "nettrain/errors.h"
+#include "nettrain/data/data.h"
+#include "nettrain/core/errors.h"
 
 namespace nettrain {
 namespace {

@@ -11,8 +11,8 @@
 #include <map>
 #include <set>
 
-#include "nettrain/data.h"
-#include "nettrain/errors.h"
+#include "nettrain/data/data.h"
+#include "nettrain/core/errors.h"
 
 namespace nettrain {
 namespace {

@@ -2,9 +2,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "nettrain/data.h"
-#include "nettrain/errors.h"
-#include "nettrain/parallel.h"
+#include "nettrain/data/data.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/core/parallel.h"
 
 namespace nettrain {
 

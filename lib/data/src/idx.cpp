@@ -16,8 +16,8 @@
 #include <filesystem>
 #include <limits>
 
-#include "nettrain/data.h"
-#include "nettrain/errors.h"
+#include "nettrain/data/data.h"
+#include "nettrain/core/errors.h"
 
 namespace nettrain {
 namespace {

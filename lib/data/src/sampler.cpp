@@ -2,8 +2,8 @@
 #include <algorithm>
 #include <numeric>
 
-#include "nettrain/data.h"
-#include "nettrain/errors.h"
+#include "nettrain/data/data.h"
+#include "nettrain/core/errors.h"
 
 namespace nettrain {
 
@@ -54,24 +54,17 @@ void BatchSampler::restore(const SamplerState& s) {
 }
 
 nlohmann::json SamplerState::to_json() const {
-  // u64 words as strings: JSON readers elsewhere (Python, jq) lose precision above 2^53.
-  nlohmann::json words = nlohmann::json::array();
-  for (auto w : rng) words.push_back(std::to_string(w));
-  return {{"rng", words}, {"epoch", epoch}, {"position", position}};
+  return {{"rng", rng_state_to_json(rng)}, {"epoch", epoch}, {"position", position}};
 }
 
 SamplerState SamplerState::from_json(const nlohmann::json& j) {
   SamplerState s;
   try {
-    const auto& words = j.at("rng");
-    if (!words.is_array() || words.size() != 4) throw ModelFileError("sampler state: rng: expected 4 words");
-    for (std::size_t i = 0; i < 4; ++i) s.rng[i] = std::stoull(words.at(i).get<std::string>());
+    s.rng = rng_state_from_json(j.at("rng"), "sampler state: rng");
     s.epoch = j.at("epoch").get<std::uint64_t>();
     s.position = j.at("position").get<std::uint64_t>();
   } catch (const nlohmann::json::exception& e) {
     throw ModelFileError(std::string("sampler state: ") + e.what());
-  } catch (const std::logic_error& e) {
-    throw ModelFileError(std::string("sampler state: rng: ") + e.what());
   }
   return s;
 }

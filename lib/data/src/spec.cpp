@@ -7,8 +7,8 @@
 #include <map>
 #include <numeric>
 
-#include "nettrain/data.h"
-#include "nettrain/errors.h"
+#include "nettrain/data/data.h"
+#include "nettrain/core/errors.h"
 
 namespace nettrain {
 namespace {

@@ -2,8 +2,8 @@
 // accuracy against epoch, train solid and validation dashed.
 #include <cmath>
 
-#include "nettrain/errors.h"
-#include "nettrain/plot.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/io/plot.h"
 
 namespace nettrain {
 namespace {

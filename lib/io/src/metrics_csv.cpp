@@ -8,8 +8,8 @@
 #include <set>
 #include <string_view>
 
-#include "nettrain/errors.h"
-#include "nettrain/plot.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/io/plot.h"
 
 namespace nettrain {
 namespace {

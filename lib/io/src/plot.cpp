@@ -11,8 +11,8 @@
 #include <cmath>
 #include <limits>
 
-#include "nettrain/errors.h"
-#include "nettrain/plot.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/io/plot.h"
 
 namespace nettrain {
 namespace {

@@ -1,5 +1,5 @@
 // safetensors reading (validated) and writing; see safetensors.h for the layout.
-#include "nettrain/safetensors.h"
+#include "nettrain/io/safetensors.h"
 
 #include <nlohmann/json.hpp>
 
@@ -8,8 +8,8 @@
 #include <cstring>
 #include <limits>
 
-#include "nettrain/errors.h"
-#include "nettrain/io.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/core/files.h"
 
 namespace nettrain {
 

@@ -10,8 +10,7 @@ std::unique_ptr<Layer> Relu::create(const ConfigNode& node) {
   return std::make_unique<Relu>();
 }
 
-void Relu::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
-  (void)ctx;
+void Relu::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /*ctx*/) {
   const Matrix& in = *x[0];
   ensure_size(y, in.rows(), in.cols());
   for_flat_ranges(in.size(), [&](Index b, Index e) {
@@ -19,8 +18,7 @@ void Relu::forward(std::span<const Matrix* const> x, Matrix& y, const Context& c
   });
 }
 
-void Relu::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy, std::span<Matrix* const> dx) {
-  (void)y;
+void Relu::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const Matrix& dy, std::span<Matrix* const> dx) {
   if (dx[0] == nullptr) return;
   ensure_size(*dx[0], dy.rows(), dy.cols());
   const float* in = x[0]->data();
@@ -37,15 +35,13 @@ std::unique_ptr<Layer> LeakyRelu::create(const ConfigNode& node) {
   return std::make_unique<LeakyRelu>(static_cast<float>(node.get_number_or("slope", 0.01)));
 }
 
-void LeakyRelu::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
-  (void)ctx;
+void LeakyRelu::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /*ctx*/) {
   ensure_size(y, x[0]->rows(), x[0]->cols());
   y.array() = (x[0]->array() > 0.0f).select(x[0]->array(), slope_ * x[0]->array());
 }
 
-void LeakyRelu::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+void LeakyRelu::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const Matrix& dy,
                          std::span<Matrix* const> dx) {
-  (void)y;
   if (dx[0] == nullptr) return;
   ensure_size(*dx[0], dy.rows(), dy.cols());
   dx[0]->array() = (x[0]->array() > 0.0f).select(dy.array(), slope_ * dy.array());
@@ -62,16 +58,14 @@ std::unique_ptr<Layer> Sigmoid::create(const ConfigNode& node) {
   return std::make_unique<Sigmoid>();
 }
 
-void Sigmoid::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
-  (void)ctx;
+void Sigmoid::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /*ctx*/) {
   // For x → −∞, e^{-x} overflows to inf and y becomes exactly 0: no NaN.
   ensure_size(y, x[0]->rows(), x[0]->cols());
   y.array() = 1.0f / (1.0f + (-x[0]->array()).exp());
 }
 
-void Sigmoid::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+void Sigmoid::backward(std::span<const Matrix* const> /*x*/, const Matrix& y, const Matrix& dy,
                        std::span<Matrix* const> dx) {
-  (void)x;
   if (dx[0] == nullptr) return;
   ensure_size(*dx[0], dy.rows(), dy.cols());
   dx[0]->array() = dy.array() * y.array() * (1.0f - y.array());
@@ -82,14 +76,12 @@ std::unique_ptr<Layer> Tanh::create(const ConfigNode& node) {
   return std::make_unique<Tanh>();
 }
 
-void Tanh::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
-  (void)ctx;
+void Tanh::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /*ctx*/) {
   ensure_size(y, x[0]->rows(), x[0]->cols());
   y.array() = x[0]->array().tanh();
 }
 
-void Tanh::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy, std::span<Matrix* const> dx) {
-  (void)x;
+void Tanh::backward(std::span<const Matrix* const> /*x*/, const Matrix& y, const Matrix& dy, std::span<Matrix* const> dx) {
   if (dx[0] == nullptr) return;
   ensure_size(*dx[0], dy.rows(), dy.cols());
   dx[0]->array() = dy.array() * (1.0f - y.array().square());

@@ -19,6 +19,7 @@ class Relu : public ShapePreservingLayer {
  public:
   static std::unique_ptr<Layer> create(const ConfigNode& node);
   std::string type() const override { return "relu"; }
+  bool wants_he_init() const override { return true; }
   void forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) override;
   void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
                 std::span<Matrix* const> dx) override;
@@ -29,6 +30,7 @@ class LeakyRelu : public ShapePreservingLayer {
   explicit LeakyRelu(float slope) : slope_(slope) {}
   static std::unique_ptr<Layer> create(const ConfigNode& node);
   std::string type() const override { return "leaky_relu"; }
+  bool wants_he_init() const override { return true; }
   void forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) override;
   void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
                 std::span<Matrix* const> dx) override;

@@ -19,33 +19,23 @@
 
 namespace nettrain {
 
-class Affine : public Layer {
+class Affine : public WeightedLayer {
  public:
-  Affine(Index units, std::string init, bool user_init, double std, bool bias);
+  Affine(Index units, WeightInit init) : WeightedLayer(std::move(init)), out_(units) {}
   static std::unique_ptr<Layer> create(const ConfigNode& node);
 
   std::string type() const override { return "affine"; }
   Shape build(const std::vector<Shape>& inputs) override;
   std::vector<TensorSpec> parameters() const override;
-  void bind(const std::vector<float*>& params, const std::vector<float*>& grads,
-            const std::vector<float*>& buffers) override;
   void forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) override;
   void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
                 std::span<Matrix* const> dx) override;
-  void set_default_init(const std::string& next_type) override;
   std::string describe() const override;
 
  private:
   Index in_ = 0;
   Index out_;
-  std::string init_;
-  bool user_init_;  // the config named an init: set_default_init leaves it alone
-  double std_;
-  bool bias_;
-  float* W_ = nullptr;   // (in, out)
-  float* b_ = nullptr;   // (1, out)
-  float* dW_ = nullptr;  // (in, out)
-  float* db_ = nullptr;  // (1, out)
+  // W_, dW_: (in, out); b_, db_: (1, out)
 };
 
 }  // namespace nettrain

@@ -106,10 +106,8 @@ void BatchNorm::forward(std::span<const Matrix* const> x, Matrix& y, const Conte
   });
 }
 
-void BatchNorm::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+void BatchNorm::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y*/, const Matrix& dy,
                          std::span<Matrix* const> dx) {
-  (void)x;
-  (void)y;
   const Index S = spatial_;
   const float m = static_cast<float>(dy.rows() * S);
   if (dx[0] != nullptr) ensure_size(*dx[0], dy.rows(), dy.cols());

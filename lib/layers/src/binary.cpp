@@ -15,15 +15,12 @@ std::unique_ptr<Layer> Add::create(const ConfigNode& node) {
   return std::make_unique<Add>();
 }
 
-void Add::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
-  (void)ctx;
+void Add::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /*ctx*/) {
   y.noalias() = *x[0] + *x[1];
 }
 
-void Add::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+void Add::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y*/, const Matrix& dy,
                    std::span<Matrix* const> dx) {
-  (void)x;
-  (void)y;
   for (Matrix* d : dx)
     if (d != nullptr && d != &dy) *d = dy;
 }
@@ -33,14 +30,12 @@ std::unique_ptr<Layer> Mul::create(const ConfigNode& node) {
   return std::make_unique<Mul>();
 }
 
-void Mul::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
-  (void)ctx;
+void Mul::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /*ctx*/) {
   y.noalias() = x[0]->cwiseProduct(*x[1]);
 }
 
-void Mul::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+void Mul::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const Matrix& dy,
                    std::span<Matrix* const> dx) {
-  (void)y;
   // dx_i = dy ⊙ x_other; write the gradient that aliases dy (if any) last so dy is read intact.
   const int first = dx[0] == &dy ? 1 : 0;
   for (int k = 0; k < 2; ++k) {

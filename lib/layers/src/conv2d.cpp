@@ -2,7 +2,6 @@
 #include "conv2d.h"
 
 #include <algorithm>
-#include <sstream>
 
 #include "gemm.h"
 
@@ -20,9 +19,7 @@ std::unique_ptr<Layer> Conv2d::create(const ConfigNode& node) {
   check_layer_keys(node, {"filters", "kernel", "stride", "padding", "bias", "init", "std"});
   const Index filters = node.get_positive_int("filters");
   const Window window = Window::read(node, 0, false, true);
-  const WeightInit init = WeightInit::read(node);
-  const bool bias = node.get_bool_or("bias", true);
-  return std::make_unique<Conv2d>(filters, window, init, bias);
+  return std::make_unique<Conv2d>(filters, window, WeightInit::read(node));
 }
 
 Shape Conv2d::build(const std::vector<Shape>& inputs) {
@@ -35,22 +32,7 @@ Shape Conv2d::build(const std::vector<Shape>& inputs) {
 }
 
 std::vector<TensorSpec> Conv2d::parameters() const {
-  const Index fan_in = K_, fan_out = F_ * win_.kh * win_.kw;
-  std::vector<TensorSpec> specs;
-  specs.push_back({"weight", {F_, win_.C, win_.kh, win_.kw}, InitSpec{init_.init, init_.std, fan_in, fan_out}});
-  if (bias_) specs.push_back({"bias", {F_}, InitSpec{"zeros", 0.0, fan_in, fan_out}});
-  return specs;
-}
-
-void Conv2d::bind(const std::vector<float*>& params, const std::vector<float*>& grads,
-                  const std::vector<float*>& buffers) {
-  (void)buffers;
-  W_ = params.at(0);
-  dW_ = grads.at(0);
-  if (bias_) {
-    b_ = params.at(1);
-    db_ = grads.at(1);
-  }
+  return weight_and_bias({F_, win_.C, win_.kh, win_.kw}, F_, K_, F_ * win_.kh * win_.kw);
 }
 
 void Conv2d::im2col(const float* x, float* col, Index ld) const {
@@ -134,20 +116,19 @@ void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
     gemm_detail::sgemm(false, false, F_, G * P_, K_, W_, K_, col, ld, 0.0f, s.Y.data(), chunk_ * P_);  // (F, G·P)
     for (Index g = 0; g < G; ++g)
       for (Index f = 0; f < F_; ++f)
-        y.row(n0 + g).segment(f * P_, P_).array() = s.Y.row(f).segment(g * P_, P_).array() + (bias_ ? b_[f] : 0.0f);
+        y.row(n0 + g).segment(f * P_, P_).array() = s.Y.row(f).segment(g * P_, P_).array() + (init_.bias ? b_[f] : 0.0f);
   });
 }
 
-void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const Matrix& dy,
                       std::span<Matrix* const> dx) {
-  (void)y;
   const Index N = dy.rows();
   const Index chunks = (N + chunk_ - 1) / chunk_;
   if (dx[0] != nullptr) ensure_size(*dx[0], N, win_.C * win_.H * win_.W);
   const bool have_col = col_kept_;
   size_scratch(!have_col, dx[0] != nullptr);
   ensure_size(dW_parts_, chunks, F_ * K_);
-  if (bias_) ensure_size(db_parts_, chunks, F_);
+  if (init_.bias) ensure_size(db_parts_, chunks, F_);
   parallel_for_chunks(chunks, [&](Index chunk) {
     const Index n0 = chunk * chunk_, G = std::min(chunk_, N - n0);
     Scratch& s = scratch();
@@ -161,7 +142,7 @@ void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& y, const M
     // (F, K) = dY·colᵀ
     gemm_detail::sgemm(false, true, F_, K_, G * P_, s.Y.data(), chunk_ * P_, col, ld, 0.0f, dW_parts_.row(chunk).data(),
                        K_);
-    if (bias_) db_parts_.row(chunk).noalias() = dY.rowwise().sum().transpose();
+    if (init_.bias) db_parts_.row(chunk).noalias() = dY.rowwise().sum().transpose();
     if (dx[0] == nullptr) return;
     // (K, G·P) = Wmᵀ·dY
     gemm_detail::sgemm(true, false, K_, G * P_, F_, W_, K_, s.Y.data(), chunk_ * P_, 0.0f, s.dcol.data(), chunk_ * P_);
@@ -171,18 +152,14 @@ void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& y, const M
   // The parts in chunk order: the same sum whichever threads computed them.
   RowVectorMap dW(dW_, F_ * K_);
   for (Index c = 0; c < chunks; ++c) dW += dW_parts_.row(c);
-  if (bias_) {
+  if (init_.bias) {
     RowVectorMap db(db_, F_);
     for (Index c = 0; c < chunks; ++c) db += db_parts_.row(c);
   }
 }
 
 std::string Conv2d::describe() const {
-  std::ostringstream os;
-  os << "filters=" << F_ << " " << win_.describe() << " init=" << init_.init;
-  if (init_.init == "normal") os << " std=" << init_.std;
-  if (!bias_) os << " bias=false";
-  return os.str();
+  return "filters=" + std::to_string(F_) + " " + win_.describe() + describe_init();
 }
 
 }  // namespace nettrain

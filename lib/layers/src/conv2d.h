@@ -29,21 +29,18 @@
 
 namespace nettrain {
 
-class Conv2d : public Layer {
+class Conv2d : public WeightedLayer {
  public:
-  Conv2d(Index filters, Window window, WeightInit init, bool bias)
-      : F_(filters), win_(window), init_(std::move(init)), bias_(bias) {}
+  Conv2d(Index filters, Window window, WeightInit init)
+      : WeightedLayer(std::move(init)), F_(filters), win_(window) {}
   static std::unique_ptr<Layer> create(const ConfigNode& node);
 
   std::string type() const override { return "conv2d"; }
   Shape build(const std::vector<Shape>& inputs) override;
   std::vector<TensorSpec> parameters() const override;
-  void bind(const std::vector<float*>& params, const std::vector<float*>& grads,
-            const std::vector<float*>& buffers) override;
   void forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) override;
   void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
                 std::span<Matrix* const> dx) override;
-  void set_default_init(const std::string& next_type) override { init_.set_default(next_type); }
   std::string describe() const override;
 
  private:
@@ -55,15 +52,10 @@ class Conv2d : public Layer {
 
   Index F_;
   Window win_;
-  WeightInit init_;
-  bool bias_;
   Index K_ = 0, P_ = 0;    // C·kh·kw, OH·OW
   Index chunk_ = 1;        // samples per product
   bool col_kept_ = false;  // the last forward was in train mode and col_ holds its columns
-  float* W_ = nullptr;     // (F, K)
-  float* b_ = nullptr;     // (F)
-  float* dW_ = nullptr;
-  float* db_ = nullptr;
+  // W_, dW_: (F, K); b_, db_: (F)
   // Per-thread scratch, indexed by thread_slot().
   struct Scratch {
     Matrix col;   // (K, chunk·P), eval mode

@@ -33,10 +33,8 @@ void Dropout::forward(std::span<const Matrix* const> x, Matrix& y, const Context
   y.array() = in.array() * mask_.array();
 }
 
-void Dropout::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+void Dropout::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y*/, const Matrix& dy,
                        std::span<Matrix* const> dx) {
-  (void)x;
-  (void)y;
   if (dx[0] == nullptr) return;
   if (last_mode_ == Mode::eval) {
     *dx[0] = dy;

@@ -16,15 +16,13 @@ std::unique_ptr<Layer> Exp::create(const ConfigNode& node) {
   return std::make_unique<Exp>(base);
 }
 
-void Exp::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
-  (void)ctx;
+void Exp::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /*ctx*/) {
   ensure_size(y, x[0]->rows(), x[0]->cols());
   y.array() = (x[0]->array() * log_base_).exp();
 }
 
-void Exp::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+void Exp::backward(std::span<const Matrix* const> /*x*/, const Matrix& y, const Matrix& dy,
                    std::span<Matrix* const> dx) {
-  (void)x;
   if (dx[0] == nullptr) return;
   ensure_size(*dx[0], dy.rows(), dy.cols());
   dx[0]->array() = dy.array() * y.array() * log_base_;
@@ -42,15 +40,13 @@ std::unique_ptr<Layer> Pow::create(const ConfigNode& node) {
   return std::make_unique<Pow>(static_cast<float>(node.get_number_or("exponent", 2.0)));
 }
 
-void Pow::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
-  (void)ctx;
+void Pow::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /*ctx*/) {
   ensure_size(y, x[0]->rows(), x[0]->cols());
   y.array() = x[0]->array().pow(exponent_);
 }
 
-void Pow::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+void Pow::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const Matrix& dy,
                    std::span<Matrix* const> dx) {
-  (void)y;
   if (dx[0] == nullptr) return;
   ensure_size(*dx[0], dy.rows(), dy.cols());
   if (exponent_ == 0.0f) {
@@ -73,16 +69,13 @@ std::unique_ptr<Layer> Scale::create(const ConfigNode& node) {
                                  static_cast<float>(node.get_number_or("offset", 0.0)));
 }
 
-void Scale::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
-  (void)ctx;
+void Scale::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /*ctx*/) {
   ensure_size(y, x[0]->rows(), x[0]->cols());
   y.array() = factor_ * x[0]->array() + offset_;
 }
 
-void Scale::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+void Scale::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y*/, const Matrix& dy,
                      std::span<Matrix* const> dx) {
-  (void)x;
-  (void)y;
   if (dx[0] == nullptr) return;
   ensure_size(*dx[0], dy.rows(), dy.cols());
   dx[0]->array() = factor_ * dy.array();

@@ -20,8 +20,8 @@
 #include <algorithm>
 #include <utility>
 
-#include "nettrain/parallel.h"
-#include "nettrain/tensor.h"
+#include "nettrain/core/parallel.h"
+#include "nettrain/core/tensor.h"
 
 namespace nettrain::gemm_detail {
 
@@ -55,11 +55,10 @@ inline void sgemm(bool trans_a, bool trans_b, Index m, Index n, Index k, const f
                   Index ldb, float beta, float* C, Index ldc) {
   if (m == 0 || n == 0) return;
   // Also set by affine.cpp before OpenBLAS starts; this covers a process where that did not run.
-  static const bool one_thread = [] {
+  [[maybe_unused]] static const bool one_thread = [] {
     openblas_set_num_threads(1);
     return true;
   }();
-  (void)one_thread;
   auto i = [](Index v) { return static_cast<blasint>(v); };
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, i(m), i(n), i(k),
               1.0f, A, i(lda), B, i(ldb), beta, C, i(ldc));

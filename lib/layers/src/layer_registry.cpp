@@ -1,6 +1,6 @@
 // The layer registry: one line per layer type. Adding a layer = its .h/.cpp pair, one line here,
 // and one entry in the table of tests/unit/test_layers.cpp (the tests fail without it).
-#include "nettrain/registry.h"
+#include "nettrain/layers/registry.h"
 
 #include "activations.h"
 #include "affine.h"

@@ -1,6 +1,10 @@
 // Shared checks for layer factories and build(); see layer_util.h.
 #include "layer_util.h"
 
+#include <fmt/format.h>
+
+#include "nettrain/core/init.h"
+
 namespace nettrain {
 
 void check_layer_keys(const ConfigNode& node, const std::vector<std::string>& own) {
@@ -18,22 +22,45 @@ void require_inputs(const std::vector<Shape>& inputs, std::size_t n) {
 }
 
 WeightInit WeightInit::read(const ConfigNode& node) {
-  static const std::vector<std::string> kInits = {"xavier_uniform", "xavier_normal", "he_uniform",
-                                                  "he_normal",      "normal",        "zeros"};
   WeightInit w;
   w.user_init = node.has("init");
-  w.init = node.get_choice_or("init", kInits, "xavier_uniform");
+  w.init = node.get_choice_or("init", initializer_names(), "xavier_uniform");
   if (node.has("std")) {
     if (w.init != "normal") node.fail("std", "only used with \"init\": \"normal\", got init \"" + w.init + "\"");
     w.std = node.get_number("std");
     node.check_min_exclusive("std", w.std, 0.0);
   }
+  w.bias = node.get_bool_or("bias", true);
   return w;
 }
 
-void WeightInit::set_default(const std::string& next_type) {
-  if (user_init) return;
-  init = (next_type == "relu" || next_type == "leaky_relu") ? "he_normal" : "xavier_uniform";
+void WeightedLayer::bind(const std::vector<float*>& params, const std::vector<float*>& grads,
+                         const std::vector<float*>&) {
+  W_ = params.at(0);
+  dW_ = grads.at(0);
+  if (init_.bias) {
+    b_ = params.at(1);
+    db_ = grads.at(1);
+  }
+}
+
+void WeightedLayer::set_default_init(bool rectifier_follows) {
+  if (!init_.user_init) init_.init = rectifier_follows ? "he_normal" : "xavier_uniform";
+}
+
+std::vector<TensorSpec> WeightedLayer::weight_and_bias(std::vector<Index> shape, Index bias_size, Index fan_in,
+                                                       Index fan_out) const {
+  std::vector<TensorSpec> specs;
+  specs.push_back({"weight", std::move(shape), InitSpec{init_.init, init_.std, fan_in, fan_out}});
+  if (init_.bias) specs.push_back({"bias", {bias_size}, InitSpec{"zeros", 0.0, fan_in, fan_out}});
+  return specs;
+}
+
+std::string WeightedLayer::describe_init() const {
+  std::string s = " init=" + init_.init;
+  if (init_.init == "normal") s += fmt::format(" std={}", init_.std);
+  if (!init_.bias) s += " bias=false";
+  return s;
 }
 
 }  // namespace nettrain

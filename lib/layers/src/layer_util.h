@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "nettrain/config_node.h"
-#include "nettrain/errors.h"
-#include "nettrain/layer.h"
-#include "nettrain/parallel.h"
+#include "nettrain/core/config_node.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/layers/layer.h"
+#include "nettrain/core/parallel.h"
 
 namespace nettrain {
 
@@ -19,16 +19,40 @@ void check_layer_keys(const ConfigNode& node, const std::vector<std::string>& ow
 // Throws ConfigError unless exactly `n` input shapes are given.
 void require_inputs(const std::vector<Shape>& inputs, std::size_t n);
 
-// The "init" and "std" keys of a weight layer (affine, conv2d): init is one of xavier_uniform,
-// xavier_normal, he_uniform, he_normal, normal, zeros (default xavier_uniform); "std" only with
-// "normal" (default 0.01). `user_init` says whether the config named an init.
+// The "init", "std" and "bias" keys of a weight layer (affine, conv2d): init is one of
+// initializer_names() (default xavier_uniform); "std" only with "normal" (default 0.01); bias
+// default true. `user_init` says whether the config named an init.
 struct WeightInit {
   std::string init = "xavier_uniform";
   bool user_init = false;
   double std = 0.01;
+  bool bias = true;
   static WeightInit read(const ConfigNode& node);
-  // The default for the layer that follows: he_normal before relu/leaky_relu, else xavier_uniform.
-  void set_default(const std::string& next_type);
+};
+
+// A layer with a weight tensor and an optional bias (affine, conv2d): their specs, binding,
+// default init and description, written once. W_ and dW_ are the weight and its gradient; b_
+// and db_ the bias and its gradient (null without a bias).
+class WeightedLayer : public Layer {
+ public:
+  explicit WeightedLayer(WeightInit init) : init_(std::move(init)) {}
+  void bind(const std::vector<float*>& params, const std::vector<float*>& grads,
+            const std::vector<float*>& buffers) override;
+  // he_normal before a rectifier, else xavier_uniform, unless the config named an init.
+  void set_default_init(bool rectifier_follows) override;
+
+ protected:
+  // "weight" of `shape` initialised with the fans, then "bias" of `bias_size` zeros (if any).
+  std::vector<TensorSpec> weight_and_bias(std::vector<Index> shape, Index bias_size, Index fan_in,
+                                          Index fan_out) const;
+  // " init=NAME" (and " std=S" for normal, " bias=false" without a bias), for describe().
+  std::string describe_init() const;
+
+  WeightInit init_;
+  float* W_ = nullptr;
+  float* b_ = nullptr;
+  float* dW_ = nullptr;
+  float* db_ = nullptr;
 };
 
 // Resizes `m` to (rows, cols) only when it differs: buffers are sized once per batch size.

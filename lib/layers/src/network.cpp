@@ -1,15 +1,15 @@
 // Network: graph resolution, shape inference, flat-buffer layout, forward and backward.
-#include "nettrain/network.h"
+#include "nettrain/layers/network.h"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <map>
 
-#include "nettrain/errors.h"
-#include "nettrain/parallel.h"
-#include "nettrain/init.h"
-#include "nettrain/registry.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/core/parallel.h"
+#include "nettrain/core/init.h"
+#include "nettrain/layers/registry.h"
 
 namespace nettrain {
 
@@ -160,7 +160,7 @@ void Network::build() {
     for (std::size_t j = i + 1; j < nodes_.size(); ++j) {
       const auto& src = nodes_[j].sources;
       if (std::find(src.begin(), src.end(), inputs_.size() + i) != src.end()) {
-        nodes_[i].layer->set_default_init(nodes_[j].layer->type());
+        nodes_[i].layer->set_default_init(nodes_[j].layer->wants_he_init());
         break;
       }
     }

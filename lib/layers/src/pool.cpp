@@ -47,8 +47,7 @@ Shape Pool2d::build(const std::vector<Shape>& inputs) {
   return Shape{win_.C, win_.OH, win_.OW};
 }
 
-void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
-  (void)ctx;
+void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /*ctx*/) {
   const Window& w = win_;
   const Matrix& in = *x[0];
   const Index N = in.rows(), P = w.OH * w.OW;
@@ -93,10 +92,8 @@ void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
   });
 }
 
-void Pool2d::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+void Pool2d::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y*/, const Matrix& dy,
                       std::span<Matrix* const> dx) {
-  (void)x;
-  (void)y;
   if (dx[0] == nullptr) return;
   const Window& w = win_;
   const Index N = dy.rows();

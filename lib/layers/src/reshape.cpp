@@ -15,15 +15,12 @@ Shape Flatten::build(const std::vector<Shape>& inputs) {
   return Shape{inputs[0].size()};
 }
 
-void Flatten::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
-  (void)ctx;
+void Flatten::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /*ctx*/) {
   y = *x[0];  // same size after the first batch: no allocation
 }
 
-void Flatten::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+void Flatten::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y*/, const Matrix& dy,
                        std::span<Matrix* const> dx) {
-  (void)x;
-  (void)y;
   if (dx[0] != nullptr) *dx[0] = dy;
 }
 
@@ -40,18 +37,15 @@ Shape GlobalAvgPool::build(const std::vector<Shape>& inputs) {
   return Shape{C_};
 }
 
-void GlobalAvgPool::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
-  (void)ctx;
+void GlobalAvgPool::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /*ctx*/) {
   const Matrix& in = *x[0];
   ensure_size(y, in.rows(), C_);
   const float inv = 1.0f / static_cast<float>(S_);
   for (Index c = 0; c < C_; ++c) y.col(c) = in.middleCols(c * S_, S_).rowwise().sum() * inv;
 }
 
-void GlobalAvgPool::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+void GlobalAvgPool::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y*/, const Matrix& dy,
                              std::span<Matrix* const> dx) {
-  (void)x;
-  (void)y;
   if (dx[0] == nullptr) return;
   ensure_size(*dx[0], dy.rows(), C_ * S_);
   const float inv = 1.0f / static_cast<float>(S_);

@@ -8,8 +8,7 @@ std::unique_ptr<Layer> Softmax::create(const ConfigNode& node) {
   return std::make_unique<Softmax>();
 }
 
-void Softmax::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
-  (void)ctx;
+void Softmax::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /*ctx*/) {
   const Matrix& in = *x[0];
   ensure_size(y, in.rows(), in.cols());
   for (Index r = 0; r < in.rows(); ++r) {
@@ -19,9 +18,8 @@ void Softmax::forward(std::span<const Matrix* const> x, Matrix& y, const Context
   }
 }
 
-void Softmax::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
+void Softmax::backward(std::span<const Matrix* const> /*x*/, const Matrix& y, const Matrix& dy,
                        std::span<Matrix* const> dx) {
-  (void)x;
   if (dx[0] == nullptr) return;
   ensure_size(*dx[0], dy.rows(), dy.cols());
   for (Index r = 0; r < dy.rows(); ++r) {

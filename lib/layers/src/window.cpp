@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "nettrain/errors.h"
+#include "nettrain/core/errors.h"
 
 namespace nettrain {
 

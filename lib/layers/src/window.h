@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "nettrain/config_node.h"
-#include "nettrain/tensor.h"
+#include "nettrain/core/config_node.h"
+#include "nettrain/core/tensor.h"
 
 namespace nettrain {
 

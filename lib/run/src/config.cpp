@@ -1,13 +1,13 @@
 // Config parsing, overrides, schema checks and defaults; see config.h.
-#include "nettrain/config.h"
+#include "nettrain/run/config.h"
 
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
 
-#include "nettrain/errors.h"
-#include "nettrain/io.h"
-#include "nettrain/registry.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/core/files.h"
+#include "nettrain/train/registry.h"
 
 namespace nettrain {
 
@@ -212,8 +212,9 @@ Experiment build_experiment(const Config& config) {
     o.early_stopping.min_delta = es.get_number("min_delta");
   }
   const Index out = e.net.output_shape().size();
-  if (e.loss->type() == "softmax_cross_entropy" && out < 2)
-    root.child("model").fail("loss", "softmax_cross_entropy needs an output of at least 2 classes, the last layer gives " +
+  if (out < e.loss->min_outputs())
+    root.child("model").fail("loss", e.loss->type() + " needs an output of at least " +
+                                         std::to_string(e.loss->min_outputs()) + " classes, the last layer gives " +
                                          std::to_string(out));
   return e;
 }

@@ -1,13 +1,14 @@
-#include "model_data.h"
+#include "nettrain/run/model_data.h"
 
 #include <filesystem>
 #include <fstream>
 #include <map>
 
-#include "nettrain/errors.h"
-#include "nettrain/io.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/core/files.h"
+#include "nettrain/run/fit.h"
 
-namespace nettrain::app {
+namespace nettrain {
 
 namespace {
 
@@ -54,6 +55,28 @@ Dataset load_from_spec(nlohmann::json spec, const std::string& where) {
   return load_dataset(parse_data_spec(node, std::filesystem::current_path().string()));
 }
 
+// String labels are numbered by the data's own sorted names: renumber them by the model's.
+void map_class_names(Dataset& d, const LoadedModel& m) {
+  if (m.meta.class_names.empty())
+    throw DataError(d.source + ": labels are names (\"" + d.class_names.front() +
+                    "\", ...) but the model was trained on integer labels");
+  std::map<std::string, std::int32_t> index;
+  for (std::size_t i = 0; i < m.meta.class_names.size(); ++i)
+    index[m.meta.class_names[i].get<std::string>()] = static_cast<std::int32_t>(i);
+  std::vector<std::int32_t> to_model;
+  for (const auto& name : d.class_names) {
+    auto it = index.find(name);
+    if (it == index.end())
+      throw DataError(d.source + ": class \"" + name + "\" is not one of the model's " +
+                      std::to_string(index.size()) + " classes " + m.meta.class_names.dump());
+    to_model.push_back(it->second);
+  }
+  for (auto& l : d.labels) l = to_model[static_cast<std::size_t>(l)];
+  d.class_names.clear();
+  for (const auto& n : m.meta.class_names) d.class_names.push_back(n.get<std::string>());
+  d.num_classes = static_cast<int>(d.class_names.size());
+}
+
 }  // namespace
 
 EvalResult run_model(LoadedModel& m, const Dataset& d, Matrix& outputs, std::vector<std::int32_t>* predicted) {
@@ -67,43 +90,20 @@ std::vector<std::string> class_labels(const LoadedModel& m) {
   std::vector<std::string> out;
   for (const auto& n : m.meta.class_names) out.push_back(n.get<std::string>());
   if (out.empty()) {
-    const Index k = m.net.output_shape().size() == 1 ? 2 : m.net.output_shape().size();
+    const Index k = class_count(m.net.output_shape().size());
     for (Index i = 0; i < k; ++i) out.push_back(std::to_string(i));
   }
   return out;
 }
 
 void fit_to_model(Dataset& d, const LoadedModel& m) {
-  if (d.num_features() != m.net.input_size())
-    throw DataError(d.source + ": " + std::to_string(d.num_features()) + " features per sample, the model " +
-                    m.file.path() + " takes " + std::to_string(m.net.input_size()) + " (" +
-                    m.net.input_shape().str() + ")");
-  if (!d.has_labels() || d.task != Task::classification) return;
-  const Index outputs = m.net.output_shape().size();
-  if (!d.class_names.empty()) {
-    if (m.meta.class_names.empty())
-      throw DataError(d.source + ": labels are names (\"" + d.class_names.front() +
-                      "\", ...) but the model was trained on integer labels");
-    std::map<std::string, std::int32_t> index;
-    for (std::size_t i = 0; i < m.meta.class_names.size(); ++i)
-      index[m.meta.class_names[i].get<std::string>()] = static_cast<std::int32_t>(i);
-    std::vector<std::int32_t> to_model;
-    for (const auto& name : d.class_names) {
-      auto it = index.find(name);
-      if (it == index.end())
-        throw DataError(d.source + ": class \"" + name + "\" is not one of the model's " +
-                        std::to_string(index.size()) + " classes " + m.meta.class_names.dump());
-      to_model.push_back(it->second);
-    }
-    for (auto& l : d.labels) l = to_model[static_cast<std::size_t>(l)];
-    d.class_names.clear();
-    for (const auto& n : m.meta.class_names) d.class_names.push_back(n.get<std::string>());
-    d.num_classes = static_cast<int>(d.class_names.size());
-  }
-  d.check_labels(static_cast<int>(outputs == 1 ? 2 : outputs));
+  if (d.has_labels() && d.task == Task::classification && !d.class_names.empty()) map_class_names(d, m);
+  // The stored config's "model" node: a loss that cannot take this data is named there.
+  const ConfigNode model = m.config.root().child("model");
+  check_data_fits(split_facts(d, ""), m.net, *m.loss, model);
 }
 
-Dataset load_eval_data(const LoadedModel& m, const DataArgs& a) {
+Dataset load_eval_data(const LoadedModel& m, const DataSource& a) {
   Dataset d;
   if (!a.data.empty()) {
     std::string text = a.data;
@@ -164,4 +164,4 @@ Dataset load_predict_data(const LoadedModel& m, const std::string& input) {
   return d;
 }
 
-}  // namespace nettrain::app
+}  // namespace nettrain

@@ -1,9 +1,9 @@
 // Writing and loading models and checkpoints; see model_file.h for the layout.
-#include "nettrain/model_file.h"
+#include "nettrain/run/model_file.h"
 
 #include <filesystem>
 
-#include "nettrain/errors.h"
+#include "nettrain/core/errors.h"
 
 namespace nettrain {
 

@@ -1,5 +1,5 @@
 // A whole training run and its run directory; see run.h.
-#include "nettrain/run.h"
+#include "nettrain/run/run.h"
 
 #include <charconv>
 #include <chrono>
@@ -7,11 +7,12 @@
 #include <ctime>
 #include <filesystem>
 
-#include "nettrain/data.h"
-#include "nettrain/errors.h"
-#include "nettrain/io.h"
-#include "nettrain/model_file.h"
-#include "nettrain/plot.h"
+#include "nettrain/data/data.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/core/files.h"
+#include "nettrain/run/fit.h"
+#include "nettrain/run/model_file.h"
+#include "nettrain/io/plot.h"
 
 namespace nettrain {
 
@@ -80,37 +81,6 @@ void absolutize_data_paths(nlohmann::json& data, const std::string& base_dir) {
   }
 }
 
-// The checks that tie the data to the network and the loss, before anything is written.
-void check_data_fits(const DataBundle& data, const Network& net, const Loss& loss, const Config& config) {
-  const Index out = net.output_shape().size();
-  const ConfigNode model = config.root().child("model");
-  auto check_split = [&](const Dataset& d, const std::string& split) {
-    if (d.num_features() != net.input_size())
-      throw DataError(d.source + " (" + split + "): " + std::to_string(d.num_features()) +
-                      " features per sample, but the model's input takes " + std::to_string(net.input_size()) +
-                      " (" + net.input_shape().str() + ")");
-    if (d.task == Task::classification) {
-      if (loss.type() == "mse")
-        model.fail("loss", "mse needs numeric targets (data task \"regression\"), but " + split + " data " +
-                               d.source + " has class labels");
-      if (d.has_labels()) {
-        const Index classes = out == 1 ? 2 : out;
-        d.check_labels(static_cast<int>(classes));
-      }
-    } else {
-      if (loss.type() == "softmax_cross_entropy")
-        model.fail("loss", "softmax_cross_entropy needs class labels, but " + split + " data " + d.source +
-                               " is a regression task");
-      if (d.num_targets() != out)
-        throw DataError(d.source + " (" + split + "): " + std::to_string(d.num_targets()) +
-                        " target column(s), but the model's output has " + std::to_string(out));
-    }
-  };
-  check_split(data.train, "train");
-  if (data.validation) check_split(*data.validation, "validation");
-  if (data.test) check_split(*data.test, "test");
-}
-
 nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
   const auto wall0 = std::chrono::steady_clock::now();
   auto note = [&](const std::string& m) {
@@ -131,7 +101,7 @@ nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
   // 2. Everything that can be checked before touching the disk.
   Experiment ex = build_experiment(config);
   DataBundle data = load_data(config.root().child("data"), config.base_dir, ex.options.seed);
-  check_data_fits(data, ex.net, *ex.loss, config);
+  check_data_fits(data, ex.net, *ex.loss, config.root().child("model"));
   ModelMetadata meta;
   meta.class_names = data.train.class_names;
   meta.preprocess = data.preprocess.to_json();

@@ -7,8 +7,8 @@
 // Config: lr (0.01), eps (1e-10), weight_decay (0).
 #pragma once
 
-#include "nettrain/config_node.h"
-#include "nettrain/optimizer.h"
+#include "nettrain/core/config_node.h"
+#include "nettrain/train/optimizer.h"
 
 namespace nettrain {
 

@@ -11,8 +11,8 @@
 // Config: lr (0.001), beta1 (0.9), beta2 (0.999), eps (1e-8), weight_decay (adam 0, adamw 0.01).
 #pragma once
 
-#include "nettrain/config_node.h"
-#include "nettrain/optimizer.h"
+#include "nettrain/core/config_node.h"
+#include "nettrain/train/optimizer.h"
 
 namespace nettrain {
 

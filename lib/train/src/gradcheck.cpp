@@ -1,4 +1,4 @@
-#include "nettrain/gradcheck.h"
+#include "nettrain/train/gradcheck.h"
 
 #include <cmath>
 

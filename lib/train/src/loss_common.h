@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "nettrain/errors.h"
-#include "nettrain/loss.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/train/loss.h"
 
 namespace nettrain::train_detail {
 

@@ -1,4 +1,4 @@
-#include "nettrain/metrics.h"
+#include "nettrain/train/metrics.h"
 
 #include <algorithm>
 #include <numeric>

@@ -7,8 +7,8 @@
 //   predict: z (identity)
 #pragma once
 
-#include "nettrain/config_node.h"
-#include "nettrain/loss.h"
+#include "nettrain/core/config_node.h"
+#include "nettrain/train/loss.h"
 
 namespace nettrain {
 
@@ -17,6 +17,7 @@ class Mse final : public Loss {
   explicit Mse(const ConfigNode& cfg);
   std::string type() const override { return "mse"; }
   bool uses_labels() const override { return false; }
+  bool uses_values() const override { return true; }
   double forward(const Matrix& z, const Targets& t) override;
   void backward(Matrix& dz) override;
   void predict(const Matrix& z, Matrix& probs) const override;

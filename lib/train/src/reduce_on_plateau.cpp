@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "nettrain/errors.h"
+#include "nettrain/core/errors.h"
 #include "train_common.h"
 
 namespace nettrain {

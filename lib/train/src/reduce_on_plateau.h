@@ -13,8 +13,8 @@
 // Config: factor (0.1, in (0, 1)), patience (2 epochs, >= 1), min_lr (0), threshold (1e-4).
 #pragma once
 
-#include "nettrain/config_node.h"
-#include "nettrain/schedule.h"
+#include "nettrain/core/config_node.h"
+#include "nettrain/train/schedule.h"
 
 namespace nettrain {
 

@@ -11,8 +11,8 @@
 // weight_decay (0).
 #pragma once
 
-#include "nettrain/config_node.h"
-#include "nettrain/optimizer.h"
+#include "nettrain/core/config_node.h"
+#include "nettrain/train/optimizer.h"
 
 namespace nettrain {
 

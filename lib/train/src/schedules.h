@@ -15,8 +15,8 @@
 // cosine: min_lr (0), warmup_epochs (0). Only cosine has a warmup.
 #pragma once
 
-#include "nettrain/config_node.h"
-#include "nettrain/schedule.h"
+#include "nettrain/core/config_node.h"
+#include "nettrain/train/schedule.h"
 
 namespace nettrain {
 

@@ -13,8 +13,8 @@
 // them in Targets::values instead.
 #pragma once
 
-#include "nettrain/config_node.h"
-#include "nettrain/loss.h"
+#include "nettrain/core/config_node.h"
+#include "nettrain/train/loss.h"
 
 namespace nettrain {
 
@@ -23,6 +23,7 @@ class SigmoidBinaryCrossEntropy final : public Loss {
   explicit SigmoidBinaryCrossEntropy(const ConfigNode& cfg);
   std::string type() const override { return "sigmoid_binary_cross_entropy"; }
   bool uses_labels() const override { return true; }
+  bool uses_values() const override { return true; }
   double forward(const Matrix& z, const Targets& t) override;
   void backward(Matrix& dz) override;
   void predict(const Matrix& z, Matrix& probs) const override;

@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "nettrain/config_node.h"
-#include "nettrain/loss.h"
+#include "nettrain/core/config_node.h"
+#include "nettrain/train/loss.h"
 
 namespace nettrain {
 
@@ -21,6 +21,8 @@ class SoftmaxCrossEntropy final : public Loss {
   explicit SoftmaxCrossEntropy(const ConfigNode& cfg);
   std::string type() const override { return "softmax_cross_entropy"; }
   bool uses_labels() const override { return true; }
+  bool uses_values() const override { return false; }
+  Index min_outputs() const override { return 2; }
   double forward(const Matrix& z, const Targets& t) override;
   void backward(Matrix& dz) override;
   void predict(const Matrix& z, Matrix& probs) const override;

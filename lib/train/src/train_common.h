@@ -7,9 +7,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "nettrain/config_node.h"
-#include "nettrain/parallel.h"
-#include "nettrain/tensor.h"
+#include "nettrain/core/config_node.h"
+#include "nettrain/core/parallel.h"
+#include "nettrain/core/tensor.h"
 
 namespace nettrain::train_detail {
 

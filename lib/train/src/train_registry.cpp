@@ -7,7 +7,7 @@
 #include "adagrad.h"
 #include "adam.h"
 #include "mse.h"
-#include "nettrain/registry.h"
+#include "nettrain/train/registry.h"
 #include "reduce_on_plateau.h"
 #include "rmsprop.h"
 #include "schedules.h"

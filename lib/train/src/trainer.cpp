@@ -1,13 +1,13 @@
 // The epoch loop, evaluation, early stopping and the divergence guard; see trainer.h.
-#include "nettrain/trainer.h"
+#include "nettrain/train/trainer.h"
 
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <limits>
 
-#include "nettrain/errors.h"
-#include "nettrain/parallel.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/core/parallel.h"
 
 namespace nettrain {
 
@@ -31,24 +31,6 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-nlohmann::json rng_json(const Rng::State& s) {
-  nlohmann::json words = nlohmann::json::array();
-  for (auto w : s) words.push_back(std::to_string(w));  // as strings: other JSON readers stop at 2^53
-  return words;
-}
-
-Rng::State rng_from_json(const nlohmann::json& j) {
-  if (!j.is_array() || j.size() != 4) throw ModelFileError("checkpoint: an RNG state must be 4 words");
-  Rng::State s{};
-  try {
-    for (std::size_t i = 0; i < 4; ++i) s[i] = std::stoull(j[i].get<std::string>());
-  } catch (const std::exception&) {
-    throw ModelFileError("checkpoint: an RNG state must be 4 words given as decimal strings");
-  }
-  return s;
-}
-
-// Lower is better for losses, higher for accuracies; returns the value to minimise.
 double monitored(const EarlyStopping& es, const EpochMetrics& m) {
   if (es.monitor == "train_loss") return m.train_loss;
   if (es.monitor == "train_accuracy") return -m.train_accuracy;
@@ -62,7 +44,7 @@ nlohmann::json TrainerState::to_json() const {
   return {{"epoch", epoch},
           {"step", step},
           {"sampler", sampler.to_json()},
-          {"network_rng", rng_json(network_rng)},
+          {"network_rng", rng_state_to_json(network_rng)},
           {"epoch_loss_sum", epoch_loss_sum},
           {"epoch_correct", epoch_correct},
           {"epoch_seconds", epoch_seconds},
@@ -80,7 +62,7 @@ TrainerState TrainerState::from_json(const nlohmann::json& j) {
     s.epoch = j.at("epoch").get<std::int64_t>();
     s.step = j.at("step").get<std::int64_t>();
     s.sampler = SamplerState::from_json(j.at("sampler"));
-    s.network_rng = rng_from_json(j.at("network_rng"));
+    s.network_rng = rng_state_from_json(j.at("network_rng"), "checkpoint");
     s.epoch_loss_sum = j.at("epoch_loss_sum").get<double>();
     s.epoch_correct = j.at("epoch_correct").get<double>();
     s.epoch_seconds = j.at("epoch_seconds").get<double>();

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "nettrain/errors.h"
+#include "nettrain/core/errors.h"
 
 namespace nettrain {
 

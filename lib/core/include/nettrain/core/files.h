@@ -11,7 +11,9 @@ namespace nettrain {
 // Writes `bytes` to `path` atomically (temp file, fsync, rename, fsync of the folder). Throws
 // IoError naming the path and the system's reason (no space left, permission denied, ...); on
 // failure the temp file is removed and `path` is untouched.
-void write_file_atomic(const std::string& path, std::string_view bytes);
+// With `sync` false the data is not fsynced: still never half a file for a crashed process, but
+// a machine crash may lose it (for files rewritten often and again at the end, like curves.svg).
+void write_file_atomic(const std::string& path, std::string_view bytes, bool sync = true);
 
 // Reads a whole file. Throws IoError naming the path when it cannot be opened or read.
 std::string read_file(const std::string& path);
@@ -31,9 +33,8 @@ class AppendFile {
   AppendFile& operator=(const AppendFile&) = delete;
   ~AppendFile();
 
-  bool is_open() const { return fd_ >= 0; }
   void write(std::string_view text);  // buffered
-  void flush();                       // write out, fsync
+  void flush(bool sync = true);       // write out; fsync unless `sync` is false
   const std::string& path() const { return path_; }
 
  private:

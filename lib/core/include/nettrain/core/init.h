@@ -13,16 +13,21 @@
 #include <string>
 #include <vector>
 
-#include "nettrain/layer.h"
-#include "nettrain/rng.h"
+#include "nettrain/core/rng.h"
+#include "nettrain/core/tensor.h"
 
 namespace nettrain {
+
+// How a tensor is filled when a network is created (the names: initializer_names()).
+struct InitSpec {
+  std::string name = "zeros";  // "he_normal", "xavier_uniform", "zeros", "ones", "normal", ...
+  double std = 0.01;           // for "normal"
+  Index fan_in = 1;
+  Index fan_out = 1;
+};
 
 const std::vector<std::string>& initializer_names();  // the user-facing ones, for config checks
 // Fills `out` per `spec`. Throws ConfigError for an unknown name.
 void initialize(const InitSpec& spec, std::span<float> out, Rng& rng);
-// The default for a layer followed by `activation` ("relu" family: he_normal, else
-// xavier_uniform).
-std::string default_init_for(const std::string& activation);
 
 }  // namespace nettrain

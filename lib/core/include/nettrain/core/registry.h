@@ -1,6 +1,7 @@
-// One registry per kind: layers, losses, optimizers, initializers, LR schedules. Each is filled
-// in one readable function (registry.cpp); an unknown "type" is a ConfigError that lists the
-// known names and suggests the closest.
+// The registry template: name -> factory from a config object. Each module that has a kind of
+// thing to build by name fills one (layers: layers/registry.h; losses, optimizers and LR
+// schedules: train/registry.h) in one readable function; an unknown "type" is a ConfigError that
+// lists the known names and suggests the closest.
 #pragma once
 
 #include <functional>
@@ -9,11 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "nettrain/config_node.h"
-#include "nettrain/layer.h"
-#include "nettrain/loss.h"
-#include "nettrain/optimizer.h"
-#include "nettrain/schedule.h"
+#include "nettrain/core/config_node.h"
 
 namespace nettrain {
 
@@ -55,9 +52,5 @@ class Registry {
   std::map<std::string, Factory> factories_;
 };
 
-const Registry<Layer>& layer_registry();
-const Registry<Loss>& loss_registry();
-const Registry<Optimizer>& optimizer_registry();
-const Registry<Schedule>& schedule_registry();
 
 }  // namespace nettrain

@@ -5,8 +5,11 @@
 // state (four words) must be saved to and restored from a checkpoint exactly.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <array>
 #include <cstdint>
+#include <string>
 
 namespace nettrain {
 
@@ -36,5 +39,11 @@ class Rng {
  private:
   State s_{};
 };
+
+// A state as saved in checkpoints: four decimal strings (JSON readers such as Python's and jq
+// lose u64 precision above 2^53).
+nlohmann::json rng_state_to_json(const Rng::State& s);
+// Throws ModelFileError "<what>: ..." unless `j` is four decimal strings.
+Rng::State rng_state_from_json(const nlohmann::json& j, const std::string& what);
 
 }  // namespace nettrain

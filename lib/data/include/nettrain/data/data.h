@@ -21,11 +21,10 @@
 #include <string>
 #include <vector>
 
-#include "nettrain/config_node.h"
-#include "nettrain/io.h"
-#include "nettrain/loss.h"
-#include "nettrain/rng.h"
-#include "nettrain/tensor.h"
+#include "nettrain/core/config_node.h"
+#include "nettrain/core/files.h"
+#include "nettrain/core/rng.h"
+#include "nettrain/core/tensor.h"
 
 namespace nettrain {
 
@@ -33,6 +32,13 @@ enum class Task { classification, regression };
 std::string to_string(Task t);  // "classification" | "regression"
 
 class Preprocess;
+
+// Targets of a batch: class labels for classification, a value matrix for regression (and for
+// multi-label sigmoid_binary_cross_entropy). Exactly one of the two is used by a loss.
+struct Targets {
+  std::span<const std::int32_t> labels;  // (batch) class indices 0..K-1
+  const Matrix* values = nullptr;        // (batch, out)
+};
 
 // One batch, sized once per batch size: fill_batch reuses the buffers without allocating.
 struct Batch {

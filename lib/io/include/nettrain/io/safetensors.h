@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "nettrain/tensor.h"
+#include "nettrain/core/tensor.h"
 
 namespace nettrain {
 

@@ -25,8 +25,9 @@
 #include <string>
 #include <vector>
 
-#include "nettrain/rng.h"
-#include "nettrain/tensor.h"
+#include "nettrain/core/init.h"
+#include "nettrain/core/rng.h"
+#include "nettrain/core/tensor.h"
 
 namespace nettrain {
 
@@ -35,14 +36,6 @@ enum class Mode { train, eval };
 struct Context {
   Mode mode = Mode::train;
   Rng* rng = nullptr;  // the network's stream for stochastic layers (dropout); saved in checkpoints
-};
-
-// How a tensor is filled when a network is created (see init.h for the registry of names).
-struct InitSpec {
-  std::string name = "zeros";  // "he_normal", "xavier_uniform", "zeros", "ones", "normal", ...
-  double std = 0.01;           // for "normal"
-  Index fan_in = 1;
-  Index fan_out = 1;
 };
 
 // A slice of the network's flat storage that a layer asks for.
@@ -76,21 +69,20 @@ class Layer {
   virtual std::vector<TensorSpec> buffers() const { return {}; }
 
   // params[i] and grads[i] point at parameters()[i]'s slice; buffers[j] at buffers()[j]'s.
-  virtual void bind(const std::vector<float*>& params, const std::vector<float*>& grads,
-                    const std::vector<float*>& buffers) {
-    (void)params;
-    (void)grads;
-    (void)buffers;
-  }
+  virtual void bind(const std::vector<float*>& /*params*/, const std::vector<float*>& /*grads*/,
+                    const std::vector<float*>& /*buffers*/) {}
 
   virtual void forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) = 0;
   virtual void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
                         std::span<Matrix* const> dx) = 0;
 
-  // The network calls this when the config gave no "init" for this layer, naming the layer that
-  // follows it ("relu", "tanh", ...) so the default suits the activation. Layers without
-  // weights ignore it.
-  virtual void set_default_init(const std::string& next_type) { (void)next_type; }
+  // The network calls this when the config gave no "init" for this layer, saying whether the
+  // layer that reads its output wants_he_init(), so the default suits the activation. Layers
+  // without weights ignore it.
+  virtual void set_default_init(bool /*rectifier_follows*/) {}
+  // Whether a weight layer feeding this one should default to He's init (rectifiers: He et al.
+  // derive their scale for them; Glorot's xavier_uniform suits symmetric activations and none).
+  virtual bool wants_he_init() const { return false; }
 
   // Short human description of the settings for the layer table ("units=256 init=he_normal").
   virtual std::string describe() const { return ""; }

@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "nettrain/config_node.h"
-#include "nettrain/layer.h"
-#include "nettrain/rng.h"
-#include "nettrain/tensor.h"
+#include "nettrain/core/config_node.h"
+#include "nettrain/layers/layer.h"
+#include "nettrain/core/rng.h"
+#include "nettrain/core/tensor.h"
 
 namespace nettrain {
 

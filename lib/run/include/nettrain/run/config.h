@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "nettrain/config_node.h"
-#include "nettrain/loss.h"
-#include "nettrain/network.h"
-#include "nettrain/optimizer.h"
-#include "nettrain/schedule.h"
-#include "nettrain/trainer.h"
+#include "nettrain/core/config_node.h"
+#include "nettrain/train/loss.h"
+#include "nettrain/layers/network.h"
+#include "nettrain/train/optimizer.h"
+#include "nettrain/train/schedule.h"
+#include "nettrain/train/trainer.h"
 
 namespace nettrain {
 

@@ -3,16 +3,23 @@
 
 #include <string>
 
-#include "commands.h"
-#include "nettrain/data.h"
-#include "nettrain/model_file.h"
-#include "nettrain/trainer.h"
+#include "nettrain/data/data.h"
+#include "nettrain/run/model_file.h"
+#include "nettrain/train/trainer.h"
 
-namespace nettrain::app {
+namespace nettrain {
+
+// Where eval reads its samples: a data spec (JSON inline or a file), IDX images (+ labels), or
+// a CSV; all empty means the model config's "test" split.
+struct DataSource {
+  std::string data;
+  std::string images, labels, csv;
+};
+
 
 // The dataset eval runs on: --data SPEC, --images/--labels, --csv, or else the model config's
 // "test" split. Classes are mapped onto the model's class names; labels are range-checked.
-Dataset load_eval_data(const LoadedModel& m, const DataArgs& a);
+Dataset load_eval_data(const LoadedModel& m, const DataSource& a);
 
 // The samples predict runs on: an IDX images file, or a CSV with or without a label column.
 Dataset load_predict_data(const LoadedModel& m, const std::string& input);
@@ -27,4 +34,4 @@ EvalResult run_model(LoadedModel& m, const Dataset& d, Matrix& outputs, std::vec
 // Class names for printing: the model's, or "0".."K-1".
 std::vector<std::string> class_labels(const LoadedModel& m);
 
-}  // namespace nettrain::app
+}  // namespace nettrain

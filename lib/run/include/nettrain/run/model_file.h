@@ -20,10 +20,10 @@
 #include <memory>
 #include <string>
 
-#include "nettrain/config.h"
-#include "nettrain/network.h"
-#include "nettrain/safetensors.h"
-#include "nettrain/trainer.h"
+#include "nettrain/run/config.h"
+#include "nettrain/layers/network.h"
+#include "nettrain/io/safetensors.h"
+#include "nettrain/train/trainer.h"
 
 namespace nettrain {
 

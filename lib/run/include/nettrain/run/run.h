@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "nettrain/config.h"
-#include "nettrain/data.h"
-#include "nettrain/trainer.h"
+#include "nettrain/run/config.h"
+#include "nettrain/data/data.h"
+#include "nettrain/train/trainer.h"
 
 namespace nettrain {
 
@@ -37,9 +37,6 @@ struct RunHooks {
 
 // Makes the data paths of a config's "data" section absolute (relative to base_dir).
 void absolutize_data_paths(nlohmann::json& data, const std::string& base_dir);
-// Throws DataError/ConfigError when the data does not fit the network or the loss: feature
-// count vs input size, labels vs outputs, regression targets vs outputs.
-void check_data_fits(const DataBundle& data, const Network& net, const Loss& loss, const Config& config);
 
 // Runs training and returns summary.json's content. Throws the library's typed errors.
 nlohmann::json run_training(const RunOptions& options, RunHooks& hooks);

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "nettrain/loss.h"
-#include "nettrain/network.h"
+#include "nettrain/train/loss.h"
+#include "nettrain/layers/network.h"
 
 namespace nettrain {
 

@@ -8,23 +8,25 @@
 #include <span>
 #include <string>
 
-#include "nettrain/tensor.h"
+#include "nettrain/core/tensor.h"
+#include "nettrain/data/data.h"
 
 namespace nettrain {
 
-// Targets of a batch: class labels for classification, a value matrix for regression (and for
-// multi-label sigmoid_binary_cross_entropy). Exactly one of the two is used by a loss.
-struct Targets {
-  std::span<const std::int32_t> labels;  // (batch) class indices 0..K-1
-  const Matrix* values = nullptr;        // (batch, out)
-};
+// Classes a network with `outputs` outputs tells apart: one output is a binary classifier (a
+// single sigmoid), otherwise one class per output.
+inline Index class_count(Index outputs) { return outputs == 1 ? 2 : outputs; }
 
 class Loss {
  public:
   virtual ~Loss() = default;
   virtual std::string type() const = 0;
-  // Whether targets are class labels (true) or values (false).
+  // Whether targets may be class labels (classification data).
   virtual bool uses_labels() const = 0;
+  // Whether targets may be a value matrix (regression or multi-label data).
+  virtual bool uses_values() const = 0;
+  // The fewest outputs the loss makes sense on (softmax over one output is always 1).
+  virtual Index min_outputs() const { return 1; }
 
   // z: (batch, out), the network's raw output. Returns the mean loss over the batch (computed in
   // double). Keeps what backward needs.

@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-#include "nettrain/tensor.h"
+#include "nettrain/core/tensor.h"
 
 namespace nettrain {
 

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "nettrain/tensor.h"
+#include "nettrain/core/tensor.h"
 
 namespace nettrain {
 

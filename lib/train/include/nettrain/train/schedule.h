@@ -23,13 +23,10 @@ class Schedule {
   // The rate for the step `step` (0-based, counted over the whole run) within `epoch` (0-based).
   virtual double lr(std::int64_t epoch, std::int64_t step) const = 0;
   // End of epoch hook (0-based epoch) with the monitored metric (lower is better).
-  virtual void on_epoch_end(std::int64_t epoch, double metric) {
-    (void)epoch;
-    (void)metric;
-  }
+  virtual void on_epoch_end(std::int64_t /*epoch*/, double /*metric*/) {}
   // Saveable state (empty for stateless schedules).
   virtual std::map<std::string, double> state() const { return {}; }
-  virtual void set_state(const std::map<std::string, double>& s) { (void)s; }
+  virtual void set_state(const std::map<std::string, double>& /*s*/) {}
 
  protected:
   ScheduleInfo info_;

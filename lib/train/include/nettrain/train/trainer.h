@@ -14,12 +14,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "nettrain/data.h"
-#include "nettrain/loss.h"
-#include "nettrain/network.h"
-#include "nettrain/optimizer.h"
-#include "nettrain/rng.h"
-#include "nettrain/schedule.h"
+#include "nettrain/data/data.h"
+#include "nettrain/train/loss.h"
+#include "nettrain/layers/network.h"
+#include "nettrain/train/optimizer.h"
+#include "nettrain/core/rng.h"
+#include "nettrain/train/schedule.h"
 
 namespace nettrain {
 
