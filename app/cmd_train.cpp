@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -28,6 +29,19 @@ std::string fmt_metric(const std::optional<double>& v) {
   return buf;
 }
 
+// The run's outcome on stderr, once: where it went, the test result, the curves.
+void print_outcome(const nlohmann::json& summary) {
+  std::fprintf(stderr, "done: %s\n", summary.value("run_dir", "").c_str());
+  const auto& test = summary.value("test", nlohmann::json());
+  if (test.is_object()) {
+    const auto& acc = test["accuracy"];
+    std::fprintf(stderr, "test: loss %.4f%s\n", test["loss"].is_number() ? test["loss"].get<double>() : NAN,
+                 acc.is_number() ? fmt::format(", accuracy {:.4f}", acc.get<double>()).c_str() : "");
+  }
+  if (summary.contains("paths") && summary["paths"].contains("curves"))
+    std::fprintf(stderr, "curves: %s\n", summary["paths"]["curves"].get<std::string>().c_str());
+}
+
 }  // namespace
 
 int cmd_train(const GlobalOptions& g, const TrainArgs& a) {
@@ -38,8 +52,7 @@ int cmd_train(const GlobalOptions& g, const TrainArgs& a) {
   options.resume_dir = a.resume;
   options.seed = a.seed;
   options.threads = use_threads(a.threads);
-  if (!a.resume.empty() && !a.config.empty())
-    spdlog::debug("resuming: the run's own {}/config.json is used; change it with --set", a.resume);
+  options.command_line = a.command_line;
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -72,7 +85,7 @@ int cmd_train(const GlobalOptions& g, const TrainArgs& a) {
     spdlog::info("epoch {}/{}: loss {:.4f} acc {} | val_loss {} val_acc {} | lr {:.3g} | {:.2f}s {:.0f} samples/s{}",
                  m.epoch, epochs, m.train_loss, fmt_metric(std::isnan(m.train_accuracy) ? std::nullopt : std::optional<double>(m.train_accuracy)),
                  fmt_metric(m.val_loss), fmt_metric(m.val_accuracy), m.lr, m.seconds, m.samples_per_second,
-                 improved && m.val_loss ? " *" : "");
+                 improved && m.val_loss ? " (best so far)" : "");
   };
   hooks.train.should_stop = [&]() { return g_signal.load() != 0; };
 
@@ -90,13 +103,7 @@ int cmd_train(const GlobalOptions& g, const TrainArgs& a) {
   if (g.json) {
     std::printf("%s\n", summary.dump(2).c_str());
   } else if (!g.quiet) {
-    const auto& f = summary["final"];
-    std::fprintf(stderr, "done: %s\n", summary["run_dir"].get<std::string>().c_str());
-    if (summary.contains("test") && !summary["test"].is_null())
-      std::fprintf(stderr, "test: loss %.4f accuracy %s\n", summary["test"]["loss"].get<double>(),
-                   summary["test"]["accuracy"].is_null() ? "-" : std::to_string(summary["test"]["accuracy"].get<double>()).c_str());
-    (void)f;
-    std::fprintf(stderr, "curves: %s\n", summary["paths"]["curves"].get<std::string>().c_str());
+    print_outcome(summary);
   }
   return 0;
 }

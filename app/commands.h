@@ -24,6 +24,7 @@ struct TrainArgs {
   std::string resume;
   int threads = 0;  // 0: all cores
   std::optional<std::int64_t> seed;
+  std::string command_line;  // as typed, recorded in summary.json
 };
 int cmd_train(const GlobalOptions& g, const TrainArgs& a);
 

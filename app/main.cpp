@@ -1,9 +1,13 @@
 // nettrain: the command-line entry point. CLI wiring and the one place where errors become exit
 // codes (SPEC §2): 0 ok, 1 training failed, 2 usage/config, 3 data, 4 model file, 5 I/O.
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <new>
 
 #include "commands.h"
@@ -14,113 +18,141 @@ using namespace nettrain::app;
 
 namespace {
 
+// One subcommand: its CLI11 parser and how to run it once parsed.
+struct Command {
+  CLI::App* cli;
+  std::function<int()> run;
+};
+
 void add_global(CLI::App* cmd, GlobalOptions& g) {
   cmd->add_flag("-q,--quiet", g.quiet, "only errors on stderr, no progress");
   cmd->add_option("--log-level", g.log_level, "trace|debug|info|warn|error")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
   cmd->add_flag("--json", g.json, "print one JSON object on stdout (logs stay on stderr)");
 }
 
-}  // namespace
+void add_threads(CLI::App* cmd, int& threads) {
+  cmd->add_option("--threads", threads, "threads (default: all cores)")->check(CLI::Range(1, 1024));
+}
 
-int main(int argc, char** argv) {
-  CLI::App app{"nettrain: train neural networks from JSON configs, from the terminal"};
-  app.set_version_flag("--version", std::string("nettrain ") + NETTRAIN_VERSION);
-  app.require_subcommand(1);
-  GlobalOptions g;
-
-  TrainArgs train;
-  auto* c_train = app.add_subcommand("train", "train a network; writes a run directory");
-  c_train->add_option("config", train.config, "config file (JSON); optional with --resume");
-  c_train->add_option("--set", train.overrides, "override a config value: PATH=VALUE (repeatable)");
-  c_train->add_option("--out", train.out, "run directory (default runs/<name>-<YYYYmmdd-HHMMSS>)");
-  c_train->add_option("--resume", train.resume, "continue the stopped run in this run directory");
-  c_train->add_option("--threads", train.threads, "threads (default: all cores)")->check(CLI::Range(1, 1024));
-  c_train->add_option("--seed", train.seed, "override the config's seed");
-  add_global(c_train, g);
-
-  EvalArgs eval;
-  auto* c_eval = app.add_subcommand("eval", "loss, accuracy, per-class metrics of a saved model");
-  c_eval->add_option("model", eval.model, "model .safetensors or run directory")->required();
-  c_eval->add_option("--data", eval.data.data, "data spec as JSON (inline or a file), as in a config's data.test");
-  c_eval->add_option("--images", eval.data.images, "IDX images");
-  c_eval->add_option("--labels", eval.data.labels, "IDX labels (with --images)");
-  c_eval->add_option("--csv", eval.data.csv, "CSV file with a label column");
-  c_eval->add_flag("--confusion", eval.confusion, "print the confusion matrix");
-  c_eval->add_option("--top-k", eval.top_k, "also report top-k accuracy (default 5)")->check(CLI::PositiveNumber);
-  c_eval->add_option("--threads", eval.threads, "threads (default: all cores)")->check(CLI::Range(1, 1024));
-  add_global(c_eval, g);
-
-  PredictArgs predict;
-  auto* c_predict = app.add_subcommand("predict", "predict classes (and probabilities) for new samples");
-  c_predict->add_option("model", predict.model, "model .safetensors or run directory")->required();
-  c_predict->add_option("--input", predict.input, "IDX images or CSV (label column optional)")->required();
-  c_predict->add_option("--output", predict.output, "CSV to write (default: stdout)");
-  c_predict->add_flag("--probs", predict.probs, "add one probability column per class");
-  c_predict->add_option("--top-k", predict.top_k, "the k best classes per sample")->check(CLI::PositiveNumber);
-  c_predict->add_option("--threads", predict.threads, "threads (default: all cores)")->check(CLI::Range(1, 1024));
-  add_global(c_predict, g);
-
-  ValidateArgs validate;
-  auto* c_validate = app.add_subcommand("validate", "check a config and its data headers; print the layer table");
-  c_validate->add_option("config", validate.config, "config file (JSON)")->required();
-  c_validate->add_option("--set", validate.overrides, "override a config value: PATH=VALUE (repeatable)");
-  add_global(c_validate, g);
-
-  std::string inspect_model;
-  auto* c_inspect = app.add_subcommand("inspect", "tensors, shapes, metadata and architecture of a saved model");
-  c_inspect->add_option("model", inspect_model, "model .safetensors or run directory")->required();
-  add_global(c_inspect, g);
-
-  GradcheckArgs gradcheck;
-  auto* c_grad = app.add_subcommand("gradcheck", "compare backprop with central differences on real samples");
-  c_grad->add_option("config", gradcheck.config, "config file (JSON)")->required();
-  c_grad->add_option("--set", gradcheck.overrides, "override a config value: PATH=VALUE (repeatable)");
-  c_grad->add_option("--samples", gradcheck.samples, "samples from the training data (default 8)")
-      ->check(CLI::Range(1, 4096));
-  c_grad->add_option("--tolerance", gradcheck.tolerance, "max relative error allowed (default 1e-2)")
-      ->check(CLI::PositiveNumber);
-  add_global(c_grad, g);
-
-  std::vector<std::string> plot_runs;
-  std::string plot_out = "curves.svg";
-  auto* c_plot = app.add_subcommand("plot", "draw the curves of one or several runs in one SVG");
-  c_plot->add_option("runs", plot_runs, "run directories")->required();
-  c_plot->add_option("-o,--output", plot_out, "SVG file to write (default curves.svg)");
-  add_global(c_plot, g);
-
-  ConvertArgs convert;
-  auto* c_convert = app.add_subcommand("convert", "IDX -> CSV, or CSV -> IDX with --to idx");
-  c_convert->add_option("input", convert.input, "IDX images file or CSV file")->required();
-  c_convert->add_option("--labels", convert.labels, "IDX labels to add as the label column (IDX -> CSV)");
-  c_convert->add_option("--to", convert.to, "output format: csv (default for IDX input) or idx")
-      ->check(CLI::IsMember({"csv", "idx"}));
-  c_convert->add_option("--shape", convert.shape, "H,W for the IDX image dimensions (CSV -> IDX)");
-  c_convert->add_option("--label-column", convert.label_column, "label column name or index (CSV -> IDX; default last)");
-  c_convert->add_option("-o,--output", convert.output, "output CSV file, or PREFIX for IDX")->required();
-  add_global(c_convert, g);
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
-  }
-
-  try {
-    setup_logging(g);
-    if (*c_train) {
-      if (train.config.empty() && train.resume.empty())
-        throw nettrain::ConfigError("train needs a CONFIG file (or --resume RUN_DIR); see nettrain train --help");
-      return cmd_train(g, train);
+// The command line as a shell would take it back: arguments with spaces or quotes are quoted.
+std::string command_line(int argc, char** argv) {
+  std::vector<std::string> words;
+  for (int i = 0; i < argc; ++i) {
+    std::string w = argv[i];
+    if (w.empty() || w.find_first_of(" \t\n'\"\\$`*?[]{}();&|<>!#~") != std::string::npos) {
+      std::string q = "'";
+      for (char c : w) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      w = q + "'";
     }
-    if (*c_eval) return cmd_eval(g, eval);
-    if (*c_predict) return cmd_predict(g, predict);
-    if (*c_validate) return cmd_validate(g, validate);
-    if (*c_inspect) return cmd_inspect(g, inspect_model);
-    if (*c_grad) return cmd_gradcheck(g, gradcheck);
-    if (*c_plot) return cmd_plot(g, plot_runs, plot_out);
-    if (*c_convert) return cmd_convert(g, convert);
+    words.push_back(std::move(w));
+  }
+  return fmt::format("{}", fmt::join(words, " "));
+}
+
+Command add_train(CLI::App& app, GlobalOptions& g, std::string line) {
+  auto a = std::make_shared<TrainArgs>();
+  a->command_line = std::move(line);
+  auto* c = app.add_subcommand("train", "train a network; writes a run directory");
+  c->add_option("config", a->config, "config file (JSON); not with --resume");
+  c->add_option("--set", a->overrides, "override a config value: PATH=VALUE (repeatable)");
+  c->add_option("--out", a->out, "run directory (default runs/<name>-<YYYYmmdd-HHMMSS>)");
+  c->add_option("--resume", a->resume, "continue the stopped run in this run directory");
+  add_threads(c, a->threads);
+  c->add_option("--seed", a->seed, "override the config's seed (not with --resume)");
+  add_global(c, g);
+  return {c, [&g, a] {
+            if (a->config.empty() && a->resume.empty())
+              throw nettrain::ConfigError("train needs a CONFIG file (or --resume RUN_DIR); see nettrain train --help");
+            return cmd_train(g, *a);
+          }};
+}
+
+Command add_eval(CLI::App& app, GlobalOptions& g) {
+  auto a = std::make_shared<EvalArgs>();
+  auto* c = app.add_subcommand("eval", "loss, accuracy, per-class metrics of a saved model");
+  c->add_option("model", a->model, "model .safetensors or run directory")->required();
+  c->add_option("--data", a->data.data, "data spec as JSON (inline or a file), as in a config's data.test");
+  c->add_option("--images", a->data.images, "IDX images");
+  c->add_option("--labels", a->data.labels, "IDX labels (with --images)");
+  c->add_option("--csv", a->data.csv, "CSV file with a label column");
+  c->add_flag("--confusion", a->confusion, "print the confusion matrix");
+  c->add_option("--top-k", a->top_k, "also report top-k accuracy")->check(CLI::PositiveNumber)->capture_default_str();
+  add_threads(c, a->threads);
+  add_global(c, g);
+  return {c, [&g, a] { return cmd_eval(g, *a); }};
+}
+
+Command add_predict(CLI::App& app, GlobalOptions& g) {
+  auto a = std::make_shared<PredictArgs>();
+  auto* c = app.add_subcommand("predict", "predict classes (and probabilities) for new samples");
+  c->add_option("model", a->model, "model .safetensors or run directory")->required();
+  c->add_option("--input", a->input, "IDX images or CSV (label column optional)")->required();
+  c->add_option("--output", a->output, "CSV to write (default: stdout)");
+  c->add_flag("--probs", a->probs, "add one probability column per class");
+  c->add_option("--top-k", a->top_k, "the k best classes per sample")->check(CLI::PositiveNumber)->capture_default_str();
+  add_threads(c, a->threads);
+  add_global(c, g);
+  return {c, [&g, a] { return cmd_predict(g, *a); }};
+}
+
+Command add_validate(CLI::App& app, GlobalOptions& g) {
+  auto a = std::make_shared<ValidateArgs>();
+  auto* c = app.add_subcommand("validate", "check a config and its data headers; print the layer table");
+  c->add_option("config", a->config, "config file (JSON)")->required();
+  c->add_option("--set", a->overrides, "override a config value: PATH=VALUE (repeatable)");
+  add_global(c, g);
+  return {c, [&g, a] { return cmd_validate(g, *a); }};
+}
+
+Command add_inspect(CLI::App& app, GlobalOptions& g) {
+  auto model = std::make_shared<std::string>();
+  auto* c = app.add_subcommand("inspect", "tensors, shapes, metadata and architecture of a saved model");
+  c->add_option("model", *model, "model .safetensors or run directory")->required();
+  add_global(c, g);
+  return {c, [&g, model] { return cmd_inspect(g, *model); }};
+}
+
+Command add_gradcheck(CLI::App& app, GlobalOptions& g) {
+  auto a = std::make_shared<GradcheckArgs>();
+  auto* c = app.add_subcommand("gradcheck", "compare backprop with central differences on real samples");
+  c->add_option("config", a->config, "config file (JSON)")->required();
+  c->add_option("--set", a->overrides, "override a config value: PATH=VALUE (repeatable)");
+  c->add_option("--samples", a->samples, "samples from the training data")->check(CLI::Range(1, 4096))->capture_default_str();
+  c->add_option("--tolerance", a->tolerance, "max relative error allowed")->check(CLI::PositiveNumber)->capture_default_str();
+  add_global(c, g);
+  return {c, [&g, a] { return cmd_gradcheck(g, *a); }};
+}
+
+Command add_plot(CLI::App& app, GlobalOptions& g) {
+  auto runs = std::make_shared<std::vector<std::string>>();
+  auto out = std::make_shared<std::string>("curves.svg");
+  auto* c = app.add_subcommand("plot", "draw the curves of one or several runs in one SVG");
+  c->add_option("runs", *runs, "run directories")->required();
+  c->add_option("-o,--output", *out, "SVG file to write")->capture_default_str();
+  add_global(c, g);
+  return {c, [&g, runs, out] { return cmd_plot(g, *runs, *out); }};
+}
+
+Command add_convert(CLI::App& app, GlobalOptions& g) {
+  auto a = std::make_shared<ConvertArgs>();
+  auto* c = app.add_subcommand("convert", "IDX -> CSV, or CSV -> IDX with --to idx");
+  c->add_option("input", a->input, "IDX images file or CSV file")->required();
+  c->add_option("--labels", a->labels, "IDX labels to add as the label column (IDX -> CSV)");
+  c->add_option("--to", a->to, "output format: csv (for IDX input) or idx")->check(CLI::IsMember({"csv", "idx"}))->capture_default_str();
+  c->add_option("--shape", a->shape, "H,W for the IDX image dimensions (CSV -> IDX)");
+  c->add_option("--label-column", a->label_column, "label column name or index (CSV -> IDX; default last)");
+  c->add_option("-o,--output", a->output, "output CSV file, or PREFIX for IDX")->required();
+  add_global(c, g);
+  return {c, [&g, a] { return cmd_convert(g, *a); }};
+}
+
+// Runs the parsed subcommand; library errors become their exit codes here and nowhere else.
+int run_command(const std::vector<Command>& commands) {
+  try {
+    for (const Command& c : commands)
+      if (c.cli->parsed()) return c.run();
   } catch (const nettrain::Error& e) {
     report_error(e.what());
     return e.exit_code();
@@ -132,4 +164,29 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"nettrain: train neural networks from JSON configs, from the terminal"};
+  app.set_version_flag("--version", std::string("nettrain ") + NETTRAIN_VERSION);
+  app.require_subcommand(1);
+  GlobalOptions g;
+  const std::vector<Command> commands = {add_train(app, g, command_line(argc, argv)),
+                                         add_eval(app, g),
+                                         add_predict(app, g),
+                                         add_validate(app, g),
+                                         add_inspect(app, g),
+                                         add_gradcheck(app, g),
+                                         add_plot(app, g),
+                                         add_convert(app, g)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  setup_logging(g);
+  return run_command(commands);
 }

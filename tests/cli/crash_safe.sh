@@ -49,7 +49,7 @@ for ((k = 1; k <= kills; k++)); do
   [[ -d $d ]] || continue
   check_files "$d"
   if [[ -f $d/checkpoint.safetensors ]]; then
-    run 0 "$NETTRAIN" train "$WORK/c.json" --resume "$d" --threads 1 -q
+    run 0 "$NETTRAIN" train --resume "$d" --threads 1 -q
     same_run "$WORK/ref" "$d" "killed after ${delay}s, resumed"
     check_files "$d"
     resumed=$((resumed + 1))

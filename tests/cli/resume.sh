@@ -13,5 +13,5 @@ diff whole/steps.csv parts/steps.csv || fail "steps.csv differs"
 # A directory that is not a run cannot be resumed.
 mkdir empty
 run 5 "$NETTRAIN" train --resume empty
-err_has "no config.json"
+err_has "is it a run directory?"
 echo "ok"

@@ -41,7 +41,7 @@ for combo in "${combos[@]}"; do
   err_has "--resume $WORK/int$i"
   [[ -f $WORK/int$i/checkpoint.safetensors ]] || fail "$name: no checkpoint after SIGINT"
   [[ ! -f $WORK/int$i/model.safetensors ]] || fail "$name: an interrupted run left model.safetensors"
-  run 0 "$NETTRAIN" train "$cfg" --resume "$WORK/int$i" --threads 1 -q
+  run 0 "$NETTRAIN" train --resume "$WORK/int$i" --threads 1 -q
   same_run "$WORK/ref$i" "$WORK/int$i" "$name, SIGINT + resume"
 
   # Crash after epoch 1's checkpoint: resume from the epoch boundary.
@@ -50,7 +50,7 @@ for combo in "${combos[@]}"; do
   wait_until 60 test -f "$WORK/kill$i/checkpoint.safetensors" || fail "$name: no checkpoint appeared"
   kill -KILL $pid
   { wait $pid; } 2>/dev/null || true
-  run 0 "$NETTRAIN" train "$cfg" --resume "$WORK/kill$i" --threads 1 -q
+  run 0 "$NETTRAIN" train --resume "$WORK/kill$i" --threads 1 -q
   same_run "$WORK/ref$i" "$WORK/kill$i" "$name, SIGKILL + resume"
 done
 echo "ok: $i optimizer/schedule combinations resume bit-identically"

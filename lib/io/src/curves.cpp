@@ -1,6 +1,8 @@
 // The standard figure of one or several runs (SPEC §4 curves.svg, §2 `nettrain plot`): loss and
 // accuracy against epoch, train solid and validation dashed.
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "nettrain/core/errors.h"
 #include "nettrain/io/plot.h"
@@ -19,9 +21,23 @@ std::vector<double> optional_column(const MetricsTable& t, const std::string& na
   return std::vector<double>(t.rows.size(), std::nan(""));
 }
 
+// A vertical grey line at x = epoch across the finite range of the panel's values.
+void mark_best(Panel& panel, std::int64_t epoch) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (const Series& s : panel.series)
+    for (const double y : s.y)
+      if (std::isfinite(y)) {
+        lo = std::min(lo, y);
+        hi = std::max(hi, y);
+      }
+  if (!(lo <= hi)) return;
+  const auto x = static_cast<double>(epoch);
+  panel.series.push_back(Series{"best epoch " + std::to_string(epoch), {x, x}, {lo, hi}, true, 6});
+}
+
 }  // namespace
 
-std::string curves_svg(const std::vector<std::pair<std::string, MetricsTable>>& runs) {
+std::string curves_svg(const std::vector<std::pair<std::string, MetricsTable>>& runs, std::int64_t best_epoch) {
   const bool single = runs.size() == 1;
   Panel loss{"Loss", "epoch", "loss", {}};
   Panel acc{"Accuracy", "epoch", "accuracy", {}};
@@ -49,6 +65,10 @@ std::string curves_svg(const std::vector<std::pair<std::string, MetricsTable>>& 
     add(loss, "val_loss", val_label, true, val_color);
     have_accuracy = add(acc, "train_accuracy", train_label, false, train_color) || have_accuracy;
     have_accuracy = add(acc, "val_accuracy", val_label, true, val_color) || have_accuracy;
+  }
+  if (single && best_epoch > 0) {
+    mark_best(loss, best_epoch);
+    mark_best(acc, best_epoch);
   }
   const std::string title = single ? runs[0].first : std::to_string(runs.size()) + " runs";
   std::vector<Panel> panels{std::move(loss)};

@@ -166,6 +166,6 @@ std::string SafetensorsWriter::serialize() const {
   return out;
 }
 
-void SafetensorsWriter::write(const std::string& path) const { write_file_atomic(path, serialize()); }
+void SafetensorsWriter::write(const std::string& path, bool sync) const { write_file_atomic(path, serialize(), sync); }
 
 }  // namespace nettrain

@@ -7,6 +7,7 @@
 
 #include "nettrain/core/errors.h"
 #include "nettrain/core/files.h"
+#include "nettrain/run/transfer.h"
 #include "nettrain/train/registry.h"
 
 namespace nettrain {
@@ -14,10 +15,11 @@ namespace nettrain {
 namespace {
 
 const std::vector<std::string> kTopKeys = {"name", "description", "seed", "data", "model", "training"};
-const std::vector<std::string> kModelKeys = {"input_shape", "inputs", "layers", "loss"};
+const std::vector<std::string> kModelKeys = {"input_shape", "inputs", "layers", "loss", "init_from", "freeze"};
 const std::vector<std::string> kTrainingKeys = {"epochs",          "batch_size",      "shuffle",
                                                 "optimizer",       "lr_schedule",     "early_stopping",
-                                                "checkpoint_every", "log_every_steps", "eval_batch_size"};
+                                                "checkpoint_every", "log_every_steps", "eval_batch_size",
+                                                "restore_best_weights"};
 const std::vector<std::string> kEarlyStoppingKeys = {"monitor", "patience", "min_delta"};
 const std::vector<std::string> kMonitors = {"val_loss", "val_accuracy", "train_loss", "train_accuracy"};
 
@@ -137,7 +139,8 @@ Config config_from_json(nlohmann::json j, const std::string& file, const std::st
   normalise_typed(t, "optimizer", "sgd");
   normalise_typed(t, "lr_schedule", "constant");
   const nlohmann::json defaults = {{"epochs", 10},         {"batch_size", 32},        {"shuffle", true},
-                                   {"checkpoint_every", 1}, {"log_every_steps", 10}, {"eval_batch_size", 1000}};
+                                   {"checkpoint_every", 1}, {"log_every_steps", 10}, {"eval_batch_size", 1000},
+                                   {"restore_best_weights", false}};
   for (const auto& [k, v] : defaults.items())
     if (!t.contains(k) || t[k].is_null()) t[k] = v;
   if (t.contains("early_stopping") && t["early_stopping"].is_object()) {
@@ -159,6 +162,10 @@ Config config_from_json(nlohmann::json j, const std::string& file, const std::st
   if (tr.get_int("checkpoint_every") < 0) tr.fail("checkpoint_every", "expected an integer >= 0, got " + std::to_string(tr.get_int("checkpoint_every")));
   if (tr.get_int("log_every_steps") < 0) tr.fail("log_every_steps", "expected an integer >= 0, got " + std::to_string(tr.get_int("log_every_steps")));
   tr.get_positive_int("eval_batch_size");
+  tr.get_bool_or("restore_best_weights", false);
+  const ConfigNode model = root.child("model");
+  if (model.has("init_from")) model.get_string("init_from");
+  if (model.has("freeze")) model.get_string_array("freeze");
   if (tr.has("early_stopping")) {
     const ConfigNode es = tr.child("early_stopping");
     es.require_object();
@@ -204,6 +211,8 @@ Experiment build_experiment(const Config& config) {
   o.eval_batch_size = tr.get_int("eval_batch_size");
   o.seed = static_cast<std::uint64_t>(root.get_int("seed"));
   o.base_lr = e.optimizer->base_lr();
+  o.restore_best_weights = tr.get_bool_or("restore_best_weights", false);
+  o.frozen = frozen_slices(e.net, root.child("model"));
   if (tr.has("early_stopping")) {
     const ConfigNode es = tr.child("early_stopping");
     o.early_stopping.enabled = true;

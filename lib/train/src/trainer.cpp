@@ -1,6 +1,7 @@
 // The epoch loop, evaluation, early stopping and the divergence guard; see trainer.h.
 #include "nettrain/train/trainer.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -188,87 +189,53 @@ void Trainer::step_batch(Task task, double lr, double& loss, Index& correct) {
   }
   opt_.step(VectorMap(net_.params().data(), net_.params().size()),
             ConstVectorMap(net_.grads().data(), net_.grads().size()), static_cast<float>(lr));
+  restore_frozen();
   if (!sum_is_finite(net_.params()) && !net_.params().allFinite())
     diverged("a parameter became non-finite after the update");
+}
+
+// Frozen slices are put back after every update (and after the forward pass updated batchnorm
+// statistics): exact whatever the optimizer does (momentum, weight decay).
+void Trainer::snapshot_frozen() {
+  frozen_values_.clear();
+  for (const FrozenSlice& f : options_.frozen) {
+    const float* src = (f.trainable ? net_.params() : net_.buffers()).data() + f.offset;
+    frozen_values_.insert(frozen_values_.end(), src, src + f.size);
+  }
+}
+
+void Trainer::restore_frozen() {
+  std::size_t at = 0;
+  for (const FrozenSlice& f : options_.frozen) {
+    float* dst = (f.trainable ? net_.params() : net_.buffers()).data() + f.offset;
+    std::copy_n(frozen_values_.data() + at, f.size, dst);
+    at += static_cast<std::size_t>(f.size);
+  }
 }
 
 void Trainer::train(const Dataset& train, const Dataset* validation, const Preprocess& pp,
                     const TrainCallbacks& cb) {
   const Index n = train.num_samples;
   if (n == 0) throw DataError(train.source + ": the training set is empty");
-  const Task task = train.task;
-  const std::int64_t batches = steps_per_epoch(n);
   ScheduleInfo info;
-  info.steps_per_epoch = batches;
+  info.steps_per_epoch = steps_per_epoch(n);
   info.total_epochs = options_.epochs;
   info.base_lr = options_.base_lr;
   schedule_.configure(info);
   BatchSampler sampler(n, options_.batch_size, options_.shuffle, options_.seed);
   if (state_.step > 0 || state_.epoch > 0) sampler.restore(state_.sampler);
   state_.sampler = sampler.state();
+  snapshot_frozen();
 
   while (state_.epoch < options_.epochs && !state_.stopped_early) {
-    double lr = schedule_.lr(state_.epoch, state_.step);
-    while (true) {
-      if (cb.should_stop && cb.should_stop()) {
-        state_.sampler = sampler.state();
-        state_.network_rng = net_.rng().state();
-        if (cb.on_checkpoint) cb.on_checkpoint(state_);
-        throw TrainingError("interrupted at epoch " + std::to_string(state_.epoch + 1) + ", step " +
-                            std::to_string(state_.step) + "; a checkpoint was saved");
-      }
-      const auto t0 = Clock::now();
-      if (!sampler.next(indices_)) break;  // the sampler has moved on to the next epoch's order
-      const auto b = static_cast<Index>(indices_.size());
-      train.fill_batch(indices_, pp, batch_);
-      lr = schedule_.lr(state_.epoch, state_.step);
-      double loss = 0;
-      Index correct = 0;
-      step_batch(task, lr, loss, correct);
-      ++state_.step;
-      state_.epoch_loss_sum += loss * static_cast<double>(b);
-      state_.epoch_correct += static_cast<double>(correct);
-      state_.epoch_samples += b;
-      state_.epoch_seconds += seconds_since(t0);
-      if (cb.on_log_step && options_.log_every_steps > 0 && state_.step % options_.log_every_steps == 0)
-        cb.on_log_step(state_.step, state_.epoch + 1, loss);
-      if (cb.on_step)
-        cb.on_step(state_.epoch + 1, static_cast<std::int64_t>((sampler.position() + static_cast<std::uint64_t>(options_.batch_size) - 1) /
-                                                               static_cast<std::uint64_t>(options_.batch_size)),
-                   batches, loss, state_.epoch_correct / static_cast<double>(state_.epoch_samples),
-                   static_cast<double>(state_.epoch_samples) / std::max(state_.epoch_seconds, 1e-9));
-    }
-
-    // The rate of the epoch's last step, also when a resume landed after that step.
-    if (state_.epoch_samples > 0) lr = schedule_.lr(state_.epoch, state_.step - 1);
-    EpochMetrics m;
-    m.epoch = state_.epoch + 1;
-    m.train_loss = state_.epoch_loss_sum / static_cast<double>(state_.epoch_samples);
-    m.train_accuracy = task == Task::classification ? state_.epoch_correct / static_cast<double>(state_.epoch_samples)
-                                                    : std::numeric_limits<double>::quiet_NaN();
-    m.lr = lr;
-    m.seconds = state_.epoch_seconds;
-    m.samples_per_second = static_cast<double>(state_.epoch_samples) / std::max(state_.epoch_seconds, 1e-9);
+    const double lr = run_epoch_steps(train, pp, sampler, cb);
+    EpochMetrics m = epoch_metrics(train.task, lr);
     if (validation != nullptr && validation->num_samples > 0) {
       const EvalResult v = evaluate(net_, loss_, *validation, pp, options_.eval_batch_size);
       m.val_loss = v.loss;
-      if (task == Task::classification) m.val_accuracy = v.accuracy;
+      if (train.task == Task::classification) m.val_accuracy = v.accuracy;
     }
-
-    // Best model and early stopping on the monitored metric (min_delta must be beaten).
-    const double value = monitored(options_.early_stopping, m);
-    bool improved = false;
-    if (std::isfinite(value)) {
-      improved = !state_.has_best || value < state_.best - options_.early_stopping.min_delta;
-      if (improved) {
-        state_.best = value;
-        state_.has_best = true;
-        state_.best_epoch = m.epoch;
-        state_.bad_epochs = 0;
-      } else {
-        ++state_.bad_epochs;
-      }
-    }
+    const bool improved = track_best(m);
     schedule_.on_epoch_end(state_.epoch, m.val_loss.value_or(m.train_loss));
 
     // Advance the state to the start of the next epoch before anyone saves it.
@@ -285,6 +252,74 @@ void Trainer::train(const Dataset& train, const Dataset* validation, const Prepr
     const bool periodic = options_.checkpoint_every > 0 && state_.epoch % options_.checkpoint_every == 0;
     if (cb.on_checkpoint && (last || periodic)) cb.on_checkpoint(state_);
   }
+}
+
+double Trainer::run_epoch_steps(const Dataset& train, const Preprocess& pp, BatchSampler& sampler,
+                                const TrainCallbacks& cb) {
+  const std::int64_t batches = steps_per_epoch(train.num_samples);
+  const auto batch_size = static_cast<std::uint64_t>(options_.batch_size);
+  double lr = schedule_.lr(state_.epoch, state_.step);
+  while (true) {
+    if (cb.should_stop && cb.should_stop()) {
+      state_.sampler = sampler.state();
+      state_.network_rng = net_.rng().state();
+      if (cb.on_checkpoint) cb.on_checkpoint(state_);
+      throw TrainingError("interrupted at epoch " + std::to_string(state_.epoch + 1) + ", step " +
+                          std::to_string(state_.step) + "; a checkpoint was saved");
+    }
+    const auto t0 = Clock::now();
+    if (!sampler.next(indices_)) break;  // the sampler has moved on to the next epoch's order
+    const auto b = static_cast<Index>(indices_.size());
+    train.fill_batch(indices_, pp, batch_);
+    lr = schedule_.lr(state_.epoch, state_.step);
+    double loss = 0;
+    Index correct = 0;
+    step_batch(train.task, lr, loss, correct);
+    ++state_.step;
+    state_.epoch_loss_sum += loss * static_cast<double>(b);
+    state_.epoch_correct += static_cast<double>(correct);
+    state_.epoch_samples += b;
+    state_.epoch_seconds += seconds_since(t0);
+    if (cb.on_log_step && options_.log_every_steps > 0 && state_.step % options_.log_every_steps == 0)
+      cb.on_log_step(state_.step, state_.epoch + 1, loss);
+    if (cb.on_step) {
+      const auto seen = static_cast<double>(state_.epoch_samples);
+      const auto batch = static_cast<std::int64_t>((sampler.position() + batch_size - 1) / batch_size);
+      cb.on_step(state_.epoch + 1, batch, batches, state_.epoch_loss_sum / seen, state_.epoch_correct / seen,
+                 seen / std::max(state_.epoch_seconds, 1e-9));
+    }
+  }
+  // The rate of the epoch's last step, also when a resume landed after that step.
+  if (state_.epoch_samples > 0) lr = schedule_.lr(state_.epoch, state_.step - 1);
+  return lr;
+}
+
+EpochMetrics Trainer::epoch_metrics(Task task, double lr) const {
+  const auto seen = static_cast<double>(state_.epoch_samples);
+  EpochMetrics m;
+  m.epoch = state_.epoch + 1;
+  m.train_loss = state_.epoch_loss_sum / seen;
+  m.train_accuracy = task == Task::classification ? state_.epoch_correct / seen : std::numeric_limits<double>::quiet_NaN();
+  m.lr = lr;
+  m.seconds = state_.epoch_seconds;
+  m.samples_per_second = seen / std::max(state_.epoch_seconds, 1e-9);
+  return m;
+}
+
+bool Trainer::track_best(const EpochMetrics& m) {
+  // Best model and early stopping on the monitored metric (min_delta must be beaten).
+  const double value = monitored(options_.early_stopping, m);
+  if (!std::isfinite(value)) return false;
+  const bool improved = !state_.has_best || value < state_.best - options_.early_stopping.min_delta;
+  if (improved) {
+    state_.best = value;
+    state_.has_best = true;
+    state_.best_epoch = m.epoch;
+    state_.bad_epochs = 0;
+  } else {
+    ++state_.bad_epochs;
+  }
+  return improved;
 }
 
 }  // namespace nettrain

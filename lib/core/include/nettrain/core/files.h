@@ -15,6 +15,9 @@ namespace nettrain {
 // a machine crash may lose it (for files rewritten often and again at the end, like curves.svg).
 void write_file_atomic(const std::string& path, std::string_view bytes, bool sync = true);
 
+// Flushes an existing file and its folder to the disk (what write_file_atomic with `sync` false
+// left to the kernel). Throws IoError naming the path.
+void sync_file(const std::string& path);
 // Reads a whole file. Throws IoError naming the path when it cannot be opened or read.
 std::string read_file(const std::string& path);
 

@@ -8,6 +8,7 @@
 // std::to_chars at fixed precision, independent of the locale).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,7 +61,8 @@ MetricsTable read_metrics_csv(const std::string& path);
 // runs: one colour per run, legend "<run> train" / "<run> val", title "N runs". Validation series
 // that are all empty are left out. When no run has any accuracy value (regression), the
 // Accuracy panel is omitted and the figure has the Loss panel alone. Needs columns `epoch` and
-// `train_loss` (DataError naming the run otherwise); the other three are optional.
-std::string curves_svg(const std::vector<std::pair<std::string, MetricsTable>>& runs);
+// `train_loss` (DataError naming the run otherwise); the other three are optional. With one run
+// and `best_epoch` > 0, a dashed grey line marks the best epoch in both panels.
+std::string curves_svg(const std::vector<std::pair<std::string, MetricsTable>>& runs, std::int64_t best_epoch = 0);
 
 }  // namespace nettrain

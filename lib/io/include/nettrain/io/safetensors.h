@@ -62,7 +62,8 @@ class SafetensorsWriter {
   void set_metadata(const std::string& key, const std::string& value) { metadata_[key] = value; }
   std::string serialize() const;
   // Writes atomically (io.h). Throws IoError.
-  void write(const std::string& path) const;
+  // Atomically (write_file_atomic); fsynced unless `sync` is false.
+  void write(const std::string& path, bool sync = true) const;
 
  private:
   struct Entry {

@@ -21,12 +21,13 @@
 namespace nettrain {
 
 struct RunOptions {
-  std::string config_path;             // ignored with resume_dir
+  std::string config_path;             // refused with resume_dir (see resume.h)
   std::vector<std::string> overrides;  // --set
   std::string out_dir;                 // "" = runs/<name>-<YYYYmmdd-HHMMSS>
   std::string resume_dir;              // continue this run
   std::optional<std::int64_t> seed;    // --seed
   int threads = 1;
+  std::string command_line;            // as typed, for summary.json
 };
 
 struct RunHooks {
@@ -37,6 +38,8 @@ struct RunHooks {
 
 // Makes the data paths of a config's "data" section absolute (relative to base_dir).
 void absolutize_data_paths(nlohmann::json& data, const std::string& base_dir);
+// The same for the "model" section's init_from.
+void absolutize_init_from(nlohmann::json& model, const std::string& base_dir);
 
 // Runs training and returns summary.json's content. Throws the library's typed errors.
 nlohmann::json run_training(const RunOptions& options, RunHooks& hooks);

@@ -2,7 +2,7 @@
 // backward -> optimizer update, with evaluation, early stopping, a divergence guard and state that
 // a checkpoint captures exactly (so a resumed run ends with the same bits as an unbroken one).
 //
-// The trainer owns no files: it reports through callbacks, and run_dir.h writes them.
+// The trainer owns no files: it reports through callbacks, and the run module writes them.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +30,13 @@ struct EarlyStopping {
   double min_delta = 0.0;
 };
 
+// A slice of the network's params() (trainable) or buffers() that training must leave as it is
+// (a frozen layer's tensors).
+struct FrozenSlice {
+  bool trainable = true;
+  Index offset = 0, size = 0;
+};
+
 struct TrainOptions {
   double base_lr = 0.01;  // the optimizer's configured rate; the schedule scales it
   std::int64_t epochs = 10;
@@ -40,6 +47,8 @@ struct TrainOptions {
   std::int64_t eval_batch_size = 1000;
   EarlyStopping early_stopping;
   std::uint64_t seed = 0;
+  bool restore_best_weights = false;  // read by the run: the final model is the best epoch's
+  std::vector<FrozenSlice> frozen;    // left unchanged by every step
 };
 
 // Loss and accuracy of a pass over a source (accuracy is NaN for regression).
@@ -78,7 +87,7 @@ struct TrainerState {
 
 struct TrainCallbacks {
   // Every step (for progress bars): epoch (1-based), batch index and count in the epoch, the
-  // batch loss and running epoch accuracy, samples/s so far in the epoch.
+  // running means of the epoch's loss and accuracy so far, samples/s so far in the epoch.
   std::function<void(std::int64_t epoch, std::int64_t batch, std::int64_t batches, double loss, double accuracy,
                      double samples_per_second)>
       on_step;
@@ -110,6 +119,11 @@ class Trainer {
 
  private:
   void step_batch(Task task, double lr, double& loss, Index& correct);
+  // The steps of the epoch in progress, until the sampler's order ends; returns the last rate.
+  double run_epoch_steps(const Dataset& train, const Preprocess& pp, BatchSampler& sampler, const TrainCallbacks& cb);
+  EpochMetrics epoch_metrics(Task task, double lr) const;
+  // Updates the best value and the count of epochs without improvement; true when improved.
+  bool track_best(const EpochMetrics& m);
   [[noreturn]] void diverged(const std::string& what) const;
 
   Network& net_;
@@ -121,6 +135,9 @@ class Trainer {
   Batch batch_;
   Matrix dz_;
   std::vector<Index> indices_;
+  std::vector<float> frozen_values_;  // the frozen slices' values, in options_.frozen order
+  void snapshot_frozen();
+  void restore_frozen();
 };
 
 // Mean loss and accuracy over `source` in eval mode, in batches of `batch_size`. When
