@@ -57,14 +57,9 @@ std::string describe_json(const nlohmann::json& j) {
 
 namespace {
 
-std::string escape_pointer_token(const std::string& key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
+// `pointer` with one more token; nlohmann escapes '~' and '/' in it.
+std::string append_token(const std::string& pointer, const std::string& key) {
+  return (nlohmann::json::json_pointer(pointer) / key).to_string();
 }
 
 }  // namespace
@@ -74,7 +69,7 @@ ConfigNode::ConfigNode(const nlohmann::json& j, std::string pointer, std::string
 
 std::string ConfigNode::where(const std::string& key) const {
   std::string p = pointer_;
-  if (!key.empty()) p += "/" + escape_pointer_token(key);
+  if (!key.empty()) p = append_token(p, key);
   if (p.empty()) p = "/";
   return file_.empty() ? p : file_ + ": " + p;
 }
@@ -96,7 +91,7 @@ const nlohmann::json& ConfigNode::value(const std::string& key) const {
 }
 
 ConfigNode ConfigNode::child(const std::string& key) const {
-  return ConfigNode(value(key), pointer_ + "/" + escape_pointer_token(key), file_);
+  return ConfigNode(value(key), append_token(pointer_, key), file_);
 }
 
 ConfigNode ConfigNode::at(std::size_t index) const {

@@ -1,4 +1,4 @@
-// Helpers shared by the optimizers and schedules of lib/src/train: range-checked reads of their
+// Helpers shared by the optimizers and schedules of lib/train: range-checked reads of their
 // settings (the messages name the file and JSON pointer, via ConfigNode) and the state-size check
 // every optimizer makes before it touches its parallel vectors.
 #pragma once

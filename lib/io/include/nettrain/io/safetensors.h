@@ -61,7 +61,7 @@ class SafetensorsWriter {
   void add_f32(const std::string& name, const std::vector<Index>& shape, const float* data);
   void set_metadata(const std::string& key, const std::string& value) { metadata_[key] = value; }
   std::string serialize() const;
-  // Writes atomically (io.h). Throws IoError.
+  // Writes atomically (write_file_atomic, core/files.h). Throws IoError.
   void write(const std::string& path) const;
 
  private:
