@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "nettrain/data/data.h"
 #include "nettrain/core/errors.h"
@@ -24,9 +26,7 @@ std::string show(std::string_view s) {
   for (const char ch : s.substr(0, 40)) {
     const auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      t += buf;
+      t += fmt::format("\\x{:02x}", c);
     } else {
       t += ch;
     }
@@ -206,8 +206,8 @@ std::size_t resolve_column(const ColumnRef& ref, const std::vector<std::string>&
     std::string msg = file + ":1:1: " + what + " \"" + ref.name + "\" not found in the header";
     const std::string hint = closest_match(ref.name, names);
     if (!hint.empty()) msg += " (did you mean \"" + hint + "\"?)";
-    msg += "; expected one of: ";
-    for (std::size_t i = 0; i < names.size() && i < 12; ++i) msg += (i ? ", " : "") + names[i];
+    const auto shown = static_cast<std::ptrdiff_t>(std::min<std::size_t>(names.size(), 12));
+    msg += fmt::format("; expected one of: {}", fmt::join(names.begin(), names.begin() + shown, ", "));
     if (names.size() > 12) msg += ", ... (" + std::to_string(names.size()) + " columns)";
     throw DataError(msg);
   }

@@ -7,6 +7,9 @@
 // and we refuse more than 4 GiB of it.
 #include <zlib.h>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <bit>
 #include <cerrno>
@@ -38,9 +41,7 @@ std::string hex_bytes(const unsigned char* p, std::size_t n) {
 }
 
 std::string dims_str(const std::vector<std::uint64_t>& dims) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
-  return s + "]";
+  return fmt::format("[{}]", fmt::join(dims, ", "));
 }
 
 // A raw or gzip byte stream with the uncompressed position, for messages.
