@@ -42,6 +42,15 @@ LayerBench make_bench(const nlohmann::json& config, const std::vector<Shape>& sh
   return b;
 }
 
+std::string config_error(const nlohmann::json& config, const std::vector<Shape>& shapes) {
+  try {
+    make_bench(config, shapes);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no ConfigError)";
+}
+
 Matrix LayerBench::forward(const std::vector<Matrix>& xs, Mode mode, std::uint64_t seed) {
   std::vector<const Matrix*> xp;
   for (const Matrix& x : xs) xp.push_back(&x);
