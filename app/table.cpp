@@ -4,6 +4,9 @@
 #include <cmath>
 #include <cstdio>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 namespace nettrain::app {
 
 namespace {
@@ -53,9 +56,7 @@ std::string fmt_count(long long v) {
 }
 
 std::string fmt_shape(const std::vector<long long>& dims) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
-  return s + "]";
+  return fmt::format("[{}]", fmt::join(dims, ", "));
 }
 
 }  // namespace nettrain::app

@@ -42,6 +42,15 @@ LayerBench make_bench(const nlohmann::json& config, const std::vector<Shape>& sh
   return b;
 }
 
+std::string config_error(const nlohmann::json& config, const std::vector<Shape>& shapes) {
+  try {
+    make_bench(config, shapes);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no ConfigError)";
+}
+
 Matrix LayerBench::forward(const std::vector<Matrix>& xs, Mode mode, std::uint64_t seed) {
   std::vector<const Matrix*> xp;
   for (const Matrix& x : xs) xp.push_back(&x);
@@ -150,31 +159,26 @@ GradCheckResult gradient_check(LayerBench& b, std::vector<Matrix> xs, Mode mode)
       res.worst = os.str();
     }
   };
+  // Central difference (L(v + h) - L(v - h)) / 2h of the objective in one value.
+  const auto central_difference = [&](float& v) {
+    const float saved = v;
+    v = saved + h;
+    const double Lp = objective(b, xs, R, mode);
+    v = saved - h;
+    const double Lm = objective(b, xs, R, mode);
+    v = saved;
+    return (Lp - Lm) / (2.0 * h);
+  };
   for (std::size_t i = 0; i < xs.size(); ++i) {
     for (Index j = 0; j < xs[i].size(); ++j) {
-      float& v = xs[i].data()[j];
-      const float saved = v;
-      v = saved + h;
-      const double Lp = objective(b, xs, R, mode);
-      v = saved - h;
-      const double Lm = objective(b, xs, R, mode);
-      v = saved;
       const double analytic = dxs[i].size() == xs[i].size() ? dxs[i].data()[j] : NAN;
-      compare((Lp - Lm) / (2.0 * h), analytic, "dx" + std::to_string(i) + "[" + std::to_string(j) + "]");
+      compare(central_difference(xs[i].data()[j]), analytic, "dx" + std::to_string(i) + "[" + std::to_string(j) + "]");
     }
   }
   for (std::size_t t = 0; t < b.param_specs.size(); ++t) {
-    for (Index j = 0; j < b.param_specs[t].size(); ++j) {
-      float& v = b.param(t)[j];
-      const float saved = v;
-      v = saved + h;
-      const double Lp = objective(b, xs, R, mode);
-      v = saved - h;
-      const double Lm = objective(b, xs, R, mode);
-      v = saved;
-      compare((Lp - Lm) / (2.0 * h), grads[b.param_offsets[t] + static_cast<std::size_t>(j)],
+    for (Index j = 0; j < b.param_specs[t].size(); ++j)
+      compare(central_difference(b.param(t)[j]), grads[b.param_offsets[t] + static_cast<std::size_t>(j)],
               "d" + b.param_specs[t].name + "[" + std::to_string(j) + "]");
-    }
   }
   return res;
 }

@@ -33,6 +33,8 @@ struct LayerBench {
 // Creates the layer named config["type"] (config node "/model/layers/0" of "test.json"),
 // builds it on `shapes` and binds zero-filled storage.
 LayerBench make_bench(const nlohmann::json& config, const std::vector<Shape>& shapes);
+// The message of the ConfigError that make_bench throws, or "(no ConfigError)".
+std::string config_error(const nlohmann::json& config, const std::vector<Shape>& shapes);
 
 // Random inputs (batch, size) per input shape: |x| >= 0.1 (away from relu kinks), or in
 // [0.5, 2] when `positive`.

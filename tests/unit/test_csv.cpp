@@ -59,6 +59,14 @@ TEST_CASE("csv: quoted fields, doubled quotes, delimiter inside quotes, other de
   CHECK(contains(csv_error("1,5;2;0\n", semi), "t.csv:1:1: feature column 0: expected a number, found \"1,5\""));
 }
 
+TEST_CASE("csv: csv_row_fields splits one row as parse_csv does") {
+  CHECK(csv_row_fields("a, \"b,c\" ,\"say \"\"hi\"\"\"\r\nx,y\n", ',', "t.csv") ==
+        std::vector<std::string>{"a", "b,c", "say \"hi\""});
+  CHECK(csv_row_fields("\xEF\xBB\xBFp;q", ';', "t.csv") == std::vector<std::string>{"p", "q"});
+  CHECK(csv_row_fields("", ',', "t.csv") == std::vector<std::string>{""});
+  CHECK(contains(error_of<DataError>([] { csv_row_fields("a,\"b", ',', "t.csv"); }), "t.csv:1:3: unterminated quoted field"));
+}
+
 TEST_CASE("csv: CRLF, BOM, blank lines and a missing final newline give the same data") {
   const Dataset ref = csv("x,y,label\n1,2,0\n3,4,1\n");
   for (const std::string& text : {std::string("x,y,label\r\n1,2,0\r\n3,4,1\r\n"), std::string("\xEF\xBB\xBFx,y,label\n1,2,0\n3,4,1\n"),

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <filesystem>
 
 #include "data_fixtures.h"
 #include "nettrain/data/data.h"
@@ -119,6 +120,33 @@ TEST_CASE("idx: labels of any integer type, count must match, must be integers a
     CHECK(contains(msg, "sample 1"));
     CHECK(contains(msg, "label 7"));
     CHECK(contains(msg, "expected 0..4"));
+  }
+}
+
+TEST_CASE("idx: convert checks labels as load_idx does (one rule: idx_labels)") {
+  TempDir t;
+  const std::string img = write(t.file("img"), idx_header(0x08, {3, 2}) + std::string(6, '\x01'));
+  const std::string out = t.file("out.csv");
+  SUBCASE("a negative label names its byte offset, and nothing is written") {
+    const std::string lab = write(t.file("labn"), idx_header(0x09, {3}) + std::string("\x00\x01\xff", 3));
+    const auto via_load = error_of<DataError>([&] { load_idx(img, lab); });
+    const auto via_convert = error_of<DataError>([&] { convert_idx_to_csv(img, lab, out); });
+    CHECK(contains(via_convert, lab + ": byte 10"));
+    CHECK(via_convert == via_load);
+    CHECK_FALSE(std::filesystem::exists(out));
+  }
+  SUBCASE("labels dims [N, 2] are not labels") {
+    const std::string lab = write(t.file("lab2"), idx_header(0x08, {3, 2}) + std::string(6, '\x00'));
+    CHECK(contains(error_of<DataError>([&] { convert_idx_to_csv(img, lab, out); }), "expected labels dims [N]"));
+  }
+  SUBCASE("good labels: the CSV's first column") {
+    const std::string lab = write(t.file("lab"), idx_header(0x08, {3}) + std::string("\x02\x00\x01", 3));
+    convert_idx_to_csv(img, lab, out);
+    CsvOptions o;
+    o.header = CsvHeader::yes;
+    o.label_column = ColumnRef{"label", -1};
+    const Dataset d = read_csv(out, o);
+    CHECK(d.labels == std::vector<std::int32_t>{2, 0, 1});
   }
 }
 

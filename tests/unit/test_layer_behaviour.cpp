@@ -19,15 +19,6 @@ namespace {
 
 Matrix scalar(float v) { return Matrix::Constant(1, 1, v); }
 
-std::string config_error(const json& config, const std::vector<Shape>& shapes) {
-  try {
-    make_bench(config, shapes);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no ConfigError)";
-}
-
 }  // namespace
 
 TEST_CASE("layers: the textbook apple/orange graph through mul and add") {

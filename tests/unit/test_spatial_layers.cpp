@@ -16,15 +16,6 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string config_error(const json& config, const std::vector<Shape>& shapes) {
-  try {
-    make_bench(config, shapes);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no ConfigError)";
-}
-
 Shape out_shape(const json& config, const Shape& in) { return make_bench(config, {in}).out_shape; }
 
 Matrix iota_row(Index n) {

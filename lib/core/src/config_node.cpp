@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace nettrain {
 
@@ -57,14 +59,9 @@ std::string describe_json(const nlohmann::json& j) {
 
 namespace {
 
-std::string escape_pointer_token(const std::string& key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
+// `pointer` with one more token; nlohmann escapes '~' and '/' in it.
+std::string append_token(const std::string& pointer, const std::string& key) {
+  return (nlohmann::json::json_pointer(pointer) / key).to_string();
 }
 
 }  // namespace
@@ -74,7 +71,7 @@ ConfigNode::ConfigNode(const nlohmann::json& j, std::string pointer, std::string
 
 std::string ConfigNode::where(const std::string& key) const {
   std::string p = pointer_;
-  if (!key.empty()) p += "/" + escape_pointer_token(key);
+  if (!key.empty()) p = append_token(p, key);
   if (p.empty()) p = "/";
   return file_.empty() ? p : file_ + ": " + p;
 }
@@ -96,7 +93,7 @@ const nlohmann::json& ConfigNode::value(const std::string& key) const {
 }
 
 ConfigNode ConfigNode::child(const std::string& key) const {
-  return ConfigNode(value(key), pointer_ + "/" + escape_pointer_token(key), file_);
+  return ConfigNode(value(key), append_token(pointer_, key), file_);
 }
 
 ConfigNode ConfigNode::at(std::size_t index) const {
@@ -118,8 +115,7 @@ void ConfigNode::check_keys(const std::vector<std::string>& known) const {
     std::string hint = closest_match(key, known);
     if (!hint.empty()) msg += " (did you mean \"" + hint + "\"?)";
     if (hint.empty() && !known.empty()) {
-      msg += "; known keys: ";
-      for (std::size_t i = 0; i < known.size(); ++i) msg += (i ? ", " : "") + known[i];
+      msg += fmt::format("; known keys: {}", fmt::join(known, ", "));
     }
     fail(key, msg);
   }
@@ -191,9 +187,7 @@ std::string ConfigNode::get_string_or(const std::string& key, const std::string&
 std::string ConfigNode::get_choice(const std::string& key, const std::vector<std::string>& choices) const {
   const std::string s = get_string(key);
   if (std::find(choices.begin(), choices.end(), s) != choices.end()) return s;
-  std::string msg = "expected one of ";
-  for (std::size_t i = 0; i < choices.size(); ++i) msg += (i ? ", " : "") + ("\"" + choices[i] + "\"");
-  msg += ", got \"" + s + "\"";
+  std::string msg = fmt::format("expected one of \"{}\", got \"{}\"", fmt::join(choices, "\", \""), s);
   const std::string hint = closest_match(s, choices);
   if (!hint.empty()) msg += " (did you mean \"" + hint + "\"?)";
   fail(key, msg);
@@ -232,17 +226,13 @@ std::vector<std::string> ConfigNode::get_string_array(const std::string& key) co
 
 void ConfigNode::check_range(const std::string& key, double value, double lo, double hi) const {
   if (value < lo || value > hi) {
-    std::ostringstream os;
-    os << "expected a number in [" << lo << ", " << hi << "], got " << value;
-    fail(key, os.str());
+    fail(key, fmt::format("expected a number in [{:g}, {:g}], got {:g}", lo, hi, value));
   }
 }
 
 void ConfigNode::check_min_exclusive(const std::string& key, double value, double lo) const {
   if (!(value > lo)) {
-    std::ostringstream os;
-    os << "expected a number > " << lo << ", got " << value;
-    fail(key, os.str());
+    fail(key, fmt::format("expected a number > {:g}, got {:g}", lo, value));
   }
 }
 

@@ -9,6 +9,9 @@
 //   zeros, ones     constants ("ones" is internal: batchnorm's scale)
 #include <cmath>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "nettrain/core/config_node.h"
 #include "nettrain/core/errors.h"
 #include "nettrain/core/init.h"
@@ -63,10 +66,7 @@ void initialize(const InitSpec& spec, std::span<float> out, Rng& rng) {
     std::string msg = "unknown initializer \"" + name + "\"";
     const std::string hint = closest_match(name, initializer_names());
     if (!hint.empty()) msg += " (did you mean \"" + hint + "\"?)";
-    msg += "; known: ";
-    for (std::size_t i = 0; i < initializer_names().size(); ++i)
-      msg += (i ? ", " : "") + initializer_names()[i];
-    throw ConfigError(msg);
+    throw ConfigError(fmt::format("{}; known: {}", msg, fmt::join(initializer_names(), ", ")));
   }
 }
 

@@ -25,11 +25,7 @@ void convert_idx_to_csv(const std::string& images, const std::string& labels, co
   IdxArray lab;
   if (!labels.empty()) {
     lab = read_idx(labels);
-    if (lab.type == IdxType::f32 || lab.type == IdxType::f64)
-      throw DataError(labels + ": byte 2: labels must have an integer element type, found " + idx_type_name(lab.type));
-    if (lab.count() != n)
-      throw DataError(labels + ": bytes 4..8: expected " + std::to_string(n) + " labels (the sample count of " + images +
-                      "), found " + std::to_string(lab.count()));
+    idx_labels(lab, labels, n, images);  // the checks only; the values are written as read
   }
   std::string out;
   out.reserve(static_cast<std::size_t>(n * f * 2 + f * 6 + 64));

@@ -7,18 +7,17 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "nettrain/data/data.h"
 #include "nettrain/core/errors.h"
 
 namespace nettrain {
 namespace {
-
-constexpr int kLabel = -1;
-// Targets are coded -2 - t.
 
 inline bool is_eol(const char* p, const char* end) { return p == end || *p == '\n' || *p == '\r'; }
 
@@ -27,9 +26,7 @@ std::string show(std::string_view s) {
   for (const char ch : s.substr(0, 40)) {
     const auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      t += buf;
+      t += fmt::format("\\x{:02x}", c);
     } else {
       t += ch;
     }
@@ -209,8 +206,8 @@ std::size_t resolve_column(const ColumnRef& ref, const std::vector<std::string>&
     std::string msg = file + ":1:1: " + what + " \"" + ref.name + "\" not found in the header";
     const std::string hint = closest_match(ref.name, names);
     if (!hint.empty()) msg += " (did you mean \"" + hint + "\"?)";
-    msg += "; expected one of: ";
-    for (std::size_t i = 0; i < names.size() && i < 12; ++i) msg += (i ? ", " : "") + names[i];
+    const auto shown = static_cast<std::ptrdiff_t>(std::min<std::size_t>(names.size(), 12));
+    msg += fmt::format("; expected one of: {}", fmt::join(names.begin(), names.begin() + shown, ", "));
     if (names.size() > 12) msg += ", ... (" + std::to_string(names.size()) + " columns)";
     throw DataError(msg);
   }
@@ -223,31 +220,56 @@ std::size_t resolve_column(const ColumnRef& ref, const std::vector<std::string>&
   return static_cast<std::size_t>(i);
 }
 
-}  // namespace
+// What one column holds; `slot` is its place among the features or among the targets.
+struct ColumnRole {
+  enum class Kind { unassigned, feature, label, target };
+  Kind kind = Kind::unassigned;
+  std::size_t slot = 0;
+};
 
-std::string ColumnRef::str() const { return by_name() ? "\"" + name + "\"" : std::to_string(index); }
+// The columns of one file: header names (empty without a header) and each column's role.
+struct Columns {
+  std::vector<std::string> names;
+  std::vector<ColumnRole> roles;
+  std::size_t label_col = 0;  // roles.size() when there is no label column
+  std::size_t features = 0;
+  std::size_t targets = 0;
 
-Dataset read_csv(const std::string& path, const CsvOptions& opts) {
-  const std::string text = read_file(path);
-  return parse_csv(text, path, opts);
-}
+  std::size_t count() const { return roles.size(); }
+  bool has_label() const { return label_col < roles.size(); }
+  std::string describe(std::size_t c) const {
+    return std::to_string(c) + (names.empty() ? "" : " (\"" + names[c] + "\")");
+  }
+};
 
-Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptions& opts) {
-  Parser P{name, text.data(), text.data() + text.size(), opts.delimiter};
-  const char* p = P.begin;
+// The cells of every data row: features and targets row-major, label cells as text with their
+// line and column.
+struct Cells {
+  std::vector<float> feats;
+  std::vector<float> targs;
+  std::vector<std::string> labels;
+  std::vector<std::pair<long, long>> label_pos;
+  std::size_t rows = 0;
+};
+
+const char* skip_bom(std::string_view text) {
+  const char* p = text.data();
   if (text.size() >= 3 && static_cast<unsigned char>(p[0]) == 0xEF && static_cast<unsigned char>(p[1]) == 0xBB &&
       static_cast<unsigned char>(p[2]) == 0xBF)
     p += 3;
-  long line = 1;
-  if (!P.skip_blank(p, line)) throw DataError(name + ":1:1: empty file: expected a header or data rows, found nothing");
+  return p;
+}
 
-  // First row: header or data.
+// First row: header or data. Returns the header names (empty when the first row is data, and
+// then p and line are back at it) and sets ncols.
+std::vector<std::string> read_header(const Parser& P, const char*& p, long& line, CsvHeader mode,
+                                     std::size_t& ncols) {
   const char* first_row = p;
   const long first_line = line;
   std::vector<std::string> row0 = P.read_row(p, line);
-  const std::size_t ncols = row0.size();
-  bool header = opts.header == CsvHeader::yes;
-  if (opts.header == CsvHeader::autodetect) {
+  ncols = row0.size();
+  bool header = mode == CsvHeader::yes;
+  if (mode == CsvHeader::autodetect) {
     // A header when a cell is not a number while the cell below it is (or nothing is below):
     // a first data row with string labels is not mistaken for a header.
     const char* q = p;
@@ -263,93 +285,101 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
       }
     }
   }
-  std::vector<std::string> names;
-  if (header) names = row0;
-  else {
-    p = first_row;
-    line = first_line;
-  }
-  const long data_first_line = line;
-  if (!P.skip_blank(p, line))
-    throw DataError(name + ":" + std::to_string(line) + ":1: a header but no data rows: expected at least one row after the header");
+  if (header) return row0;
+  p = first_row;
+  line = first_line;
+  return {};
+}
 
-  // Column roles.
-  std::vector<int> role(ncols, 0);
-  Dataset d;
-  d.source = name;
-  d.task = opts.task;
-  std::size_t label_col = ncols;
+// Column roles: the label column (classification) or the target columns (regression); every
+// other column is a feature.
+Columns assign_roles(std::vector<std::string> names, std::size_t ncols, const CsvOptions& opts, const std::string& name,
+                     long data_first_line, std::vector<std::string>& target_names) {
+  using Kind = ColumnRole::Kind;
+  Columns cols;
+  cols.names = std::move(names);
+  cols.roles.assign(ncols, ColumnRole{});
+  cols.label_col = ncols;
   if (opts.labeled || opts.task == Task::regression) {
     const ColumnRef lref = opts.label_column.value_or(ColumnRef{"", -1});
     if (opts.task == Task::classification) {
-      label_col = resolve_column(lref, names, ncols, name, "label column");
-      role[label_col] = kLabel;
+      cols.label_col = resolve_column(lref, cols.names, ncols, name, "label column");
+      cols.roles[cols.label_col].kind = Kind::label;
     } else {
       std::vector<ColumnRef> refs = opts.target_columns;
       if (refs.empty()) refs.push_back(lref);
       for (std::size_t t = 0; t < refs.size(); ++t) {
-        const std::size_t c = resolve_column(refs[t], names, ncols, name, "target column");
-        if (role[c] != 0) throw DataError(name + ":1:1: target column " + refs[t].str() + " is listed twice");
-        role[c] = -2 - static_cast<int>(t);
-        d.target_names.push_back(names.empty() ? std::to_string(c) : names[c]);
+        const std::size_t c = resolve_column(refs[t], cols.names, ncols, name, "target column");
+        if (cols.roles[c].kind != Kind::unassigned)
+          throw DataError(name + ":1:1: target column " + refs[t].str() + " is listed twice");
+        cols.roles[c] = ColumnRole{Kind::target, t};
+        target_names.push_back(cols.names.empty() ? std::to_string(c) : cols.names[c]);
       }
+      cols.targets = refs.size();
     }
   }
-  int nf = 0;
-  for (auto& r : role)
-    if (r == 0) r = nf++;
-  const auto T = static_cast<std::size_t>(d.target_names.size());
-  if (nf == 0) throw DataError(name + ":" + std::to_string(data_first_line) + ":1: expected at least one feature column, found none");
-  const auto F = static_cast<std::size_t>(nf);
+  for (auto& r : cols.roles)
+    if (r.kind == Kind::unassigned) r = ColumnRole{Kind::feature, cols.features++};
+  if (cols.features == 0)
+    throw DataError(name + ":" + std::to_string(data_first_line) + ":1: expected at least one feature column, found none");
+  return cols;
+}
 
+// Slow path of a numeric cell: quoted numbers are fine; anything else is an error with its
+// position.
+float slow_number(const Parser& P, const char*& p, long& line, const char* ls, const Columns& cols, std::size_t c) {
+  const char* fs = p;
+  bool quoted = false;
+  long l = line;
+  const std::string cell = P.read_field(p, l, ls, &quoted);
+  double dv = 0;
+  const long col = static_cast<long>(fs - ls) + 1;
+  const std::string what = (cols.roles[c].kind == ColumnRole::Kind::feature ? std::string("feature")
+                                                                             : std::string("target")) +
+                           " column " + cols.describe(c);
+  if (cell.empty()) P.fail(line, col, what + ": expected a number, found an empty field");
+  if (!parse_number(cell, dv)) P.fail(line, col, what + ": expected a number, found " + show(cell));
+  if (!std::isfinite(dv) || !std::isfinite(static_cast<float>(dv)))
+    P.fail(line, col, what + ": expected a finite number, found " + show(cell));
+  line = l;
+  return static_cast<float>(dv);
+}
+
+// Every data row from p on, each checked to have ncols fields.
+Cells read_rows(const Parser& P, const char* p, long line, const Columns& cols) {
+  using Kind = ColumnRole::Kind;
+  const std::size_t ncols = cols.count(), F = cols.features, T = cols.targets;
   // Upper bound of the rows, so the feature buffer is allocated once.
   const std::size_t rest = static_cast<std::size_t>(P.end - p);
   // Lines may end in \n, \r\n or a lone \r, mixed in one file: count both (an upper bound).
   std::size_t max_rows = static_cast<std::size_t>(std::count(p, P.end, '\n')) +
                          static_cast<std::size_t>(std::count(p, P.end, '\r'));
   max_rows = std::min(max_rows + 1, rest / 2 + 1);
-  std::vector<float> feats(max_rows * F);
-  std::vector<float> targs(max_rows * T);
-  std::vector<std::string> label_cells;
-  std::vector<std::pair<long, long>> label_pos;  // line, column
-  if (label_col < ncols) {
-    label_cells.reserve(max_rows);
-    label_pos.reserve(max_rows);
+  Cells cells;
+  cells.feats.resize(max_rows * F);
+  cells.targs.resize(max_rows * T);
+  if (cols.has_label()) {
+    cells.labels.reserve(max_rows);
+    cells.label_pos.reserve(max_rows);
   }
-
   std::size_t row = 0;
-  const int* roles = role.data();
-  const char delim = opts.delimiter;
+  const ColumnRole* roles = cols.roles.data();
+  const char delim = P.delim;
   while (P.skip_blank(p, line)) {
     const char* ls = p;
-    float* out = feats.data() + row * F;
+    float* out = cells.feats.data() + row * F;
     for (std::size_t c = 0; c < ncols; ++c) {
-      const int r = roles[c];
-      const char* fs = p;
-      if (r == kLabel) {
+      const ColumnRole r = roles[c];
+      if (r.kind == Kind::label) {
         const long l0 = line;
-        label_cells.push_back(P.read_field(p, line, ls));
-        label_pos.emplace_back(l0, static_cast<long>(fs - ls) + 1);
+        const char* fs = p;
+        cells.labels.push_back(P.read_field(p, line, ls));
+        cells.label_pos.emplace_back(l0, static_cast<long>(fs - ls) + 1);
       } else {
         float v;
-        if (!fast_number(p, P.end, delim, v)) {
-          // Slow path: quoted numbers are fine; anything else is an error with its position.
-          bool quoted = false;
-          long l = line;
-          const std::string cell = P.read_field(p, l, ls, &quoted);
-          double dv = 0;
-          const long col = static_cast<long>(fs - ls) + 1;
-          const std::string what = (r >= 0 ? std::string("feature") : std::string("target")) + " column " +
-                                   std::to_string(c) + (names.empty() ? "" : " (\"" + names[c] + "\")");
-          if (cell.empty()) P.fail(line, col, what + ": expected a number, found an empty field");
-          if (!parse_number(cell, dv)) P.fail(line, col, what + ": expected a number, found " + show(cell));
-          if (!std::isfinite(dv) || !std::isfinite(static_cast<float>(dv)))
-            P.fail(line, col, what + ": expected a finite number, found " + show(cell));
-          v = static_cast<float>(dv);
-          line = l;
-        }
-        if (r >= 0) out[r] = v;
-        else targs[row * T + static_cast<std::size_t>(-2 - r)] = v;
+        if (!fast_number(p, P.end, delim, v)) v = slow_number(P, p, line, ls, cols, c);
+        if (r.kind == Kind::feature) out[r.slot] = v;
+        else cells.targs[row * T + r.slot] = v;
       }
       if (c + 1 < ncols) {
         if (p < P.end && *p == delim) {
@@ -367,12 +397,13 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
     ++line;
     ++row;
   }
-  const auto N = row;
-  feats.resize(N * F);
-  d.num_samples = static_cast<Index>(N);
-  d.sample_shape = Shape{static_cast<Index>(F)};
+  cells.rows = row;
+  cells.feats.resize(row * F);
+  return cells;
+}
 
-  // u8 when every feature is an integer 0..255 (images exported as CSV).
+// u8 when every feature is an integer 0..255 (images exported as CSV).
+void store_features(Dataset& d, std::vector<float> feats) {
   bool u8 = true;
   for (float v : feats)
     if (!(v >= 0.0f && v <= 255.0f && v == std::floor(v))) {
@@ -385,57 +416,98 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
   } else {
     d.x_f32 = std::move(feats);
   }
+}
 
+// Integer labels 0..K-1.
+void store_numeric_labels(Dataset& d, const Parser& P, const Cells& cells, const std::string& lwhat, int num_classes) {
+  double v;
+  std::int32_t max_label = -1;
+  for (std::size_t i = 0; i < cells.rows; ++i) {
+    parse_number(cells.labels[i], v);
+    const auto [l, c] = cells.label_pos[i];
+    if (v != std::floor(v) || std::fabs(v) > 2e9)
+      P.fail(l, c, lwhat + ": expected an integer class index, found " + show(cells.labels[i]));
+    if (v < 0) P.fail(l, c, lwhat + ": expected a class index >= 0, found " + show(cells.labels[i]));
+    d.labels[i] = static_cast<std::int32_t>(v);
+    if (num_classes > 0 && d.labels[i] >= num_classes)
+      P.fail(l, c, lwhat + ": expected a class index in 0.." + std::to_string(num_classes - 1) + ", found " +
+                       show(cells.labels[i]));
+    max_label = std::max(max_label, d.labels[i]);
+  }
+  d.num_classes = num_classes > 0 ? num_classes : max_label + 1;
+}
+
+// String labels, mapped to classes in sorted order.
+void store_named_labels(Dataset& d, const Parser& P, const Cells& cells, const std::string& lwhat, int num_classes) {
+  std::set<std::string> uniq;
+  for (std::size_t i = 0; i < cells.rows; ++i) {
+    if (cells.labels[i].empty())
+      P.fail(cells.label_pos[i].first, cells.label_pos[i].second, lwhat + ": expected a class label, found an empty field");
+    uniq.insert(cells.labels[i]);
+  }
+  d.class_names.assign(uniq.begin(), uniq.end());
+  std::map<std::string, std::int32_t> index;
+  for (std::size_t k = 0; k < d.class_names.size(); ++k) index[d.class_names[k]] = static_cast<std::int32_t>(k);
+  for (std::size_t i = 0; i < cells.rows; ++i) d.labels[i] = index.at(cells.labels[i]);
+  d.num_classes = static_cast<int>(d.class_names.size());
+  if (num_classes > 0 && num_classes != d.num_classes)
+    throw DataError(P.name + ": " + lwhat + ": expected " + std::to_string(num_classes) + " classes, found " +
+                    std::to_string(d.num_classes) + " distinct labels");
+}
+
+// Integer labels 0..K-1, or strings mapped to classes in sorted order.
+void store_labels(Dataset& d, const Parser& P, const Cells& cells, const Columns& cols, int num_classes) {
+  double v;
+  const bool numeric =
+      std::all_of(cells.labels.begin(), cells.labels.end(), [&v](const std::string& s) { return parse_number(s, v); });
+  const std::string lwhat = "label column " + cols.describe(cols.label_col);
+  d.labels.resize(cells.rows);
+  if (numeric) store_numeric_labels(d, P, cells, lwhat, num_classes);
+  else store_named_labels(d, P, cells, lwhat, num_classes);
+}
+
+}  // namespace
+
+std::string ColumnRef::str() const { return by_name() ? "\"" + name + "\"" : std::to_string(index); }
+
+std::vector<std::string> csv_row_fields(std::string_view text, char delimiter, const std::string& name) {
+  const Parser P{name, text.data(), text.data() + text.size(), delimiter};
+  const char* p = skip_bom(text);
+  long line = 1;
+  return P.read_row(p, line);
+}
+
+Dataset read_csv(const std::string& path, const CsvOptions& opts) {
+  const std::string text = read_file(path);
+  return parse_csv(text, path, opts);
+}
+
+Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptions& opts) {
+  const Parser P{name, text.data(), text.data() + text.size(), opts.delimiter};
+  const char* p = skip_bom(text);
+  long line = 1;
+  if (!P.skip_blank(p, line)) throw DataError(name + ":1:1: empty file: expected a header or data rows, found nothing");
+  std::size_t ncols = 0;
+  std::vector<std::string> names = read_header(P, p, line, opts.header, ncols);
+  const long data_first_line = line;
+  if (!P.skip_blank(p, line))
+    throw DataError(name + ":" + std::to_string(line) + ":1: a header but no data rows: expected at least one row after the header");
+
+  Dataset d;
+  d.source = name;
+  d.task = opts.task;
+  const Columns cols = assign_roles(std::move(names), ncols, opts, name, data_first_line, d.target_names);
+  Cells cells = read_rows(P, p, line, cols);
+  const std::size_t N = cells.rows, T = cols.targets;
+  d.num_samples = static_cast<Index>(N);
+  d.sample_shape = Shape{static_cast<Index>(cols.features)};
+  store_features(d, std::move(cells.feats));
   if (T > 0) {
     d.targets.resize(static_cast<Index>(N), static_cast<Index>(T));
     for (std::size_t i = 0; i < N; ++i)
-      for (std::size_t t = 0; t < T; ++t) d.targets(static_cast<Index>(i), static_cast<Index>(t)) = targs[i * T + t];
+      for (std::size_t t = 0; t < T; ++t) d.targets(static_cast<Index>(i), static_cast<Index>(t)) = cells.targs[i * T + t];
   }
-
-  if (label_col < ncols) {
-    // Integer labels 0..K-1, or strings mapped to classes in sorted order.
-    bool numeric = true;
-    double v;
-    for (const auto& s : label_cells)
-      if (!parse_number(s, v)) {
-        numeric = false;
-        break;
-      }
-    const std::string lwhat = "label column " + std::to_string(label_col) +
-                              (names.empty() ? "" : " (\"" + names[label_col] + "\")");
-    d.labels.resize(N);
-    if (numeric) {
-      std::int32_t max_label = -1;
-      for (std::size_t i = 0; i < N; ++i) {
-        parse_number(label_cells[i], v);
-        const auto [l, c] = label_pos[i];
-        if (v != std::floor(v) || std::fabs(v) > 2e9)
-          P.fail(l, c, lwhat + ": expected an integer class index, found " + show(label_cells[i]));
-        if (v < 0) P.fail(l, c, lwhat + ": expected a class index >= 0, found " + show(label_cells[i]));
-        d.labels[i] = static_cast<std::int32_t>(v);
-        if (opts.num_classes > 0 && d.labels[i] >= opts.num_classes)
-          P.fail(l, c, lwhat + ": expected a class index in 0.." + std::to_string(opts.num_classes - 1) + ", found " +
-                           show(label_cells[i]));
-        max_label = std::max(max_label, d.labels[i]);
-      }
-      d.num_classes = opts.num_classes > 0 ? opts.num_classes : max_label + 1;
-    } else {
-      std::set<std::string> uniq;
-      for (std::size_t i = 0; i < N; ++i) {
-        if (label_cells[i].empty())
-          P.fail(label_pos[i].first, label_pos[i].second, lwhat + ": expected a class label, found an empty field");
-        uniq.insert(label_cells[i]);
-      }
-      d.class_names.assign(uniq.begin(), uniq.end());
-      std::map<std::string, std::int32_t> index;
-      for (std::size_t k = 0; k < d.class_names.size(); ++k) index[d.class_names[k]] = static_cast<std::int32_t>(k);
-      for (std::size_t i = 0; i < N; ++i) d.labels[i] = index[label_cells[i]];
-      d.num_classes = static_cast<int>(d.class_names.size());
-      if (opts.num_classes > 0 && opts.num_classes != d.num_classes)
-        throw DataError(name + ": " + lwhat + ": expected " + std::to_string(opts.num_classes) + " classes, found " +
-                        std::to_string(d.num_classes) + " distinct labels");
-    }
-  }
+  if (cols.has_label()) store_labels(d, P, cells, cols, opts.num_classes);
   return d;
 }
 

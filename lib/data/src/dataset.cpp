@@ -60,14 +60,6 @@ void Dataset::fill_batch(std::span<const Index> indices, const Preprocess& pp, B
   }
 }
 
-Matrix Dataset::to_matrix(const Preprocess& pp) const {
-  std::vector<Index> all(static_cast<std::size_t>(num_samples));
-  for (Index i = 0; i < num_samples; ++i) all[static_cast<std::size_t>(i)] = i;
-  Matrix x;
-  fill_features(all, pp, x);
-  return x;
-}
-
 Dataset Dataset::subset(std::span<const Index> indices) const {
   Dataset d;
   d.source = source;

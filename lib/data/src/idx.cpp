@@ -7,6 +7,9 @@
 // and we refuse more than 4 GiB of it.
 #include <zlib.h>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <bit>
 #include <cerrno>
@@ -38,9 +41,7 @@ std::string hex_bytes(const unsigned char* p, std::size_t n) {
 }
 
 std::string dims_str(const std::vector<std::uint64_t>& dims) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
-  return s + "]";
+  return fmt::format("[{}]", fmt::join(dims, ", "));
 }
 
 // A raw or gzip byte stream with the uncompressed position, for messages.
@@ -360,32 +361,37 @@ Dataset load_idx(const std::string& images, const std::string& labels) {
   }
   if (labels.empty()) return d;
   d.source = images + " + " + labels;
-  const IdxArray lab = read_idx(labels);
-  if (lab.type == IdxType::f32 || lab.type == IdxType::f64)
-    throw DataError(labels + ": byte 2: labels must have an integer element type (u8, i8, i16, i32), found " +
-                    idx_type_name(lab.type));
-  if (!(lab.dims.size() == 1 || (lab.dims.size() == 2 && lab.dims[1] == 1)))
-    throw DataError(labels + ": bytes 4.." + std::to_string(4 + 4 * lab.dims.size()) + ": expected labels dims [N], found " +
-                    dims_str(lab.dims));
-  if (lab.dims[0] != img.dims[0])
-    throw DataError(labels + ": bytes 4..8: expected " + std::to_string(img.dims[0]) + " labels (the sample count of " +
-                    images + "), found " + std::to_string(lab.dims[0]));
-  d.labels.resize(lab.dims[0]);
+  d.labels = idx_labels(read_idx(labels), labels, img.dims[0], images);
   std::int32_t max_label = -1;
-  const std::size_t hb = 4 + 4 * lab.dims.size();
-  for (std::size_t i = 0; i < d.labels.size(); ++i) {
-    const auto v = static_cast<std::int32_t>(lab.at(i));
-    if (v > 2'000'000'000)  // max_label + 1 must not overflow
-      throw DataError(labels + ": byte " + std::to_string(hb + i * idx_type_size(lab.type)) + ": label " +
-                      std::to_string(i) + ": expected a class index below 2000000000, found " + std::to_string(v));
-    if (v < 0)
-      throw DataError(labels + ": byte " + std::to_string(hb + i * idx_type_size(lab.type)) + ": label " +
-                      std::to_string(i) + ": expected a class index >= 0, found " + std::to_string(v));
-    d.labels[i] = v;
-    max_label = std::max(max_label, v);
-  }
+  for (const std::int32_t v : d.labels) max_label = std::max(max_label, v);
   d.num_classes = max_label + 1;
   return d;
+}
+
+std::vector<std::int32_t> idx_labels(const IdxArray& lab, const std::string& path, std::uint64_t num_samples,
+                                     const std::string& images) {
+  if (lab.type == IdxType::f32 || lab.type == IdxType::f64)
+    throw DataError(path + ": byte 2: labels must have an integer element type (u8, i8, i16, i32), found " +
+                    idx_type_name(lab.type));
+  if (!(lab.dims.size() == 1 || (lab.dims.size() == 2 && lab.dims[1] == 1)))
+    throw DataError(path + ": bytes 4.." + std::to_string(4 + 4 * lab.dims.size()) + ": expected labels dims [N], found " +
+                    dims_str(lab.dims));
+  if (lab.dims[0] != num_samples)
+    throw DataError(path + ": bytes 4..8: expected " + std::to_string(num_samples) + " labels (the sample count of " +
+                    images + "), found " + std::to_string(lab.dims[0]));
+  std::vector<std::int32_t> out(lab.dims[0]);
+  const std::size_t hb = 4 + 4 * lab.dims.size();
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto v = static_cast<std::int32_t>(lab.at(i));
+    if (v > 2'000'000'000)  // max_label + 1 must not overflow
+      throw DataError(path + ": byte " + std::to_string(hb + i * idx_type_size(lab.type)) + ": label " +
+                      std::to_string(i) + ": expected a class index below 2000000000, found " + std::to_string(v));
+    if (v < 0)
+      throw DataError(path + ": byte " + std::to_string(hb + i * idx_type_size(lab.type)) + ": label " +
+                      std::to_string(i) + ": expected a class index >= 0, found " + std::to_string(v));
+    out[i] = v;
+  }
+  return out;
 }
 
 }  // namespace nettrain

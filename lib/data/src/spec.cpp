@@ -261,21 +261,10 @@ DataSummary inspect_data(const ConfigNode& data_node, const std::string& base_di
       if (shape.empty()) shape.push_back(1);
       out.sample_shape = Shape(std::move(shape));
       // load_idx of a 1-sample-wide view would read the images; check the labels alone here.
-      const IdxArray lab = read_idx(spec.labels);
-      if (lab.type == IdxType::f32 || lab.type == IdxType::f64)
-        throw DataError(spec.labels + ": byte 2: labels must have an integer element type, found " + idx_type_name(lab.type));
-      if (lab.dims[0] != h.dims[0])
-        throw DataError(spec.labels + ": bytes 4..8: expected " + std::to_string(h.dims[0]) + " labels (the sample count of " +
-                        spec.images + "), found " + std::to_string(lab.dims[0]));
+      const std::vector<std::int32_t> labels = idx_labels(read_idx(spec.labels), spec.labels, h.dims[0], spec.images);
       std::int32_t mx = -1;
-      for (std::uint64_t i = 0; i < lab.count(); ++i) {
-        const auto v = static_cast<std::int32_t>(lab.at(i));
-        if (v < 0 || v > 2'000'000'000)
-          throw DataError(spec.labels + ": label " + std::to_string(i) + ": expected a class index in 0..2000000000, found " +
-                          std::to_string(v));
-        mx = std::max(mx, v);
-        if (keep) keep->push_back(v);
-      }
+      for (const std::int32_t v : labels) mx = std::max(mx, v);
+      if (keep) *keep = labels;
       out.num_classes = spec.csv.num_classes > 0 ? spec.csv.num_classes : mx + 1;
     } else {
       const Dataset d = read_csv(spec.path, spec.csv);

@@ -170,13 +170,8 @@ std::size_t overlap(const std::vector<Mapped>& lines, const Rect& r) {
 
 bool has_markers(const Series& s) { return finite_count(s) <= kMarkerMaxPoints; }
 
-// Appends one panel's SVG; returns how much taller than kFigH the figure must be for it.
-double render_panel(std::string& out, const Panel& p, double left) {
-  double xlo, xhi, ylo, yhi;
-  bool integer_x;
-  const bool any = data_range(p, xlo, xhi, ylo, yhi, integer_x);
-  if (!any) xlo = 0, xhi = 1, ylo = 0, yhi = 1, integer_x = false;
-
+// The x axis over the data, 3% wider on each side.
+Axis x_axis(double xlo, double xhi, bool integer_x) {
   Axis ax;
   widen_degenerate(xlo, xhi, integer_x);
   const double xpad = 0.03 * (xhi - xlo);
@@ -185,82 +180,97 @@ double render_panel(std::string& out, const Panel& p, double left) {
   ax.ticks = nice_ticks(ax.lo, ax.hi, 6, integer_x);
   ax.step = ax.ticks.size() >= 2 ? ax.ticks[1] - ax.ticks[0] : 1.0;
   label_ticks(ax);
+  return ax;
+}
 
-  Axis ay;
-  widen_degenerate(ylo, yhi, false);
-  ay.step = nice_step(yhi - ylo, 5, false);
-  const double klo = std::floor(ylo / ay.step + 1e-9), khi = std::ceil(yhi / ay.step - 1e-9);
-
-  // The y tick labels decide the left margin; compute them for the widest extension used below.
+// The y tick labels decide the left margin; compute them for the widest extension used below
+// (tick numbers klo-2 .. khi+2).
+double y_label_width(double step, double klo, double khi) {
   double label_w = 0;
   for (double k = klo - 2; k <= khi + 2; ++k) {
     Axis tmp;
-    tmp.step = ay.step;
-    tmp.ticks = {k * ay.step};
+    tmp.step = step;
+    tmp.ticks = {k * step};
     label_ticks(tmp);
     label_w = std::max(label_w, text_width(tmp.labels[0], kTickFont));
   }
-  const double x0 = left + 30 + label_w + 10, x1 = left + kPanelW - kRightMargin;
-  const double y0 = kPlotTop, y1 = kFigH - kPlotBottomMargin;
+  return label_w;
+}
 
-  // Legend size.
+// The labelled series and the size of the box that lists them.
+struct Legend {
   std::vector<const Series*> entries;
-  double legend_text_w = 0;
+  double w = 0, h = 0;
+  Rect box{};          // where it is drawn (below the panel: the first entry's cell)
+  bool below = false;  // under the panel rather than inside a corner
+};
+
+Legend legend_size(const Panel& p) {
+  Legend lg;
+  double text_w = 0;
   for (const auto& s : p.series)
     if (!s.label.empty()) {
-      entries.push_back(&s);
-      legend_text_w = std::max(legend_text_w, text_width(s.label, kLegendFont));
+      lg.entries.push_back(&s);
+      text_w = std::max(text_w, text_width(s.label, kLegendFont));
     }
-  const double lw = 8 + 28 + 6 + legend_text_w + 8, lh = 8 + kLegendRow * static_cast<double>(entries.size());
+  lg.w = 8 + 28 + 6 + text_w + 8;
+  lg.h = 8 + kLegendRow * static_cast<double>(lg.entries.size());
+  return lg;
+}
 
-  // Try the four corners; when all of them hide data, give the y axis one more step of headroom
-  // (above for top corners, below for bottom ones). When that is not enough either, the legend
-  // goes under the panel, in as many columns as fit, and the figure grows taller.
-  Rect legend{};
+// The series in pixel space for a y axis over tick numbers lo..hi.
+std::vector<Mapped> map_series(const Panel& p, const Axis& ax, const Rect& f, double lo, double hi, double step) {
+  const double ypad = 0.03 * (hi - lo) * step;  // keeps markers on the edge ticks off the frame
+  const double ylo_px = lo * step - ypad, yhi_px = hi * step + ypad;
+  std::vector<Mapped> mapped;
+  for (const auto& s : p.series) {
+    Mapped m;
+    for (std::size_t i = 0; i < point_count(s); ++i) {
+      const bool ok = finite_point(s, i);
+      m.x.push_back(ok ? f.x0 + (s.x[i] - ax.lo) / (ax.hi - ax.lo) * (f.x1 - f.x0) : std::nan(""));
+      m.y.push_back(ok ? f.y1 - (s.y[i] - ylo_px) / (yhi_px - ylo_px) * (f.y1 - f.y0) : std::nan(""));
+    }
+    mapped.push_back(std::move(m));
+  }
+  return mapped;
+}
+
+// Try the four corners; when all of them hide data, give the y axis one more step of headroom
+// (above for top corners, below for bottom ones). When that is not enough either, the legend
+// goes under the panel (legend.below). Returns the mapped series; lo_k and hi_k come back as
+// the chosen y tick numbers.
+std::vector<Mapped> place_legend(const Panel& p, const Axis& ax, const Rect& f, double step, double& lo_k,
+                                 double& hi_k, Legend& legend) {
   std::vector<Mapped> lines;
-  double best_lo = klo, best_hi = khi;
+  const double klo = lo_k, khi = hi_k;
   std::size_t best_score = std::numeric_limits<std::size_t>::max();
-  {
-    for (int extra = 0; extra <= 1 && best_score > 0; ++extra) {
-      for (int corner = 0; corner < 4 && best_score > 0; ++corner) {
-        const bool top = corner < 2, right = corner % 2 == 0;  // order: TR, TL, BR, BL
-        const double lo = klo - (top ? 0 : extra), hi = khi + (top ? extra : 0);
-        const double ypad = 0.03 * (hi - lo) * ay.step;  // keeps markers on the edge ticks off the frame
-        const double ylo_px = lo * ay.step - ypad, yhi_px = hi * ay.step + ypad;
-        std::vector<Mapped> mapped;
-        for (const auto& s : p.series) {
-          Mapped m;
-          for (std::size_t i = 0; i < point_count(s); ++i) {
-            const bool ok = finite_point(s, i);
-            m.x.push_back(ok ? x0 + (s.x[i] - ax.lo) / (ax.hi - ax.lo) * (x1 - x0) : std::nan(""));
-            m.y.push_back(ok ? y1 - (s.y[i] - ylo_px) / (yhi_px - ylo_px) * (y1 - y0) : std::nan(""));
-          }
-          mapped.push_back(std::move(m));
-        }
-        const double lx = right ? x1 - 8 - lw : x0 + 8, ly = top ? y0 + 8 : y1 - 8 - lh;
-        const Rect r{lx - 4, ly - 4, lx + lw + 4, ly + lh + 4};
-        const std::size_t score = entries.empty() ? 0 : overlap(mapped, r);
-        // Extensions are only worth taking when they give a clean fit.
-        if (score < best_score && (extra == 0 || score == 0)) {
-          best_score = score;
-          legend = Rect{lx, ly, lx + lw, ly + lh};
-          lines = std::move(mapped);
-          best_lo = lo;
-          best_hi = hi;
-        }
+  for (int extra = 0; extra <= 1 && best_score > 0; ++extra) {
+    for (int corner = 0; corner < 4 && best_score > 0; ++corner) {
+      const bool top = corner < 2, right = corner % 2 == 0;  // order: TR, TL, BR, BL
+      const double lo = klo - (top ? 0 : extra), hi = khi + (top ? extra : 0);
+      std::vector<Mapped> mapped = map_series(p, ax, f, lo, hi, step);
+      const double lx = right ? f.x1 - 8 - legend.w : f.x0 + 8, ly = top ? f.y0 + 8 : f.y1 - 8 - legend.h;
+      const Rect r{lx - 4, ly - 4, lx + legend.w + 4, ly + legend.h + 4};
+      const std::size_t score = legend.entries.empty() ? 0 : overlap(mapped, r);
+      // Extensions are only worth taking when they give a clean fit.
+      if (score < best_score && (extra == 0 || score == 0)) {
+        best_score = score;
+        legend.box = Rect{lx, ly, lx + legend.w, ly + legend.h};
+        lines = std::move(mapped);
+        lo_k = lo;
+        hi_k = hi;
       }
     }
   }
-  const bool below = !entries.empty() && best_score > 0;
-  ay.lo = best_lo * ay.step - 0.03 * (best_hi - best_lo) * ay.step;
-  ay.hi = best_hi * ay.step + 0.03 * (best_hi - best_lo) * ay.step;
-  for (double k = best_lo; k <= best_hi + 0.5; ++k) ay.ticks.push_back(k * ay.step);
-  label_ticks(ay);
+  legend.below = !legend.entries.empty() && best_score > 0;
+  return lines;
+}
 
-  const auto map_x = [&](double v) { return x0 + (v - ax.lo) / (ax.hi - ax.lo) * (x1 - x0); };
-  const auto map_y = [&](double v) { return y1 - (v - ay.lo) / (ay.hi - ay.lo) * (y1 - y0); };
-
-  out += "<g>\n";
+// Title, grid, ticks and their labels, axis labels, and "no data" when there is none.
+void draw_axes(std::string& out, const Panel& p, const Rect& f, const Axis& ax, const Axis& ay, double left, bool any) {
+  const auto map_x = [&](double v) { return f.x0 + (v - ax.lo) / (ax.hi - ax.lo) * (f.x1 - f.x0); };
+  const auto map_y = [&](double v) { return f.y1 - (v - ay.lo) / (ay.hi - ay.lo) * (f.y1 - f.y0); };
+  const double x0 = f.x0, x1 = f.x1, y0 = f.y0, y1 = f.y1;
   out += "<text x=\"" + px(0.5 * (x0 + x1)) + "\" y=\"60\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">" +
          escape_xml(p.title) + "</text>\n";
   // Grid, then ticks and their labels.
@@ -288,8 +298,17 @@ double render_panel(std::string& out, const Panel& p, double left) {
   if (!any)
     out += "<text x=\"" + px(0.5 * (x0 + x1)) + "\" y=\"" + px(0.5 * (y0 + y1)) +
            "\" text-anchor=\"middle\" font-size=\"13\" fill=\"#666666\">no data</text>\n";
+}
 
-  // Lines, then markers on top.
+// A marker: filled for solid series, white for dashed ones.
+std::string marker(double cx, double cy, const Series& s) {
+  const char* color = palette(s.color);
+  return "<circle cx=\"" + px(cx) + "\" cy=\"" + px(cy) + "\" r=\"3.5\" fill=\"" +
+         (s.dashed ? std::string("white") : color) + "\" stroke=\"" + color + "\" stroke-width=\"1.5\"/>\n";
+}
+
+// Lines, then markers on top (on every point of a short series, else on isolated points only).
+void draw_series(std::string& out, const Panel& p, const std::vector<Mapped>& lines) {
   for (std::size_t si = 0; si < p.series.size(); ++si) {
     const Series& s = p.series[si];
     const Mapped& m = lines[si];
@@ -312,43 +331,72 @@ double render_panel(std::string& out, const Panel& p, double left) {
       if (std::isnan(m.x[i])) continue;
       const bool isolated = (i == 0 || std::isnan(m.x[i - 1])) && (i + 1 >= m.x.size() || std::isnan(m.x[i + 1]));
       if (!all && !isolated) continue;
-      out += "<circle cx=\"" + px(m.x[i]) + "\" cy=\"" + px(m.y[i]) + "\" r=\"3.5\" fill=\"" +
-             (s.dashed ? std::string("white") : color) + "\" stroke=\"" + color + "\" stroke-width=\"1.5\"/>\n";
+      out += marker(m.x[i], m.y[i], s);
     }
   }
-  out += "<rect x=\"" + px(x0) + "\" y=\"" + px(y0) + "\" width=\"" + px(x1 - x0) + "\" height=\"" + px(y1 - y0) +
-         "\" fill=\"none\" stroke=\"#333333\" stroke-width=\"1\"/>\n";
+}
 
-  // Under the panel: an even number of columns keeps pairs (train, val) on one row.
+// The legend in its corner, or under the panel: an even number of columns keeps pairs (train,
+// val) on one row. Returns how much taller the figure must be for it.
+double draw_legend(std::string& out, Legend& lg, const Rect& f) {
   std::size_t cols = 1;
   double extra_height = 0;
-  if (below) {
-    const double entry_w = lw + 10;
-    cols = std::max<std::size_t>(1, static_cast<std::size_t>((x1 - x0) / entry_w));
-    if (cols > 1 && cols % 2 == 1 && entries.size() > cols) --cols;
-    const std::size_t rows = (entries.size() + cols - 1) / cols;
-    legend = Rect{x0 - 8, y1 + 52, x0 - 8 + entry_w, y1 + 52 + kLegendRow};
+  if (lg.below) {
+    const double entry_w = lg.w + 10;
+    cols = std::max<std::size_t>(1, static_cast<std::size_t>((f.x1 - f.x0) / entry_w));
+    if (cols > 1 && cols % 2 == 1 && lg.entries.size() > cols) --cols;
+    const std::size_t rows = (lg.entries.size() + cols - 1) / cols;
+    lg.box = Rect{f.x0 - 8, f.y1 + 52, f.x0 - 8 + entry_w, f.y1 + 52 + kLegendRow};
     extra_height = kLegendRow * static_cast<double>(rows) + 6;
   }
-  if (!entries.empty()) {
-    if (!below)
-      out += "<rect x=\"" + px(legend.x0) + "\" y=\"" + px(legend.y0) + "\" width=\"" + px(lw) + "\" height=\"" + px(lh) +
+  if (lg.entries.empty()) return extra_height;
+  const Rect& box = lg.box;
+  if (!lg.below)
+    out += "<rect x=\"" + px(box.x0) + "\" y=\"" + px(box.y0) + "\" width=\"" + px(lg.w) + "\" height=\"" + px(lg.h) +
            "\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#bbbbbb\" rx=\"3\"/>\n";
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-      const Series& s = *entries[i];
-      const char* color = palette(s.color);
-      const double row = static_cast<double>(below ? i / cols : i), col = static_cast<double>(below ? i % cols : 0);
-      const double cy = legend.y0 + 4 + kLegendRow * (row + 0.5);
-      const double sx0 = legend.x0 + 8 + col * (legend.x1 - legend.x0), sx1 = sx0 + 28;
-      out += "<line x1=\"" + px(sx0) + "\" y1=\"" + px(cy) + "\" x2=\"" + px(sx1) + "\" y2=\"" + px(cy) + "\" stroke=\"" +
-             color + "\" stroke-width=\"2\"" + (s.dashed ? " stroke-dasharray=\"7 4\"" : "") + "/>\n";
-      if (has_markers(s))
-        out += "<circle cx=\"" + px(0.5 * (sx0 + sx1)) + "\" cy=\"" + px(cy) + "\" r=\"3.5\" fill=\"" +
-               (s.dashed ? std::string("white") : color) + "\" stroke=\"" + color + "\" stroke-width=\"1.5\"/>\n";
-      out += "<text x=\"" + px(sx1 + 6) + "\" y=\"" + px(cy + 4) + "\" font-size=\"12\">" + escape_xml(s.label) +
-             "</text>\n";
-    }
+  for (std::size_t i = 0; i < lg.entries.size(); ++i) {
+    const Series& s = *lg.entries[i];
+    const char* color = palette(s.color);
+    const double row = static_cast<double>(lg.below ? i / cols : i), col = static_cast<double>(lg.below ? i % cols : 0);
+    const double cy = box.y0 + 4 + kLegendRow * (row + 0.5);
+    const double sx0 = box.x0 + 8 + col * (box.x1 - box.x0), sx1 = sx0 + 28;
+    out += "<line x1=\"" + px(sx0) + "\" y1=\"" + px(cy) + "\" x2=\"" + px(sx1) + "\" y2=\"" + px(cy) + "\" stroke=\"" +
+           color + "\" stroke-width=\"2\"" + (s.dashed ? " stroke-dasharray=\"7 4\"" : "") + "/>\n";
+    if (has_markers(s)) out += marker(0.5 * (sx0 + sx1), cy, s);
+    out += "<text x=\"" + px(sx1 + 6) + "\" y=\"" + px(cy + 4) + "\" font-size=\"12\">" + escape_xml(s.label) +
+           "</text>\n";
   }
+  return extra_height;
+}
+
+// Appends one panel's SVG; returns how much taller than kFigH the figure must be for it.
+double render_panel(std::string& out, const Panel& p, double left) {
+  double xlo, xhi, ylo, yhi;
+  bool integer_x;
+  const bool any = data_range(p, xlo, xhi, ylo, yhi, integer_x);
+  if (!any) xlo = 0, xhi = 1, ylo = 0, yhi = 1, integer_x = false;
+  const Axis ax = x_axis(xlo, xhi, integer_x);
+
+  Axis ay;
+  widen_degenerate(ylo, yhi, false);
+  ay.step = nice_step(yhi - ylo, 5, false);
+  double klo = std::floor(ylo / ay.step + 1e-9), khi = std::ceil(yhi / ay.step - 1e-9);
+  const Rect frame{left + 30 + y_label_width(ay.step, klo, khi) + 10, kPlotTop, left + kPanelW - kRightMargin,
+                   kFigH - kPlotBottomMargin};
+
+  Legend legend = legend_size(p);
+  const std::vector<Mapped> lines = place_legend(p, ax, frame, ay.step, klo, khi, legend);
+  ay.lo = klo * ay.step - 0.03 * (khi - klo) * ay.step;
+  ay.hi = khi * ay.step + 0.03 * (khi - klo) * ay.step;
+  for (double k = klo; k <= khi + 0.5; ++k) ay.ticks.push_back(k * ay.step);
+  label_ticks(ay);
+
+  out += "<g>\n";
+  draw_axes(out, p, frame, ax, ay, left, any);
+  draw_series(out, p, lines);
+  out += "<rect x=\"" + px(frame.x0) + "\" y=\"" + px(frame.y0) + "\" width=\"" + px(frame.x1 - frame.x0) +
+         "\" height=\"" + px(frame.y1 - frame.y0) + "\" fill=\"none\" stroke=\"#333333\" stroke-width=\"1\"/>\n";
+  const double extra_height = draw_legend(out, legend, frame);
   out += "</g>\n";
   return extra_height;
 }

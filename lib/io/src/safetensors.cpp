@@ -3,6 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -28,9 +31,7 @@ std::size_t dtype_size(const std::string& dtype) {
 }
 
 std::string shape_str(const std::vector<std::int64_t>& s) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
+  return fmt::format("[{}]", fmt::join(s, ", "));
 }
 
 }  // namespace

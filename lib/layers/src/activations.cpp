@@ -1,7 +1,8 @@
 // relu, leaky_relu, sigmoid, tanh: elementwise, (batch, n) -> (batch, n). Formulas in activations.h.
 #include "activations.h"
 
-#include <sstream>
+#include <fmt/format.h>
+
 
 namespace nettrain {
 
@@ -48,9 +49,7 @@ void LeakyRelu::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, 
 }
 
 std::string LeakyRelu::describe() const {
-  std::ostringstream os;
-  os << "slope=" << slope_;
-  return os.str();
+  return fmt::format("slope={:g}", slope_);
 }
 
 std::unique_ptr<Layer> Sigmoid::create(const ConfigNode& node) {

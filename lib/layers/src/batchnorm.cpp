@@ -5,7 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
+
+#include <fmt/format.h>
 
 namespace nettrain {
 
@@ -133,9 +134,7 @@ void BatchNorm::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y
 }
 
 std::string BatchNorm::describe() const {
-  std::ostringstream os;
-  os << "momentum=" << momentum_ << " epsilon=" << epsilon_;
-  return os.str();
+  return fmt::format("momentum={:g} epsilon={:g}", momentum_, epsilon_);
 }
 
 }  // namespace nettrain

@@ -37,54 +37,38 @@ std::vector<TensorSpec> Conv2d::parameters() const {
 
 void Conv2d::im2col(const float* x, float* col, Index ld) const {
   const Window& w = win_;
-  for (Index c = 0; c < w.C; ++c) {
-    for (Index i = 0; i < w.kh; ++i) {
-      Index oh_lo = 0, oh_hi = 0;
-      w.valid_range_h(i, oh_lo, oh_hi);
-      for (Index j = 0; j < w.kw; ++j) {
-        Index ow_lo = 0, ow_hi = 0;
-        w.valid_range_w(j, ow_lo, ow_hi);
-        float* row = col + ((c * w.kh + i) * w.kw + j) * ld;
-        std::fill(row, row + oh_lo * w.OW, 0.0f);
-        for (Index oh = oh_lo; oh < oh_hi; ++oh) {
-          float* out = row + oh * w.OW;
-          const float* in = x + (c * w.H + oh * w.sh - w.top + i) * w.W + j - w.left;
-          std::fill(out, out + ow_lo, 0.0f);
-          if (w.sw == 1) {
-            std::copy(in + ow_lo, in + ow_hi, out + ow_lo);
-          } else {
-            for (Index ow = ow_lo; ow < ow_hi; ++ow) out[ow] = in[ow * w.sw];
-          }
-          std::fill(out + ow_hi, out + w.OW, 0.0f);
-        }
-        std::fill(row + oh_hi * w.OW, row + P_, 0.0f);
+  for_each_tap([&](Index k, Index c, Index i, Index j, Index oh_lo, Index oh_hi, Index ow_lo, Index ow_hi) {
+    float* row = col + k * ld;
+    std::fill(row, row + oh_lo * w.OW, 0.0f);
+    for (Index oh = oh_lo; oh < oh_hi; ++oh) {
+      float* out = row + oh * w.OW;
+      const float* in = x + (c * w.H + oh * w.sh - w.top + i) * w.W + j - w.left;
+      std::fill(out, out + ow_lo, 0.0f);
+      if (w.sw == 1) {
+        std::copy(in + ow_lo, in + ow_hi, out + ow_lo);
+      } else {
+        for (Index ow = ow_lo; ow < ow_hi; ++ow) out[ow] = in[ow * w.sw];
       }
+      std::fill(out + ow_hi, out + w.OW, 0.0f);
     }
-  }
+    std::fill(row + oh_hi * w.OW, row + P_, 0.0f);
+  });
 }
 
 void Conv2d::col2im(const float* dcol, Index ld, float* dx) const {
   const Window& w = win_;
-  for (Index c = 0; c < w.C; ++c) {
-    for (Index i = 0; i < w.kh; ++i) {
-      Index oh_lo = 0, oh_hi = 0;
-      w.valid_range_h(i, oh_lo, oh_hi);
-      for (Index j = 0; j < w.kw; ++j) {
-        Index ow_lo = 0, ow_hi = 0;
-        w.valid_range_w(j, ow_lo, ow_hi);
-        const float* row = dcol + ((c * w.kh + i) * w.kw + j) * ld;
-        for (Index oh = oh_lo; oh < oh_hi; ++oh) {
-          const float* d = row + oh * w.OW;
-          float* out = dx + (c * w.H + oh * w.sh - w.top + i) * w.W + j - w.left;
-          if (w.sw == 1) {
-            for (Index ow = ow_lo; ow < ow_hi; ++ow) out[ow] += d[ow];
-          } else {
-            for (Index ow = ow_lo; ow < ow_hi; ++ow) out[ow * w.sw] += d[ow];
-          }
-        }
+  for_each_tap([&](Index k, Index c, Index i, Index j, Index oh_lo, Index oh_hi, Index ow_lo, Index ow_hi) {
+    const float* row = dcol + k * ld;
+    for (Index oh = oh_lo; oh < oh_hi; ++oh) {
+      const float* d = row + oh * w.OW;
+      float* out = dx + (c * w.H + oh * w.sh - w.top + i) * w.W + j - w.left;
+      if (w.sw == 1) {
+        for (Index ow = ow_lo; ow < ow_hi; ++ow) out[ow] += d[ow];
+      } else {
+        for (Index ow = ow_lo; ow < ow_hi; ++ow) out[ow * w.sw] += d[ow];
       }
     }
-  }
+  });
 }
 
 Conv2d::Scratch& Conv2d::scratch() { return scratch_[static_cast<std::size_t>(thread_slot())]; }

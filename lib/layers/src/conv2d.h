@@ -45,6 +45,24 @@ class Conv2d : public WeightedLayer {
 
  private:
   using ConstStridedMap = Eigen::Map<const Matrix, 0, Eigen::OuterStride<>>;
+  // Calls f(k, c, i, j, oh_lo, oh_hi, ow_lo, ow_hi) for every row k = (c·kh + i)·kw + j of the
+  // column matrix (channel c, kernel tap i, j), with the output rows and columns whose input
+  // pixel for that tap lies inside the image (the rest read padding).
+  template <class F>
+  void for_each_tap(F&& f) const {
+    const Window& w = win_;
+    for (Index c = 0; c < w.C; ++c) {
+      for (Index i = 0; i < w.kh; ++i) {
+        Index oh_lo = 0, oh_hi = 0;
+        w.valid_range_h(i, oh_lo, oh_hi);
+        for (Index j = 0; j < w.kw; ++j) {
+          Index ow_lo = 0, ow_hi = 0;
+          w.valid_range_w(j, ow_lo, ow_hi);
+          f((c * w.kh + i) * w.kw + j, c, i, j, oh_lo, oh_hi, ow_lo, ow_hi);
+        }
+      }
+    }
+  }
   // Writes sample `x` (C·H·W) as K rows of P columns into `col`, whose rows are `ld` apart.
   void im2col(const float* x, float* col, Index ld) const;
   // Adds the K × P block of `dcol` (rows `ld` apart) into dx (C·H·W), which must start zeroed.

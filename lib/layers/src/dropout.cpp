@@ -1,8 +1,9 @@
 // Inverted dropout: train y = x ⊙ mask (mask 0 or 1/(1 − rate)), eval y = x. See dropout.h.
 #include "dropout.h"
 
-#include <sstream>
 #include <stdexcept>
+
+#include <fmt/format.h>
 
 namespace nettrain {
 
@@ -10,9 +11,7 @@ std::unique_ptr<Layer> Dropout::create(const ConfigNode& node) {
   check_layer_keys(node, {"rate"});
   const double rate = node.get_number_or("rate", 0.5);
   if (!(rate >= 0.0 && rate < 1.0)) {
-    std::ostringstream os;
-    os << "expected a number in [0, 1), got " << rate;
-    node.fail("rate", os.str());
+    node.fail("rate", fmt::format("expected a number in [0, 1), got {:g}", rate));
   }
   return std::make_unique<Dropout>(static_cast<float>(rate));
 }
@@ -45,9 +44,7 @@ void Dropout::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y*/
 }
 
 std::string Dropout::describe() const {
-  std::ostringstream os;
-  os << "rate=" << rate_;
-  return os.str();
+  return fmt::format("rate={:g}", rate_);
 }
 
 }  // namespace nettrain

@@ -3,7 +3,8 @@
 
 #include <cmath>
 #include <numbers>
-#include <sstream>
+
+#include <fmt/format.h>
 
 namespace nettrain {
 
@@ -30,9 +31,7 @@ void Exp::backward(std::span<const Matrix* const> /*x*/, const Matrix& y, const 
 
 std::string Exp::describe() const {
   if (base_ == std::numbers::e) return "";
-  std::ostringstream os;
-  os << "base=" << base_;
-  return os.str();
+  return fmt::format("base={:g}", base_);
 }
 
 std::unique_ptr<Layer> Pow::create(const ConfigNode& node) {
@@ -58,9 +57,7 @@ void Pow::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const 
 }
 
 std::string Pow::describe() const {
-  std::ostringstream os;
-  os << "exponent=" << exponent_;
-  return os.str();
+  return fmt::format("exponent={:g}", exponent_);
 }
 
 std::unique_ptr<Layer> Scale::create(const ConfigNode& node) {
@@ -82,9 +79,7 @@ void Scale::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y*/, 
 }
 
 std::string Scale::describe() const {
-  std::ostringstream os;
-  os << "factor=" << factor_ << " offset=" << offset_;
-  return os.str();
+  return fmt::format("factor={:g} offset={:g}", factor_, offset_);
 }
 
 }  // namespace nettrain

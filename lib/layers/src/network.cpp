@@ -103,8 +103,21 @@ void Network::build() {
   if (built_) return;
   if (inputs_.empty()) throw ConfigError("network has no inputs");
   if (nodes_.empty()) throw ConfigError("network has no layers");
+  resolve_inputs(index_names());
+  apply_default_inits();
+  infer_shapes();
+  lay_out_tensors();
+  bind_tensors();
+  values_.assign(value_count(), Matrix());
+  grads_of_.assign(value_count(), Matrix());
+  scratch_.assign(nodes_.size(), {});
+  for (std::size_t i = 0; i < nodes_.size(); ++i) scratch_[i].assign(nodes_[i].sources.size(), Matrix());
+  received_.assign(value_count(), 0);
+  built_ = true;
+}
 
-  // Names: inputs then nodes, all distinct.
+// Names: inputs then nodes, all distinct. Returns each name's value index.
+std::map<std::string, std::size_t> Network::index_names() {
   std::map<std::string, std::size_t> index_of;
   Index column = 0;
   for (std::size_t k = 0; k < inputs_.size(); ++k) {
@@ -117,8 +130,11 @@ void Network::build() {
     if (index_of.count(nodes_[i].name)) fail_node(i, "duplicate name \"" + nodes_[i].name + "\"");
     index_of.emplace(nodes_[i].name, inputs_.size() + i);
   }
+  return index_of;
+}
 
-  // Resolve inputs: earlier values only, so the config order is a topological order.
+// Resolve inputs: earlier values only, so the config order is a topological order.
+void Network::resolve_inputs(const std::map<std::string, std::size_t>& index_of) {
   std::vector<std::string> all_names;
   for (const auto& [k, v] : index_of) all_names.push_back(k);
   uses_.assign(value_count(), 0);
@@ -153,8 +169,10 @@ void Network::build() {
   for (std::size_t i = 0; i + 1 < nodes_.size(); ++i)
     if (uses_[inputs_.size() + i] == 0)
       fail_node(i, "its output is never used (only the last layer may be the output)");
+}
 
-  // Default initializers follow the activation that reads a layer's output.
+// Default initializers follow the activation that reads a layer's output.
+void Network::apply_default_inits() {
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     if (nodes_[i].explicit_init) continue;
     for (std::size_t j = i + 1; j < nodes_.size(); ++j) {
@@ -165,8 +183,10 @@ void Network::build() {
       }
     }
   }
+}
 
-  // Shape inference.
+// Shape inference.
+void Network::infer_shapes() {
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     Node& n = nodes_[i];
     std::vector<Shape> shapes;
@@ -182,8 +202,10 @@ void Network::build() {
       fail_node(i, "its output has " + std::to_string(n.shape.size()) + " values per sample (" + n.shape.str() +
                        "); the limit is " + std::to_string(kMaxValuesPerSample));
   }
+}
 
-  // Flat-buffer layout, in node order then tensor order.
+// Flat-buffer layout, in node order then tensor order.
+void Network::lay_out_tensors() {
   Index n_params = 0, n_buffers = 0;
   tensors_.clear();
   inits_.clear();
@@ -208,6 +230,10 @@ void Network::build() {
   params_ = Vector::Zero(n_params);
   grads_ = Vector::Zero(n_params);
   buffers_ = Vector::Zero(n_buffers);
+}
+
+// Each layer gets pointers to its slices of the flat buffers.
+void Network::bind_tensors() {
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     std::vector<float*> p, g, b;
     for (const auto& t : tensors_) {
@@ -221,12 +247,6 @@ void Network::build() {
     }
     nodes_[i].layer->bind(p, g, b);
   }
-  values_.assign(value_count(), Matrix());
-  grads_of_.assign(value_count(), Matrix());
-  scratch_.assign(nodes_.size(), {});
-  for (std::size_t i = 0; i < nodes_.size(); ++i) scratch_[i].assign(nodes_[i].sources.size(), Matrix());
-  received_.assign(value_count(), 0);
-  built_ = true;
 }
 
 void Network::init_params(std::uint64_t seed) {

@@ -29,13 +29,7 @@ Index csv_column_count(const std::string& path, const CsvOptions& opts) {
   if (!f) throw IoError("cannot open " + path);
   std::string line;
   std::getline(f, line);
-  Index fields = 1;
-  bool quoted = false;
-  for (char c : line) {
-    if (c == '"') quoted = !quoted;
-    else if (c == opts.delimiter && !quoted) ++fields;
-  }
-  return fields;
+  return static_cast<Index>(csv_row_fields(line, opts.delimiter, path).size());
 }
 
 // The CSV options the model was trained with (header, delimiter, label column), when its

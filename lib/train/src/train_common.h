@@ -1,11 +1,12 @@
-// Helpers shared by the optimizers and schedules of lib/src/train: range-checked reads of their
+// Helpers shared by the optimizers and schedules of lib/train: range-checked reads of their
 // settings (the messages name the file and JSON pointer, via ConfigNode) and the state-size check
 // every optimizer makes before it touches its parallel vectors.
 #pragma once
 
-#include <sstream>
 #include <stdexcept>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "nettrain/core/config_node.h"
 #include "nettrain/core/parallel.h"
@@ -34,9 +35,7 @@ inline double read_positive(const ConfigNode& c, const std::string& key, double 
 inline double read_non_negative(const ConfigNode& c, const std::string& key, double fallback) {
   const double v = c.get_number_or(key, fallback);
   if (!(v >= 0.0)) {
-    std::ostringstream os;
-    os << "expected a number >= 0, got " << v;
-    c.fail(key, os.str());
+    c.fail(key, fmt::format("expected a number >= 0, got {:g}", v));
   }
   return v;
 }
@@ -45,9 +44,7 @@ inline double read_non_negative(const ConfigNode& c, const std::string& key, dou
 inline double read_unit_interval(const ConfigNode& c, const std::string& key, double fallback) {
   const double v = c.get_number_or(key, fallback);
   if (!(v >= 0.0 && v < 1.0)) {
-    std::ostringstream os;
-    os << "expected a number in [0, 1), got " << v;
-    c.fail(key, os.str());
+    c.fail(key, fmt::format("expected a number in [0, 1), got {:g}", v));
   }
   return v;
 }

@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "nettrain/core/config_node.h"
 
 namespace nettrain {
@@ -36,13 +39,7 @@ class Registry {
       std::string msg = "unknown " + kind_ + " \"" + name + "\"";
       std::string hint = closest_match(name, names());
       if (!hint.empty()) msg += " (did you mean \"" + hint + "\"?)";
-      msg += "; known: ";
-      bool first = true;
-      for (const auto& n : names()) {
-        msg += (first ? "" : ", ") + n;
-        first = false;
-      }
-      node.fail(type_key, msg);
+      node.fail(type_key, fmt::format("{}; known: {}", msg, fmt::join(names(), ", ")));
     }
     return it->second(node);
   }
@@ -51,6 +48,5 @@ class Registry {
   std::string kind_;
   std::map<std::string, Factory> factories_;
 };
-
 
 }  // namespace nettrain

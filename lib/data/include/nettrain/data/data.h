@@ -77,8 +77,6 @@ struct Dataset {
   // float and applying `pp`. No allocation when the batch size is unchanged.
   void fill_features(std::span<const Index> indices, const Preprocess& pp, Matrix& x) const;
   void fill_batch(std::span<const Index> indices, const Preprocess& pp, Batch& b) const;
-  // All samples in order, preprocessed: (N, features). For evaluation and prediction.
-  Matrix to_matrix(const Preprocess& pp) const;
 
   // A new dataset of the given samples, in that order (labels, names and targets follow).
   Dataset subset(std::span<const Index> indices) const;
@@ -141,6 +139,11 @@ struct IdxArray {
 // Reads only the header (for gzip: only the first bytes are inflated).
 IdxHeader read_idx_header(const std::string& path);
 IdxArray read_idx(const std::string& path);
+// The class labels held in `lab` (read from `path`) for the `num_samples` images of `images`:
+// an integer element type, dims [N] or [N, 1] with N == num_samples, every label in
+// 0..2000000000. The one place these checks are written.
+std::vector<std::int32_t> idx_labels(const IdxArray& lab, const std::string& path, std::uint64_t num_samples,
+                                     const std::string& images);
 // Written to a temporary name in the same folder, then renamed.
 void write_idx(const std::string& path, const IdxArray& a, bool gzip = false);
 
@@ -174,6 +177,9 @@ struct CsvOptions {
 Dataset read_csv(const std::string& path, const CsvOptions& opts);
 // Parses CSV text held in memory; `name` is used in messages.
 Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptions& opts);
+// The fields of the first row of `text`, split as parse_csv splits them (quotes and spaces
+// removed); `name` is used in messages.
+std::vector<std::string> csv_row_fields(std::string_view text, char delimiter, const std::string& name);
 
 // ---------------------------------------------------------------------------------------------
 // Data specs: the "data" section of the config (SPEC §3).

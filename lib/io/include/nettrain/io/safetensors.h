@@ -61,8 +61,8 @@ class SafetensorsWriter {
   void add_f32(const std::string& name, const std::vector<Index>& shape, const float* data);
   void set_metadata(const std::string& key, const std::string& value) { metadata_[key] = value; }
   std::string serialize() const;
-  // Writes atomically (io.h). Throws IoError.
-  // Atomically (write_file_atomic); fsynced unless `sync` is false.
+  // Writes atomically (write_file_atomic, core/files.h); fsynced unless `sync` is false. Throws
+  // IoError.
   void write(const std::string& path, bool sync = true) const;
 
  private:

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -93,9 +94,6 @@ class Network {
   Shape input_shape() const;  // the single input's shape, or [input_size()] with several
   Shape output_shape() const;
   std::vector<NodeInfo> summary() const;
-  std::size_t node_count() const { return nodes_.size(); }
-  const Layer& layer(std::size_t i) const { return *nodes_[i].layer; }
-  const std::string& node_name(std::size_t i) const { return nodes_[i].name; }
 
   // The stream that stochastic layers (dropout) draw from; saved in checkpoints.
   Rng& rng() { return rng_; }
@@ -128,6 +126,13 @@ class Network {
   std::size_t value_count() const { return inputs_.size() + nodes_.size(); }
   [[noreturn]] void fail_node(std::size_t i, const std::string& message) const;
   void resize_for_batch(Index batch);
+  // The steps of build(), in order.
+  std::map<std::string, std::size_t> index_names();
+  void resolve_inputs(const std::map<std::string, std::size_t>& index_of);
+  void apply_default_inits();
+  void infer_shapes();
+  void lay_out_tensors();
+  void bind_tensors();
 
   std::vector<Input> inputs_;
   std::vector<Node> nodes_;
