@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <iostream>
 #include <new>
 
@@ -19,6 +20,32 @@ void add_global(CLI::App* cmd, GlobalOptions& g) {
   cmd->add_option("--log-level", g.log_level, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   cmd->add_flag("--json", g.json, "print one JSON object on stdout (logs stay on stderr)");
+}
+
+// --top-k and the like: an integer >= 1, with a message that says so (CLI11's PositiveNumber
+// prints the whole double range).
+const CLI::Validator kAtLeastOne(
+    [](std::string& s) -> std::string {
+      long long v = 0;
+      const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (ec == std::errc() && p == s.data() + s.size() && v >= 1) return "";
+      return "expected an integer >= 1, got " + s;
+    },
+    "INT >= 1");
+
+// `nettrain compare` (not a command): say so and list the commands, rather than CLI11's
+// "A subcommand is required". Returns the message, or "" when argv[1] is fine.
+std::string unknown_command(const CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return "";
+  const std::string word = argv[1];
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (sub->get_name() == word) return "";
+    names.push_back(sub->get_name());
+  }
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  return "unknown command '" + word + "'; the commands are: " + list + " (nettrain --help)";
 }
 
 }  // namespace
@@ -46,8 +73,11 @@ int main(int argc, char** argv) {
   c_eval->add_option("--images", eval.data.images, "IDX images");
   c_eval->add_option("--labels", eval.data.labels, "IDX labels (with --images)");
   c_eval->add_option("--csv", eval.data.csv, "CSV file with a label column");
+  c_eval->add_option("--label-column", eval.data.label_column,
+                     "label column of CSV data, name or 0-based index (default: the model's, else the column named "
+                     "label, else the last)");
   c_eval->add_flag("--confusion", eval.confusion, "print the confusion matrix");
-  c_eval->add_option("--top-k", eval.top_k, "also report top-k accuracy (default 5)")->check(CLI::PositiveNumber);
+  c_eval->add_option("--top-k", eval.top_k, "also report top-k accuracy (default 5)")->check(kAtLeastOne);
   c_eval->add_option("--threads", eval.threads, "threads (default: all cores)")->check(CLI::Range(1, 1024));
   add_global(c_eval, g);
 
@@ -56,8 +86,11 @@ int main(int argc, char** argv) {
   c_predict->add_option("model", predict.model, "model .safetensors or run directory")->required();
   c_predict->add_option("--input", predict.input, "IDX images or CSV (label column optional)")->required();
   c_predict->add_option("--output", predict.output, "CSV to write (default: stdout)");
+  c_predict->add_option("--label-column", predict.label_column,
+                        "label column of a CSV input, name or index (default: as eval; the column count tells "
+                        "whether it is there)");
   c_predict->add_flag("--probs", predict.probs, "add one probability column per class");
-  c_predict->add_option("--top-k", predict.top_k, "the k best classes per sample")->check(CLI::PositiveNumber);
+  c_predict->add_option("--top-k", predict.top_k, "the k best classes per sample")->check(kAtLeastOne);
   c_predict->add_option("--threads", predict.threads, "threads (default: all cores)")->check(CLI::Range(1, 1024));
   add_global(c_predict, g);
 
@@ -78,7 +111,11 @@ int main(int argc, char** argv) {
   c_grad->add_option("--set", gradcheck.overrides, "override a config value: PATH=VALUE (repeatable)");
   c_grad->add_option("--samples", gradcheck.samples, "samples from the training data (default 8)")
       ->check(CLI::Range(1, 4096));
-  c_grad->add_option("--tolerance", gradcheck.tolerance, "max relative error allowed (default 1e-2)")
+  c_grad->add_option("--tolerance", gradcheck.tolerance, "relative tolerance rtol (default 1e-2)")
+      ->check(CLI::PositiveNumber);
+  c_grad->add_option("--atol", gradcheck.atol, "absolute tolerance (default: the float32 noise floor of the loss)")
+      ->check(CLI::NonNegativeNumber);
+  c_grad->add_option("--step", gradcheck.step, "step h of the finite differences (default 1e-3)")
       ->check(CLI::PositiveNumber);
   add_global(c_grad, g);
 
@@ -96,10 +133,14 @@ int main(int argc, char** argv) {
   c_convert->add_option("--to", convert.to, "output format: csv (default for IDX input) or idx")
       ->check(CLI::IsMember({"csv", "idx"}));
   c_convert->add_option("--shape", convert.shape, "H,W for the IDX image dimensions (CSV -> IDX)");
-  c_convert->add_option("--label-column", convert.label_column, "label column name or index (CSV -> IDX; default last)");
+  c_convert->add_option("--label-column", convert.label_column, "label column name or index (CSV -> IDX; default: the column named label, else the last)");
   c_convert->add_option("-o,--output", convert.output, "output CSV file, or PREFIX for IDX")->required();
   add_global(c_convert, g);
 
+  if (const std::string msg = unknown_command(app, argc, argv); !msg.empty()) {
+    report_error(msg);
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

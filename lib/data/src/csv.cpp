@@ -223,7 +223,22 @@ std::size_t resolve_column(const ColumnRef& ref, const std::vector<std::string>&
   return static_cast<std::size_t>(i);
 }
 
+// The label column when the options name none: a header column named "label" (what convert
+// writes), else the fallback (a saved model's label column index), else the last column.
+ColumnRef label_column_of(const CsvOptions& opts, const std::vector<std::string>& names) {
+  if (opts.label_column) return *opts.label_column;
+  if (std::find(names.begin(), names.end(), "label") != names.end()) return ColumnRef{"label", -1};
+  return opts.fallback_label_column.value_or(ColumnRef{"", -1});
+}
+
 }  // namespace
+
+ColumnRef ColumnRef::parse(const std::string& text) {
+  long long index = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), index);
+  if (!text.empty() && ec == std::errc() && p == text.data() + text.size()) return ColumnRef{"", index};
+  return ColumnRef{text, -1};
+}
 
 std::string ColumnRef::str() const { return by_name() ? "\"" + name + "\"" : std::to_string(index); }
 
@@ -279,8 +294,8 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
   d.source = name;
   d.task = opts.task;
   std::size_t label_col = ncols;
-  if (opts.labeled || opts.task == Task::regression) {
-    const ColumnRef lref = opts.label_column.value_or(ColumnRef{"", -1});
+  if (opts.labeled) {
+    const ColumnRef lref = label_column_of(opts, names);
     if (opts.task == Task::classification) {
       label_col = resolve_column(lref, names, ncols, name, "label column");
       role[label_col] = kLabel;
