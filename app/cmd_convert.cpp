@@ -36,14 +36,7 @@ int cmd_convert(const GlobalOptions& g, const ConvertArgs& a) {
   nlohmann::json out;
   if (a.to == "idx") {
     CsvOptions opts;
-    if (!a.label_column.empty()) {
-      ColumnRef ref;
-      long long index = 0;
-      const auto [p, ec] = std::from_chars(a.label_column.data(), a.label_column.data() + a.label_column.size(), index);
-      if (ec == std::errc() && p == a.label_column.data() + a.label_column.size()) ref.index = index;
-      else ref.name = a.label_column;
-      opts.label_column = ref;
-    }
+    if (!a.label_column.empty()) opts.label_column = ColumnRef::parse(a.label_column);
     std::optional<Shape> shape;
     if (!a.shape.empty()) shape = parse_shape(a.shape);
     const CsvToIdxResult r = convert_csv_to_idx(a.input, opts, shape, a.output);

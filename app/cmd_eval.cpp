@@ -52,7 +52,7 @@ int cmd_eval(const GlobalOptions& g, const EvalArgs& a) {
   const std::vector<std::string> names = class_labels(m);
   const ClassReport rep = classification_report(d.labels, predicted, names.size());
   const Index k = std::min<Index>(a.top_k, static_cast<Index>(names.size()));
-  const double topk = outputs.cols() > 1 ? top_k_accuracy(outputs, d.labels, k) : r.accuracy;
+  const double topk = top_k_accuracy(outputs, d.labels, k);
   out["accuracy"] = json_num(r.accuracy);
   out["top_k"] = {{"k", k}, {"accuracy", topk}};
   nlohmann::json classes = nlohmann::json::array();

@@ -43,6 +43,7 @@ struct PredictArgs {
   std::string model;
   std::string input;
   std::string output;
+  std::string label_column;
   bool probs = false;
   std::int64_t top_k = 1;
   int threads = 0;
@@ -61,7 +62,9 @@ struct GradcheckArgs {
   std::string config;
   std::vector<std::string> overrides;
   std::int64_t samples = 8;
-  double tolerance = 1e-2;
+  double tolerance = 1e-2;  // rtol
+  double atol = -1;         // < 0: the float32 noise floor
+  double step = 1e-3;
 };
 int cmd_gradcheck(const GlobalOptions& g, const GradcheckArgs& a);
 

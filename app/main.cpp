@@ -5,6 +5,7 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -30,6 +31,30 @@ void add_global(CLI::App* cmd, GlobalOptions& g) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
   cmd->add_flag("--json", g.json, "print one JSON object on stdout (logs stay on stderr)");
+}
+
+// --top-k and the like: an integer >= 1, with a message that says so (CLI11's PositiveNumber
+// prints the whole double range).
+const CLI::Validator kAtLeastOne(
+    [](std::string& s) -> std::string {
+      long long v = 0;
+      const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (ec == std::errc() && p == s.data() + s.size() && v >= 1) return "";
+      return "expected an integer >= 1, got " + s;
+    },
+    "INT >= 1");
+
+// `nettrain compare` when there is no such command: say so and list the commands, rather than
+// CLI11's "A subcommand is required". Returns the message, or "" when argv[1] is fine.
+std::string unknown_command(const CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return "";
+  const std::string word = argv[1];
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (sub->get_name() == word) return "";
+    names.push_back(sub->get_name());
+  }
+  return fmt::format("unknown command '{}'; the commands are: {} (nettrain --help)", word, fmt::join(names, ", "));
 }
 
 void add_threads(CLI::App* cmd, int& threads) {
@@ -77,8 +102,11 @@ Command add_eval(CLI::App& app, GlobalOptions& g) {
   c->add_option("--images", a->data.images, "IDX images");
   c->add_option("--labels", a->data.labels, "IDX labels (with --images)");
   c->add_option("--csv", a->data.csv, "CSV file with a label column");
+  c->add_option("--label-column", a->data.label_column,
+                "label column of CSV data, name or 0-based index (default: the model's, else the column named label, "
+                "else the last)");
   c->add_flag("--confusion", a->confusion, "print the confusion matrix");
-  c->add_option("--top-k", a->top_k, "also report top-k accuracy")->check(CLI::PositiveNumber)->capture_default_str();
+  c->add_option("--top-k", a->top_k, "also report top-k accuracy")->check(kAtLeastOne)->capture_default_str();
   add_threads(c, a->threads);
   add_global(c, g);
   return {c, [&g, a] { return cmd_eval(g, *a); }};
@@ -90,8 +118,11 @@ Command add_predict(CLI::App& app, GlobalOptions& g) {
   c->add_option("model", a->model, "model .safetensors or run directory")->required();
   c->add_option("--input", a->input, "IDX images or CSV (label column optional)")->required();
   c->add_option("--output", a->output, "CSV to write (default: stdout)");
+  c->add_option("--label-column", a->label_column,
+                "label column of a CSV input, name or index (default: as eval; the column count tells whether it is "
+                "there)");
   c->add_flag("--probs", a->probs, "add one probability column per class");
-  c->add_option("--top-k", a->top_k, "the k best classes per sample")->check(CLI::PositiveNumber)->capture_default_str();
+  c->add_option("--top-k", a->top_k, "the k best classes per sample")->check(kAtLeastOne)->capture_default_str();
   add_threads(c, a->threads);
   add_global(c, g);
   return {c, [&g, a] { return cmd_predict(g, *a); }};
@@ -120,7 +151,10 @@ Command add_gradcheck(CLI::App& app, GlobalOptions& g) {
   c->add_option("config", a->config, "config file (JSON)")->required();
   c->add_option("--set", a->overrides, "override a config value: PATH=VALUE (repeatable)");
   c->add_option("--samples", a->samples, "samples from the training data")->check(CLI::Range(1, 4096))->capture_default_str();
-  c->add_option("--tolerance", a->tolerance, "max relative error allowed")->check(CLI::PositiveNumber)->capture_default_str();
+  c->add_option("--tolerance", a->tolerance, "relative tolerance rtol")->check(CLI::PositiveNumber)->capture_default_str();
+  c->add_option("--atol", a->atol, "absolute tolerance (default: the float32 noise floor of the loss)")
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--step", a->step, "step h of the finite differences")->check(CLI::PositiveNumber)->capture_default_str();
   add_global(c, g);
   return {c, [&g, a] { return cmd_gradcheck(g, *a); }};
 }
@@ -142,7 +176,8 @@ Command add_convert(CLI::App& app, GlobalOptions& g) {
   c->add_option("--labels", a->labels, "IDX labels to add as the label column (IDX -> CSV)");
   c->add_option("--to", a->to, "output format: csv (for IDX input) or idx")->check(CLI::IsMember({"csv", "idx"}))->capture_default_str();
   c->add_option("--shape", a->shape, "H,W for the IDX image dimensions (CSV -> IDX)");
-  c->add_option("--label-column", a->label_column, "label column name or index (CSV -> IDX; default last)");
+  c->add_option("--label-column", a->label_column,
+                "label column name or index (CSV -> IDX; default: the column named label, else the last)");
   c->add_option("-o,--output", a->output, "output CSV file, or PREFIX for IDX")->required();
   add_global(c, g);
   return {c, [&g, a] { return cmd_convert(g, *a); }};
@@ -181,6 +216,10 @@ int main(int argc, char** argv) {
                                          add_gradcheck(app, g),
                                          add_plot(app, g),
                                          add_convert(app, g)};
+  if (const std::string msg = unknown_command(app, argc, argv); !msg.empty()) {
+    report_error(msg);
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

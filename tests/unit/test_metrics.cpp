@@ -42,3 +42,15 @@ TEST_CASE("metrics: top-k accuracy and the top-k list") {
   // top-3: {1, 2, 0}, {0, 2, 3}, {3, 0, 1} hold all three labels.
   CHECK(top_k_accuracy(z, labels, 3) == doctest::Approx(1.0));
 }
+
+TEST_CASE("metrics: top-k of one sigmoid output ranks both classes, as two softmax outputs would") {
+  Matrix z(3, 1);
+  z << 2.0f, -0.5f, 0.3f;  // classes 1, 0, 1
+  CHECK(top_k(z, 0, 2) == std::vector<std::int32_t>{1, 0});
+  CHECK(top_k(z, 1, 2) == std::vector<std::int32_t>{0, 1});
+  CHECK(top_k(z, 1, 1) == std::vector<std::int32_t>{0});
+  const std::vector<std::int32_t> labels = {1, 1, 1};
+  CHECK(top_k_accuracy(z, labels, 1) == doctest::Approx(2.0 / 3));
+  CHECK(top_k_accuracy(z, labels, 2) == doctest::Approx(1.0));
+  CHECK(top_k_accuracy(z, labels, 5) == doctest::Approx(1.0));
+}

@@ -66,13 +66,23 @@ std::string append_token(const std::string& pointer, const std::string& key) {
 
 }  // namespace
 
-ConfigNode::ConfigNode(const nlohmann::json& j, std::string pointer, std::string file)
-    : j_(j), pointer_(std::move(pointer)), file_(std::move(file)) {}
+ConfigNode::ConfigNode(const nlohmann::json& j, std::string pointer, std::string file,
+                       std::shared_ptr<const SetOverrides> overrides)
+    : j_(j), pointer_(std::move(pointer)), file_(std::move(file)), overrides_(std::move(overrides)) {}
+
+const SetOverride* ConfigNode::override_of(const std::string& pointer) const {
+  if (!overrides_) return nullptr;
+  // The last --set that reached this value is the one that holds it.
+  for (auto it = overrides_->rbegin(); it != overrides_->rend(); ++it)
+    if (pointer == it->pointer || pointer.starts_with(it->pointer + "/")) return &*it;
+  return nullptr;
+}
 
 std::string ConfigNode::where(const std::string& key) const {
   std::string p = pointer_;
   if (!key.empty()) p = append_token(p, key);
   if (p.empty()) p = "/";
+  if (const SetOverride* o = override_of(p)) return "--set " + o->assignment + ": " + p;
   return file_.empty() ? p : file_ + ": " + p;
 }
 
@@ -93,18 +103,37 @@ const nlohmann::json& ConfigNode::value(const std::string& key) const {
 }
 
 ConfigNode ConfigNode::child(const std::string& key) const {
-  return ConfigNode(value(key), append_token(pointer_, key), file_);
+  return ConfigNode(value(key), append_token(pointer_, key), file_, overrides_);
 }
 
 ConfigNode ConfigNode::at(std::size_t index) const {
   if (!j_.is_array() || index >= j_.size()) fail("expected an array with an element " + std::to_string(index));
-  return ConfigNode(j_.at(index), pointer_ + "/" + std::to_string(index), file_);
+  return ConfigNode(j_.at(index), pointer_ + "/" + std::to_string(index), file_, overrides_);
 }
 
 std::size_t ConfigNode::size() const { return j_.is_array() || j_.is_object() ? j_.size() : 0; }
 
 void ConfigNode::require_object(std::string_view what) const {
   if (!j_.is_object()) fail("expected " + std::string(what) + ", got " + describe_json(j_));
+}
+
+// A key from the file that stays beside a --set of one of its siblings (`--set
+// training.optimizer.type=adam` keeps the file's "momentum"): say how to replace the object.
+std::string ConfigNode::leftover_hint(const std::string& key_pointer) const {
+  if (!overrides_ || override_of(key_pointer)) return "";
+  for (auto it = overrides_->rbegin(); it != overrides_->rend(); ++it) {
+    if (it->pointer.rfind('/') != pointer_.size() || !it->pointer.starts_with(pointer_ + "/")) continue;
+    std::string object = pointer_.substr(1);
+    std::replace(object.begin(), object.end(), '/', '.');
+    const std::string key = it->pointer.substr(pointer_.size() + 1);
+    const std::string text = it->assignment.substr(it->assignment.find('=') + 1);
+    nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
+    if (value.is_discarded()) value = text;
+    return "; --set " + it->assignment + " kept the other keys of " + object +
+           " from the file: to replace the whole object, --set '" + object + "={\"" + key + "\": " + value.dump() +
+           ", ...}'";
+  }
+  return "";
 }
 
 void ConfigNode::check_keys(const std::vector<std::string>& known) const {
@@ -117,6 +146,7 @@ void ConfigNode::check_keys(const std::vector<std::string>& known) const {
     if (hint.empty() && !known.empty()) {
       msg += fmt::format("; known keys: {}", fmt::join(known, ", "));
     }
+    msg += leftover_hint(append_token(pointer_, key));
     fail(key, msg);
   }
 }

@@ -220,6 +220,14 @@ std::size_t resolve_column(const ColumnRef& ref, const std::vector<std::string>&
   return static_cast<std::size_t>(i);
 }
 
+// The label column when the options name none: a header column named "label" (what convert
+// writes), else the fallback (a saved model's label column index), else the last column.
+ColumnRef label_column_of(const CsvOptions& opts, const std::vector<std::string>& names) {
+  if (opts.label_column) return *opts.label_column;
+  if (std::find(names.begin(), names.end(), "label") != names.end()) return ColumnRef{"label", -1};
+  return opts.fallback_label_column.value_or(ColumnRef{"", -1});
+}
+
 // What one column holds; `slot` is its place among the features or among the targets.
 struct ColumnRole {
   enum class Kind { unassigned, feature, label, target };
@@ -300,8 +308,8 @@ Columns assign_roles(std::vector<std::string> names, std::size_t ncols, const Cs
   cols.names = std::move(names);
   cols.roles.assign(ncols, ColumnRole{});
   cols.label_col = ncols;
-  if (opts.labeled || opts.task == Task::regression) {
-    const ColumnRef lref = opts.label_column.value_or(ColumnRef{"", -1});
+  if (opts.labeled) {
+    const ColumnRef lref = label_column_of(opts, cols.names);
     if (opts.task == Task::classification) {
       cols.label_col = resolve_column(lref, cols.names, ncols, name, "label column");
       cols.roles[cols.label_col].kind = Kind::label;
@@ -510,5 +518,13 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
   if (cols.has_label()) store_labels(d, P, cells, cols, opts.num_classes);
   return d;
 }
+
+ColumnRef ColumnRef::parse(const std::string& text) {
+  long long index = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), index);
+  if (!text.empty() && ec == std::errc() && p == text.data() + text.size()) return ColumnRef{"", index};
+  return ColumnRef{text, -1};
+}
+
 
 }  // namespace nettrain

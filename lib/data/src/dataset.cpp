@@ -56,7 +56,8 @@ void Dataset::fill_batch(std::span<const Index> indices, const Preprocess& pp, B
   } else {
     const Index t = targets.cols();
     if (b.values.rows() != n || b.values.cols() != t) b.values.resize(n, t);
-    for (Index r = 0; r < n; ++r) b.values.row(r) = targets.row(indices[static_cast<std::size_t>(r)]);
+    if (t > 0)  // unlabelled data (predict) has no targets
+      for (Index r = 0; r < n; ++r) b.values.row(r) = targets.row(indices[static_cast<std::size_t>(r)]);
   }
 }
 

@@ -46,8 +46,10 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& pat
     fail("file is " + std::to_string(bytes.size()) + " bytes; a safetensors file starts with an 8-byte header length");
   std::uint64_t n = 0;
   std::memcpy(&n, bytes.data(), 8);
+  // A text file (a config, a CSV) read as a length gives an absurd number: say what it is first.
   if (n > kMaxHeader)
-    fail("header length " + std::to_string(n) + " at byte 0 exceeds the limit of " + std::to_string(kMaxHeader) + " bytes");
+    fail("not a safetensors file: header length " + std::to_string(n) + " at byte 0 exceeds the limit of " +
+         std::to_string(kMaxHeader) + " bytes");
   if (n > bytes.size() - 8)
     fail("header length " + std::to_string(n) + " at byte 0 is larger than the " + std::to_string(bytes.size() - 8) +
          " bytes that follow it (truncated or not a safetensors file)");

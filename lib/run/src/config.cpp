@@ -23,6 +23,13 @@ const std::vector<std::string> kTrainingKeys = {"epochs",          "batch_size",
 const std::vector<std::string> kEarlyStoppingKeys = {"monitor", "patience", "min_delta"};
 const std::vector<std::string> kMonitors = {"val_loss", "val_accuracy", "train_loss", "train_accuracy"};
 
+// A key as a JSON pointer token: "~" -> "~0", "/" -> "~1".
+std::string escape_token(const std::string& key) {
+  std::string out;
+  for (char c : key) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+  return out;
+}
+
 // Converts a "type" that may be given as a bare string into {"type": ...}.
 void normalise_typed(nlohmann::json& parent, const std::string& key, const std::string& fallback) {
   if (!parent.contains(key) || parent[key].is_null()) parent[key] = {{"type", fallback}};
@@ -69,7 +76,7 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& file)
   }
 }
 
-void apply_override(nlohmann::json& j, const std::string& assignment) {
+std::string apply_override(nlohmann::json& j, const std::string& assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
     throw ConfigError("--set " + assignment + ": expected PATH=VALUE, e.g. training.optimizer.lr=0.05");
@@ -82,7 +89,7 @@ void apply_override(nlohmann::json& j, const std::string& assignment) {
     value = text;  // not JSON (or a number out of range): a plain string
   }
   nlohmann::json* node = &j;
-  std::string walked;
+  std::string walked, pointer;
   std::size_t start = 0;
   while (true) {
     const auto dot = path.find('.', start);
@@ -107,9 +114,10 @@ void apply_override(nlohmann::json& j, const std::string& assignment) {
                           ", not an object, so it has no \"" + key + "\"");
       next = &(*node)[key];
     }
+    pointer += "/" + escape_token(key);
     if (dot == std::string::npos) {
       *next = value;
-      return;
+      return pointer;
     }
     node = next;
     walked = here;
@@ -117,12 +125,14 @@ void apply_override(nlohmann::json& j, const std::string& assignment) {
   }
 }
 
-Config config_from_json(nlohmann::json j, const std::string& file, const std::string& base_dir) {
+Config config_from_json(nlohmann::json j, const std::string& file, const std::string& base_dir,
+                        std::shared_ptr<const SetOverrides> overrides) {
   Config c;
   c.file = file;
   c.base_dir = base_dir;
+  c.overrides = std::move(overrides);
   {
-    const ConfigNode root(j, "", file);
+    const ConfigNode root(j, "", file, c.overrides);
     root.require_object("a config object");
     root.check_keys(kTopKeys);
     if (!j.contains("model")) root.fail("model", "required key is missing");
@@ -177,12 +187,41 @@ Config config_from_json(nlohmann::json j, const std::string& file, const std::st
   return c;
 }
 
+namespace {
+
+// The config values that are file paths.
+std::vector<std::string> path_pointers() {
+  std::vector<std::string> out = {"/model/init_from"};
+  for (const char* split : {"train", "validation", "test"})
+    for (const char* key : {"images", "labels", "path"}) out.push_back(std::string("/data/") + split + "/" + key);
+  return out;
+}
+
+// Makes the relative file paths at or under `pointer` (just set by --set) absolute against the
+// current directory.
+void absolutize_override_paths(nlohmann::json& j, const std::string& pointer) {
+  for (const std::string& p : path_pointers()) {
+    if (p != pointer && !p.starts_with(pointer + "/")) continue;
+    const nlohmann::json::json_pointer jp(p);
+    if (!j.contains(jp) || !j.at(jp).is_string()) continue;
+    const std::filesystem::path value(j.at(jp).get<std::string>());
+    if (value.is_relative()) j.at(jp) = std::filesystem::absolute(value).lexically_normal().string();
+  }
+}
+
+}  // namespace
+
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
   nlohmann::json j = parse_json_text(read_file(path), path);
-  for (const auto& o : overrides) apply_override(j, o);
+  auto set = std::make_shared<SetOverrides>();
+  for (const auto& o : overrides) {
+    const std::string pointer = apply_override(j, o);
+    absolutize_override_paths(j, pointer);
+    set->push_back({pointer, o});
+  }
   std::string base = std::filesystem::path(path).parent_path().string();
   if (base.empty()) base = ".";
-  return config_from_json(std::move(j), path, base);
+  return config_from_json(std::move(j), path, base, std::move(set));
 }
 
 std::unique_ptr<Loss> build_loss(const Config& config) {

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include "nettrain/core/errors.h"
 #include "nettrain/core/files.h"
@@ -32,21 +33,42 @@ Index csv_column_count(const std::string& path, const CsvOptions& opts) {
   return static_cast<Index>(csv_row_fields(line, opts.delimiter, path).size());
 }
 
-// The CSV options the model was trained with (header, delimiter, label column), when its
-// training data was a CSV; otherwise the defaults.
-nlohmann::json trained_csv_spec(const LoadedModel& m) {
+// A CSV spec for reading data for the model `m`: the CSV options the model was trained with
+// (header, delimiter, task, label column), then `given` (a --data spec or just a path) on top.
+// The label column, when not given: the model's own when it was a name; a header column named
+// "label"; the model's own when it was an index; the last column. `--label-column` beats all.
+DataSpec csv_spec_for_model(const LoadedModel& m, const nlohmann::json& given, const std::string& where,
+                            const std::string& label_column_flag) {
+  nlohmann::json spec = nlohmann::json::object();
   const auto& data = m.config.json["data"];
   if (data.contains("train") && data["train"].is_object() && data["train"].contains("path")) {
-    nlohmann::json spec = data["train"];
+    spec = data["train"];
     spec.erase("path");
-    return spec;
   }
-  return nlohmann::json::object();
+  std::optional<ColumnRef> trained_index;
+  if (spec.contains("label_column") && spec["label_column"].is_number_integer()) {
+    trained_index = ColumnRef{"", spec["label_column"].get<std::int64_t>()};
+    spec.erase("label_column");
+  }
+  for (const auto& [k, v] : given.items()) spec[k] = v;
+  spec["format"] = "csv";
+  const ConfigNode node(spec, "", where);
+  DataSpec ds = parse_data_spec(node, std::filesystem::current_path().string());
+  if (!ds.csv.label_column) ds.csv.fallback_label_column = trained_index;
+  if (!label_column_flag.empty()) {
+    ds.csv.label_column = ColumnRef::parse(label_column_flag);
+    ds.csv.target_columns.clear();
+  }
+  return ds;
 }
 
 Dataset load_from_spec(nlohmann::json spec, const std::string& where) {
   const ConfigNode node(spec, "", where);
   return load_dataset(parse_data_spec(node, std::filesystem::current_path().string()));
+}
+
+bool is_csv_spec(const nlohmann::json& spec) {
+  return spec.is_object() && !spec.contains("images") && (spec.contains("path") || spec.value("format", "") == "csv");
 }
 
 // String labels are numbered by the data's own sorted names: renumber them by the model's.
@@ -106,21 +128,15 @@ Dataset load_eval_data(const LoadedModel& m, const DataSource& a) {
       where = text;
       text = read_file(text);
     }
-    nlohmann::json spec = parse_json_text(text, where);
-    if (spec.is_object() && !spec.contains("images")) {
-      nlohmann::json base = trained_csv_spec(m);
-      for (auto& [k, v] : spec.items()) base[k] = v;
-      if (spec.contains("path")) spec = base;
-    }
-    d = load_from_spec(spec, where);
+    const nlohmann::json spec = parse_json_text(text, where);
+    if (is_csv_spec(spec)) d = load_dataset(csv_spec_for_model(m, spec, where, a.label_column));
+    else d = load_from_spec(spec, where);
   } else if (!a.images.empty()) {
     if (a.labels.empty()) throw ConfigError("--images needs --labels to evaluate (predict takes images alone)");
     d = load_idx(a.images, a.labels);
   } else if (!a.csv.empty()) {
-    nlohmann::json spec = trained_csv_spec(m);
-    spec["format"] = "csv";
-    spec["path"] = std::filesystem::absolute(a.csv).string();
-    d = load_from_spec(spec, "--csv " + a.csv);
+    const nlohmann::json given = {{"path", std::filesystem::absolute(a.csv).string()}};
+    d = load_dataset(csv_spec_for_model(m, given, "--csv " + a.csv, a.label_column));
   } else {
     const auto& data = m.config.json["data"];
     if (!data.contains("test") || data["test"].is_null())
@@ -133,25 +149,29 @@ Dataset load_eval_data(const LoadedModel& m, const DataSource& a) {
   return d;
 }
 
-Dataset load_predict_data(const LoadedModel& m, const std::string& input) {
+Dataset load_predict_data(const LoadedModel& m, const std::string& input, const std::string& label_column) {
   if (looks_like_idx(input)) {
+    if (!label_column.empty()) throw ConfigError("--label-column " + label_column + ": " + input + " is IDX, not CSV");
     Dataset d = load_idx(input, "");
     fit_to_model(d, m);
     return d;
   }
-  // A CSV with a label column has one column more than the model's input.
-  nlohmann::json spec = trained_csv_spec(m);
-  spec["format"] = "csv";
-  spec["path"] = std::filesystem::absolute(input).string();
-  const ConfigNode node(spec, "", input);
-  DataSpec ds = parse_data_spec(node, std::filesystem::current_path().string());
-  const Index columns = csv_column_count(ds.path, ds.csv);
-  if (columns == m.net.input_size()) {
-    ds.csv.labeled = false;
-  } else if (columns != m.net.input_size() + 1 || ds.csv.task == Task::regression) {
-    if (ds.csv.task != Task::regression || columns < m.net.input_size())
-      throw DataError(input + ": line 1: expected " + std::to_string(m.net.input_size()) + " feature columns (or " +
-                      std::to_string(m.net.input_size() + 1) + " with a label), found " + std::to_string(columns));
+  const nlohmann::json given = {{"path", std::filesystem::absolute(input).string()}};
+  DataSpec ds = csv_spec_for_model(m, given, input, label_column);
+  // Without --label-column, the column count tells whether the label (or the regression
+  // targets) are there: the model's features alone, or those plus the label or targets.
+  if (label_column.empty()) {
+    const Index features = m.net.input_size();
+    const bool regression = ds.csv.task == Task::regression;
+    const Index extra = regression ? m.net.output_shape().size() : 1;
+    const Index columns = csv_column_count(ds.path, ds.csv);
+    if (columns == features) {
+      ds.csv.labeled = false;
+    } else if (columns != features + extra) {
+      throw DataError(input + ": line 1: expected " + std::to_string(features) + " feature columns (or " +
+                      std::to_string(features + extra) + " with the " + (regression ? "target columns" : "label") +
+                      "), found " + std::to_string(columns));
+    }
   }
   Dataset d = load_dataset(ds);
   fit_to_model(d, m);

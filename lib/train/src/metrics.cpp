@@ -48,6 +48,12 @@ ClassReport classification_report(std::span<const std::int32_t> labels, std::spa
 }
 
 std::vector<std::int32_t> top_k(const Matrix& z, Index row, Index k) {
+  if (z.cols() == 1) {  // one sigmoid logit: class 1 when z > 0, the other class second
+    const std::int32_t best = z(row, 0) > 0.0f ? 1 : 0;
+    std::vector<std::int32_t> two = {best, 1 - best};
+    two.resize(static_cast<std::size_t>(std::clamp<Index>(k, 0, 2)));
+    return two;
+  }
   std::vector<std::int32_t> idx(static_cast<std::size_t>(z.cols()));
   std::iota(idx.begin(), idx.end(), 0);
   const auto kk = static_cast<std::size_t>(std::min(k, z.cols()));

@@ -120,6 +120,7 @@ EvalResult evaluate(Network& net, Loss& loss, const Dataset& data, const Preproc
   double loss_sum = 0;
   Index correct = 0;
   const bool labeled = data.task == Task::classification && data.has_labels();
+  const bool has_loss = labeled || (data.task == Task::regression && data.num_targets() > 0);
   if (predictions) predictions->clear();
   if (outputs) outputs->resize(n, net.output_shape().size());
   for (Index start = 0; start < n; start += batch_size) {
@@ -128,7 +129,7 @@ EvalResult evaluate(Network& net, Loss& loss, const Dataset& data, const Preproc
     for (Index i = 0; i < b; ++i) idx[static_cast<std::size_t>(i)] = start + i;
     data.fill_batch(idx, pp, batch);
     const Matrix& z = net.forward(batch.x, Mode::eval);
-    if (labeled || data.task == Task::regression) {
+    if (has_loss) {
       loss_sum += loss.forward(z, batch.targets(data.task)) * static_cast<double>(b);
       if (labeled) correct += count_correct(z, batch.labels);
     }
@@ -138,7 +139,6 @@ EvalResult evaluate(Network& net, Loss& loss, const Dataset& data, const Preproc
     }
     if (outputs) outputs->middleRows(start, b) = z;
   }
-  const bool has_loss = labeled || data.task == Task::regression;
   r.samples = n;
   r.loss = n > 0 && has_loss ? loss_sum / static_cast<double>(n) : std::numeric_limits<double>::quiet_NaN();
   r.accuracy = labeled && n > 0 ? static_cast<double>(correct) / static_cast<double>(n)

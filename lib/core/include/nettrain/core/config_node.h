@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,10 +26,20 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 // The closest of `known` to `word` if it is close enough to be a likely typo, else "".
 std::string closest_match(std::string_view word, const std::vector<std::string>& known);
 
+// A value that came from `--set PATH=VALUE` rather than from the file: errors about it (or
+// anything inside it) name the override, not the file.
+struct SetOverride {
+  std::string pointer;     // "/training/optimizer/type"
+  std::string assignment;  // "training.optimizer.type=adam", as typed
+};
+using SetOverrides = std::vector<SetOverride>;
+
 class ConfigNode {
  public:
   // `j` must outlive the node. `pointer` is the JSON pointer of j inside the file ("" = root).
-  ConfigNode(const nlohmann::json& j, std::string pointer, std::string file);
+  // `overrides`: the --set values applied to the file (children inherit them).
+  ConfigNode(const nlohmann::json& j, std::string pointer, std::string file,
+             std::shared_ptr<const SetOverrides> overrides = nullptr);
 
   const nlohmann::json& json() const { return j_; }
   const std::string& pointer() const { return pointer_; }
@@ -70,16 +81,22 @@ class ConfigNode {
   void check_range(const std::string& key, double value, double lo, double hi) const;
   void check_min_exclusive(const std::string& key, double value, double lo) const;
 
-  // "file: /pointer/key: message"
+  // "file: /pointer/key: message", or "--set a.b=1: /a/b: message" for a value from --set
   [[noreturn]] void fail(const std::string& key, const std::string& message) const;
   [[noreturn]] void fail(const std::string& message) const;
   std::string where(const std::string& key = "") const;
 
  private:
   const nlohmann::json& value(const std::string& key) const;  // requires has(key)
+  // The hint for an unknown key left in this object beside a --set sibling, or "".
+  std::string leftover_hint(const std::string& key_pointer) const;
+  // The override that set `pointer` or an object around it, or nullptr.
+  const SetOverride* override_of(const std::string& pointer) const;
+
   const nlohmann::json& j_;
   std::string pointer_;
   std::string file_;
+  std::shared_ptr<const SetOverrides> overrides_;
 };
 
 // Short description of a JSON value for "got ..." in messages: `-3`, `"abc"`, `an array`.

@@ -161,15 +161,20 @@ struct ColumnRef {
   std::int64_t index = -1;
   bool by_name() const { return !name.empty(); }
   std::string str() const;
+  // "3" or "-1": by index; anything else: by name (a flag's text, e.g. --label-column).
+  static ColumnRef parse(const std::string& text);
 };
 
 struct CsvOptions {
   CsvHeader header = CsvHeader::autodetect;
   char delimiter = ',';
-  bool labeled = true;                  // false: every column is a feature
-  std::optional<ColumnRef> label_column;  // default: the last column
+  bool labeled = true;                  // false: every column is a feature (no label, no targets)
+  // The label column. When unset: a header column named "label" (what `convert` writes), else
+  // fallback_label_column (a saved model's label column index), else the last column.
+  std::optional<ColumnRef> label_column;
+  std::optional<ColumnRef> fallback_label_column;
   Task task = Task::classification;
-  std::vector<ColumnRef> target_columns;  // regression; default: the label column
+  std::vector<ColumnRef> target_columns;  // regression; default: the label column (as above)
   int num_classes = 0;                    // 0: max integer label + 1, or the number of names
 };
 

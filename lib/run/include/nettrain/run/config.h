@@ -24,21 +24,28 @@ struct Config {
   nlohmann::json json;   // after overrides and with defaults filled in
   std::string file;      // the path given, for messages
   std::string base_dir;  // the config file's folder: relative data paths start here
-  ConfigNode root() const { return ConfigNode(json, "", file); }
+  // The --set values applied, so errors about them name the override instead of the file.
+  std::shared_ptr<const SetOverrides> overrides;
+  ConfigNode root() const { return ConfigNode(json, "", file, overrides); }
 };
 
 // Parses JSON text; a syntax error throws ConfigError "FILE:LINE:COLUMN: syntax error: ...".
 nlohmann::json parse_json_text(const std::string& text, const std::string& file);
 
-// Applies "a.b.0.c=VALUE" to j: VALUE is parsed as JSON, else taken as a string. Objects on the
-// path are created when missing; array indices must exist. Throws ConfigError naming the path.
-void apply_override(nlohmann::json& j, const std::string& assignment);
+// Applies "a.b.0.c=VALUE" to j: VALUE is parsed as JSON, else taken as a string (so
+// `training.optimizer={"type": "adam"}` replaces the whole object). Objects on the path are
+// created when missing; array indices must exist. Throws ConfigError naming the path. Returns the
+// JSON pointer that was set ("/a/b/0/c").
+std::string apply_override(nlohmann::json& j, const std::string& assignment);
 
 // Reads, overrides, validates the top level and "training", fills defaults. Model and data
-// sections are checked by build_experiment() and the data loader.
+// sections are checked by build_experiment() and the data loader. File paths in the file are
+// relative to its folder; file paths given in an override, relative to the current directory
+// (as a shell user expects), so they are made absolute as the override is applied.
 Config load_config(const std::string& path, const std::vector<std::string>& overrides);
 // The same from a JSON value (a model file's stored config).
-Config config_from_json(nlohmann::json j, const std::string& file, const std::string& base_dir);
+Config config_from_json(nlohmann::json j, const std::string& file, const std::string& base_dir,
+                        std::shared_ptr<const SetOverrides> overrides = nullptr);
 
 // Everything a run needs besides data, built from a config.
 struct Experiment {

@@ -14,6 +14,7 @@ namespace nettrain {
 struct DataSource {
   std::string data;
   std::string images, labels, csv;
+  std::string label_column;  // --label-column for CSV data ("" = the default rule)
 };
 
 
@@ -21,8 +22,9 @@ struct DataSource {
 // "test" split. Classes are mapped onto the model's class names; labels are range-checked.
 Dataset load_eval_data(const LoadedModel& m, const DataSource& a);
 
-// The samples predict runs on: an IDX images file, or a CSV with or without a label column.
-Dataset load_predict_data(const LoadedModel& m, const std::string& input);
+// The samples predict runs on: an IDX images file, or a CSV with or without its label column (or
+// regression targets); `label_column` ("" for the default rule) names it.
+Dataset load_predict_data(const LoadedModel& m, const std::string& input, const std::string& label_column);
 
 // Checks features against the model's input and maps string classes onto the model's names.
 void fit_to_model(Dataset& d, const LoadedModel& m);

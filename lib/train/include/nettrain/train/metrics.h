@@ -23,10 +23,12 @@ ClassReport classification_report(std::span<const std::int32_t> labels, std::spa
                                    std::size_t classes);
 
 // Fraction of rows of z (samples, classes) whose label is among the k largest scores (ties are
-// broken towards the lower class index, as arg-max does).
+// broken towards the lower class index, as arg-max does); a binary sigmoid model as top_k ranks it.
 double top_k_accuracy(const Matrix& z, std::span<const std::int32_t> labels, Index k);
 
-// The k best classes of one row, best first.
+// The k best classes of one row, best first. A single column is one sigmoid logit of a binary
+// model: its two classes rank as two softmax outputs would (class 1 first when z > 0), so top-2
+// holds both.
 std::vector<std::int32_t> top_k(const Matrix& z, Index row, Index k);
 
 }  // namespace nettrain
