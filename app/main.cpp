@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "log.h"
 #include "nettrain/core/errors.h"
+#include "nettrain/export/onnx.h"
 
 using namespace nettrain::app;
 
@@ -100,6 +101,18 @@ int main(int argc, char** argv) {
   c_convert->add_option("-o,--output", convert.output, "output CSV file, or PREFIX for IDX")->required();
   add_global(c_convert, g);
 
+  ExportArgs export_args;
+  auto* c_export = app.add_subcommand("export", "write the model as an ONNX graph, preprocessing included");
+  c_export->add_option("model", export_args.model, "model .safetensors or run directory")->required();
+  c_export->add_option("-o,--output", export_args.output, "ONNX file to write")->required();
+  c_export->add_option("--opset", export_args.opset, "ONNX opset (default 13)")
+      ->check(CLI::Range(nettrain::kOnnxMinOpset, nettrain::kOnnxMaxOpset));
+  c_export->add_flag("--probabilities", export_args.probabilities,
+                     "add a \"probabilities\" output (softmax, or sigmoid for a binary model)");
+  c_export->add_option("--batch", export_args.batch, "fix the batch size (default: dynamic)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 31));
+  add_global(c_export, g);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -121,6 +134,7 @@ int main(int argc, char** argv) {
     if (*c_grad) return cmd_gradcheck(g, gradcheck);
     if (*c_plot) return cmd_plot(g, plot_runs, plot_out);
     if (*c_convert) return cmd_convert(g, convert);
+    if (*c_export) return cmd_export(g, export_args);
   } catch (const nettrain::Error& e) {
     report_error(e.what());
     return e.exit_code();

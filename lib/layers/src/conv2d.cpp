@@ -158,6 +158,13 @@ void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, con
   }
 }
 
+nlohmann::json Conv2d::settings() const {
+  nlohmann::json s = win_.settings();
+  s["filters"] = F_;
+  s["bias"] = bias_;
+  return s;
+}
+
 std::string Conv2d::describe() const {
   return "filters=" + std::to_string(F_) + " " + win_.describe() + describe_init();
 }

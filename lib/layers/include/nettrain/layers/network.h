@@ -88,6 +88,13 @@ class Network {
   const Vector& buffers() const { return buffers_; }
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
 
+  struct InputInfo {
+    std::string name;
+    Shape shape;
+  };
+  // The network inputs in declaration order (their features are consecutive column blocks).
+  std::vector<InputInfo> inputs() const;
+
   Index param_count() const { return params_.size(); }
   Index input_size() const;
   Shape input_shape() const;  // the single input's shape, or [input_size()] with several
