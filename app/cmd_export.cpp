@@ -38,9 +38,12 @@ int cmd_export(const GlobalOptions& g, const ExportArgs& a) {
   const OnnxExport onnx = export_onnx(onnx_source(m), options);
   write_file_atomic(a.output, onnx.bytes);
   if (g.json) {
-    const nlohmann::json j = {{"output", a.output},         {"bytes", onnx.bytes.size()},
-                              {"opset", a.opset},           {"ir_version", onnx.ir_version},
-                              {"nodes", onnx.nodes},        {"inputs", values_json(onnx.inputs)},
+    const nlohmann::json j = {{"output", a.output},
+                              {"bytes", onnx.bytes.size()},
+                              {"opset", a.opset},
+                              {"ir_version", onnx.ir_version},
+                              {"nodes", onnx.nodes},
+                              {"inputs", values_json(onnx.inputs)},
                               {"outputs", values_json(onnx.outputs)}};
     std::printf("%s\n", j.dump().c_str());
     return 0;

@@ -4,6 +4,8 @@
 // the onnx package and run by ONNX Runtime in tests/cli/export.sh.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "nettrain/core/errors.h"
 #include "nettrain/export/onnx.h"
 #include "nettrain/layers/network.h"

@@ -1,12 +1,11 @@
 // export_onnx: the graph input and the preprocessing, one emitter per layer (onnx_layers.cpp),
 // the outputs, the metadata; see nettrain/export/onnx.h.
-#include "nettrain/export/onnx.h"
-
 #include <fmt/format.h>
 
 #include <map>
 
 #include "nettrain/core/errors.h"
+#include "nettrain/export/onnx.h"
 #include "onnx_graph.h"
 #include "onnx_proto.h"
 
@@ -39,8 +38,9 @@ void check_options(const OnnxSource& src, const OnnxOptions& o) {
     throw ConfigError(fmt::format("--opset: expected {} to {}, got {}", kOnnxMinOpset, kOnnxMaxOpset, o.opset));
   if (o.batch < 0) throw ConfigError(fmt::format("--batch: expected a positive size, got {}", o.batch));
   if (o.probabilities && probability_ops().count(src.loss_type) == 0)
-    throw ConfigError(fmt::format("--probabilities: {} is a regression model (loss {}); its outputs are not probabilities",
-                                  src.where, src.loss_type));
+    throw ConfigError(
+        fmt::format("--probabilities: {} is a regression model (loss {}); its outputs are not probabilities", src.where,
+                    src.loss_type));
 }
 
 // "input" -> x·scale -> (x − mean)·(1/std): exactly Preprocess::apply_row, in float.
@@ -71,8 +71,8 @@ std::map<std::string, Value> network_inputs(GraphBuilder& g, const Network& net,
     const std::int64_t width = in.shape.size();
     if (inputs.size() > 1)
       v.flat_name = g.node("Slice",
-                           {features, g.ints(in.name + "/starts", {column}), g.ints(in.name + "/ends", {column + width}),
-                            g.ints(in.name + "/axes", {1})},
+                           {features, g.ints(in.name + "/starts", {column}),
+                            g.ints(in.name + "/ends", {column + width}), g.ints(in.name + "/axes", {1})},
                            "inputs/" + in.name);
     column += width;
     values.emplace(in.name, std::move(v));

@@ -39,7 +39,9 @@ std::string GraphBuilder::scalar(const std::string& name, float value) {
 }
 
 std::string GraphBuilder::ints(const std::string& name, const std::vector<std::int64_t>& values) {
-  Tensor t{unique(name), DataType::int64, {static_cast<std::int64_t>(values.size())},
+  Tensor t{unique(name),
+           DataType::int64,
+           {static_cast<std::int64_t>(values.size())},
            le_bytes(std::span<const std::int64_t>(values))};
   g_.initializers.push_back(std::move(t));
   return g_.initializers.back().name;
@@ -54,7 +56,8 @@ std::string GraphBuilder::node(const std::string& op_type, std::vector<std::stri
 }
 
 const std::string& flat(GraphBuilder& g, Value& v) {
-  if (v.flat_name.empty()) v.flat_name = g.node("Flatten", {v.nchw_name}, v.base + "/flat", {{"axis", std::int64_t{1}}});
+  if (v.flat_name.empty())
+    v.flat_name = g.node("Flatten", {v.nchw_name}, v.base + "/flat", {{"axis", std::int64_t{1}}});
   return v.flat_name;
 }
 

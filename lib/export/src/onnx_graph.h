@@ -41,8 +41,8 @@ class GraphBuilder {
 };
 
 struct Value {
-  std::string base;  // name stem for the forms: the node or input name
-  Shape shape;       // the sample shape, as nettrain sees it
+  std::string base;       // name stem for the forms: the node or input name
+  Shape shape;            // the sample shape, as nettrain sees it
   std::string flat_name;  // [N, size] form, "" until made
   std::string nchw_name;  // [N, C, H, W] form (rank-3 shapes only), "" until made
 };

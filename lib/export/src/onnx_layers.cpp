@@ -37,7 +37,8 @@ Ints pair(const nlohmann::json& j) { return {j.at(0).get<std::int64_t>(), j.at(1
 
 // kernel_shape, strides and pads of a conv2d or pooling layer.
 std::vector<Attribute> window_attributes(const LayerContext& c) {
-  const Ints k = pair(c.settings.at("kernel")), s = pair(c.settings.at("stride")), before = pair(c.settings.at("pad_before"));
+  const Ints k = pair(c.settings.at("kernel")), s = pair(c.settings.at("stride")),
+             before = pair(c.settings.at("pad_before"));
   const Shape& in = c.inputs[0]->shape;
   const Shape& out = c.info.output_shape;
   const std::int64_t bottom = std::max<std::int64_t>(0, (out[1] - 1) * s[0] + k[0] - in[1] - before[0]);
@@ -152,12 +153,24 @@ Value flatten(LayerContext& c) {
 
 const std::map<std::string, Emitter>& emitters() {
   static const std::map<std::string, Emitter> table = {
-      {"affine", affine},       {"relu", relu},           {"leaky_relu", leaky_relu},
-      {"sigmoid", sigmoid},     {"tanh", tanh_},          {"softmax", softmax},
-      {"dropout", dropout},     {"batchnorm", batchnorm}, {"add", add},
-      {"mul", mul},             {"exp", exp_},            {"pow", pow_},
-      {"scale", scale},         {"conv2d", conv2d},       {"maxpool2d", maxpool2d},
-      {"avgpool2d", avgpool2d}, {"global_avg_pool", global_avg_pool}, {"flatten", flatten},
+      {"affine", affine},
+      {"relu", relu},
+      {"leaky_relu", leaky_relu},
+      {"sigmoid", sigmoid},
+      {"tanh", tanh_},
+      {"softmax", softmax},
+      {"dropout", dropout},
+      {"batchnorm", batchnorm},
+      {"add", add},
+      {"mul", mul},
+      {"exp", exp_},
+      {"pow", pow_},
+      {"scale", scale},
+      {"conv2d", conv2d},
+      {"maxpool2d", maxpool2d},
+      {"avgpool2d", avgpool2d},
+      {"global_avg_pool", global_avg_pool},
+      {"flatten", flatten},
   };
   return table;
 }
