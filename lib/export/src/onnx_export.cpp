@@ -6,6 +6,7 @@
 
 #include "nettrain/core/errors.h"
 #include "nettrain/export/onnx.h"
+#include "nettrain/run/model_data.h"
 #include "onnx_graph.h"
 #include "onnx_proto.h"
 
@@ -188,11 +189,7 @@ OnnxSource onnx_source(const LoadedModel& m) {
   s.loss_type = m.loss->type();
   s.name = m.config.json.value("name", "");
   s.where = m.file.path();
-  for (const auto& n : m.meta.class_names) s.class_names.push_back(n.get<std::string>());
-  if (s.class_names.empty() && m.loss->uses_labels()) {
-    const Index k = m.net.output_shape().size() == 1 ? 2 : m.net.output_shape().size();
-    for (Index i = 0; i < k; ++i) s.class_names.push_back(std::to_string(i));
-  }
+  if (m.loss->uses_labels()) s.class_names = class_labels(m);
   return s;
 }
 

@@ -161,7 +161,7 @@ void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, con
 nlohmann::json Conv2d::settings() const {
   nlohmann::json s = win_.settings();
   s["filters"] = F_;
-  s["bias"] = bias_;
+  s["bias"] = init_.bias;
   return s;
 }
 
