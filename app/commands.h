@@ -80,4 +80,13 @@ struct ConvertArgs {
 };
 int cmd_convert(const GlobalOptions& g, const ConvertArgs& a);
 
+struct ExportArgs {
+  std::string model;
+  std::string output;
+  int opset = 13;
+  bool probabilities = false;
+  std::int64_t batch = 0;  // 0: symbolic batch dimension
+};
+int cmd_export(const GlobalOptions& g, const ExportArgs& a);
+
 }  // namespace nettrain::app

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "log.h"
 #include "nettrain/core/errors.h"
+#include "nettrain/export/onnx.h"
 
 using namespace nettrain::app;
 
@@ -183,6 +184,21 @@ Command add_convert(CLI::App& app, GlobalOptions& g) {
   return {c, [&g, a] { return cmd_convert(g, *a); }};
 }
 
+Command add_export(CLI::App& app, GlobalOptions& g) {
+  auto a = std::make_shared<ExportArgs>();
+  auto* c = app.add_subcommand("export", "write the model as an ONNX graph, preprocessing included");
+  c->add_option("model", a->model, "model .safetensors or run directory")->required();
+  c->add_option("-o,--output", a->output, "ONNX file to write")->required();
+  c->add_option("--opset", a->opset, "ONNX opset")
+      ->check(CLI::Range(nettrain::kOnnxMinOpset, nettrain::kOnnxMaxOpset))
+      ->capture_default_str();
+  c->add_flag("--probabilities", a->probabilities, "add a \"probabilities\" output (softmax, or sigmoid for a binary model)");
+  c->add_option("--batch", a->batch, "fix the batch size (default: dynamic)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 31));
+  add_global(c, g);
+  return {c, [&g, a] { return cmd_export(g, *a); }};
+}
+
 // Runs the parsed subcommand; library errors become their exit codes here and nowhere else.
 int run_command(const std::vector<Command>& commands) {
   try {
@@ -215,7 +231,8 @@ int main(int argc, char** argv) {
                                          add_inspect(app, g),
                                          add_gradcheck(app, g),
                                          add_plot(app, g),
-                                         add_convert(app, g)};
+                                         add_convert(app, g),
+                                         add_export(app, g)};
   if (const std::string msg = unknown_command(app, argc, argv); !msg.empty()) {
     report_error(msg);
     return 2;

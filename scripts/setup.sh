@@ -8,20 +8,36 @@ packages=(cmake g++ make libeigen3-dev libcli11-dev nlohmann-json3-dev libspdlog
 # Optional extras: Fashion-MNIST for the real configs, rsvg-convert to render plots.
 extras=(dataset-fashion-mnist librsvg2-bin)
 if [[ "${NETTRAIN_SETUP_EXTRAS:-1}" == 1 ]]; then packages+=("${extras[@]}"); fi
+# The ONNX export tests: the onnx checker (Debian's python3-onnx) and ONNX Runtime, run by node
+# (npm onnxruntime-node, installed below). A node/npm already on PATH (e.g. NodeSource's) is used.
+packages+=(python3-onnx python3-numpy)
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [[ ${#missing[@]} -eq 0 ]]; then
-  exit 0
+if [[ ${#missing[@]} -ne 0 ]]; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "nettrain needs these Debian packages: ${missing[*]}" >&2
+    echo "run as root: apt-get update && apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-if [[ $(id -u) -ne 0 ]]; then
-  echo "nettrain needs these Debian packages: ${missing[*]}" >&2
-  echo "run as root: apt-get update && apt-get install -y ${missing[*]}" >&2
-  exit 1
+
+# ONNX Runtime for node, into a cache folder (tests/cli/export.sh looks for it there). The flag
+# keeps its install script from fetching CUDA binaries from outside the npm registry.
+ort_dir="${XDG_CACHE_HOME:-$HOME/.cache}/nettrain/npm"
+ort_version=1.30.0
+if [[ ! -f "$ort_dir/node_modules/onnxruntime-node/package.json" ]] ||
+   ! grep -q "\"version\": \"$ort_version\"" "$ort_dir/node_modules/onnxruntime-node/package.json"; then
+  echo "setup: installing onnxruntime-node@$ort_version into $ort_dir" >&2
+  mkdir -p "$ort_dir"
+  (cd "$ort_dir" && npm install --no-audit --no-fund --loglevel=error "onnxruntime-node@$ort_version" \
+    --onnxruntime-node-install=skip >/dev/null)
 fi
-echo "setup: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -35,6 +35,7 @@ class LeakyRelu : public ShapePreservingLayer {
   void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
                 std::span<Matrix* const> dx) override;
   std::string describe() const override;
+  nlohmann::json settings() const override { return {{"slope", slope_}}; }
 
  private:
   float slope_;

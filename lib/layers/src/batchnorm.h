@@ -36,6 +36,7 @@ class BatchNorm : public Layer {
   void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
                 std::span<Matrix* const> dx) override;
   std::string describe() const override;
+  nlohmann::json settings() const override { return {{"momentum", momentum_}, {"epsilon", epsilon_}}; }
 
  private:
   double momentum_;

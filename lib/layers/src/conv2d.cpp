@@ -142,6 +142,13 @@ void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, con
   }
 }
 
+nlohmann::json Conv2d::settings() const {
+  nlohmann::json s = win_.settings();
+  s["filters"] = F_;
+  s["bias"] = init_.bias;
+  return s;
+}
+
 std::string Conv2d::describe() const {
   return "filters=" + std::to_string(F_) + " " + win_.describe() + describe_init();
 }

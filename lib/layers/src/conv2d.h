@@ -42,6 +42,7 @@ class Conv2d : public WeightedLayer {
   void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
                 std::span<Matrix* const> dx) override;
   std::string describe() const override;
+  nlohmann::json settings() const override;
 
  private:
   using ConstStridedMap = Eigen::Map<const Matrix, 0, Eigen::OuterStride<>>;

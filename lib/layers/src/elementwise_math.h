@@ -24,6 +24,8 @@ class Exp : public ShapePreservingLayer {
   void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
                 std::span<Matrix* const> dx) override;
   std::string describe() const override;
+  // ln_base: the float ln a that forward multiplies by.
+  nlohmann::json settings() const override { return {{"base", base_}, {"ln_base", log_base_}}; }
 
  private:
   double base_;
@@ -39,6 +41,7 @@ class Pow : public ShapePreservingLayer {
   void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
                 std::span<Matrix* const> dx) override;
   std::string describe() const override;
+  nlohmann::json settings() const override { return {{"exponent", exponent_}}; }
 
  private:
   float exponent_;
@@ -53,6 +56,7 @@ class Scale : public ShapePreservingLayer {
   void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
                 std::span<Matrix* const> dx) override;
   std::string describe() const override;
+  nlohmann::json settings() const override { return {{"factor", factor_}, {"offset", offset_}}; }
 
  private:
   float factor_;

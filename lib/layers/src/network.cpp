@@ -272,6 +272,12 @@ Shape Network::input_shape() const {
 
 Shape Network::output_shape() const { return nodes_.back().shape; }
 
+std::vector<Network::InputInfo> Network::inputs() const {
+  std::vector<InputInfo> out;
+  for (const auto& in : inputs_) out.push_back({in.name, in.shape});
+  return out;
+}
+
 std::vector<NodeInfo> Network::summary() const {
   std::vector<NodeInfo> out;
   for (const auto& n : nodes_) {

@@ -31,6 +31,7 @@ class Pool2d : public Layer {
   void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
                 std::span<Matrix* const> dx) override;
   std::string describe() const override { return win_.describe(); }
+  nlohmann::json settings() const override { return win_.settings(); }
 
  private:
   bool max_;

@@ -108,6 +108,10 @@ void Window::valid_range_w(Index j, Index& lo, Index& hi) const {
   hi = std::max(hi, lo);
 }
 
+nlohmann::json Window::settings() const {
+  return {{"kernel", {kh, kw}}, {"stride", {sh, sw}}, {"pad_before", {top, left}}};
+}
+
 std::string Window::describe() const {
   std::string s = "kernel=" + std::to_string(kh) + "x" + std::to_string(kw) + " stride=" + pair_str(sh, sw) +
                   " padding=";

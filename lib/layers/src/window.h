@@ -41,6 +41,8 @@ struct Window {
 
   // "kernel=5x5 stride=1 padding=valid" (a square pair prints as one number).
   std::string describe() const;
+  // {"kernel": [kh, kw], "stride": [sh, sw], "pad_before": [top, left]} (after resolve()).
+  nlohmann::json settings() const;
 };
 
 // "[channels, height, width]" check shared by the spatial layers.

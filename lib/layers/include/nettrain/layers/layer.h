@@ -20,6 +20,8 @@
 //             per step), so a layer used twice in a step accumulates correctly.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <memory>
 #include <span>
 #include <string>
@@ -86,6 +88,11 @@ class Layer {
 
   // Short human description of the settings for the layer table ("units=256 init=he_normal").
   virtual std::string describe() const { return ""; }
+
+  // The settings that shape the computation, resolved after build() (defaults applied, "same"
+  // padding in numbers), for exporters: {"slope": 0.01} for leaky_relu, {"kernel": [kh, kw],
+  // "stride": [sh, sw], "pad_before": [top, left]} for conv2d and pooling, {} when there are none.
+  virtual nlohmann::json settings() const { return nlohmann::json::object(); }
 };
 
 }  // namespace nettrain

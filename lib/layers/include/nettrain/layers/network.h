@@ -89,11 +89,20 @@ class Network {
   const Vector& buffers() const { return buffers_; }
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
 
+  struct InputInfo {
+    std::string name;
+    Shape shape;
+  };
+  // The network inputs in declaration order (their features are consecutive column blocks).
+  std::vector<InputInfo> inputs() const;
+
   Index param_count() const { return params_.size(); }
   Index input_size() const;
   Shape input_shape() const;  // the single input's shape, or [input_size()] with several
   Shape output_shape() const;
   std::vector<NodeInfo> summary() const;
+  // The layer of node i (in summary() order), for exporters that ask it for its settings().
+  const Layer& layer(std::size_t i) const { return *nodes_[i].layer; }
 
   // The stream that stochastic layers (dropout) draw from; saved in checkpoints.
   Rng& rng() { return rng_; }
