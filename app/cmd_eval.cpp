@@ -20,7 +20,7 @@ nlohmann::json json_num(double v) { return std::isfinite(v) ? nlohmann::json(v) 
 
 int cmd_eval(const GlobalOptions& g, const EvalArgs& a) {
   use_threads(a.threads);
-  LoadedModel m = load_model(a.model);
+  LoadedModel m = load_model(a.best ? best_model_path(a.model) : a.model);
   Dataset d = load_eval_data(m, a.data);
   std::vector<std::int32_t> predicted;
   Matrix outputs;

@@ -89,7 +89,7 @@ Rows class_rows(const Matrix& z, const Matrix& probs, const std::vector<std::str
 
 int cmd_predict(const GlobalOptions& g, const PredictArgs& a) {
   use_threads(a.threads);
-  LoadedModel m = load_model(a.model);
+  LoadedModel m = load_model(a.best ? best_model_path(a.model) : a.model);
   Dataset d = load_predict_data(m, a.input, a.label_column);
   Matrix z;
   run_model(m, d, z, nullptr);

@@ -32,6 +32,7 @@ using DataArgs = DataSource;  // --data, --images/--labels, --csv
 
 struct EvalArgs {
   std::string model;
+  bool best = false;  // the run's best.safetensors
   DataArgs data;
   bool confusion = false;
   std::int64_t top_k = 5;
@@ -41,6 +42,7 @@ int cmd_eval(const GlobalOptions& g, const EvalArgs& a);
 
 struct PredictArgs {
   std::string model;
+  bool best = false;  // the run's best.safetensors
   std::string input;
   std::string output;
   std::string label_column;

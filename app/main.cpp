@@ -107,6 +107,7 @@ Command add_eval(CLI::App& app, GlobalOptions& g) {
                 "label column of CSV data, name or 0-based index (default: the model's, else the column named label, "
                 "else the last)");
   c->add_flag("--confusion", a->confusion, "print the confusion matrix");
+  c->add_flag("--best", a->best, "use the run's best.safetensors (MODEL is a run directory)");
   c->add_option("--top-k", a->top_k, "also report top-k accuracy")->check(kAtLeastOne)->capture_default_str();
   add_threads(c, a->threads);
   add_global(c, g);
@@ -123,6 +124,7 @@ Command add_predict(CLI::App& app, GlobalOptions& g) {
                 "label column of a CSV input, name or index (default: as eval; the column count tells whether it is "
                 "there)");
   c->add_flag("--probs", a->probs, "add one probability column per class");
+  c->add_flag("--best", a->best, "use the run's best.safetensors (MODEL is a run directory)");
   c->add_option("--top-k", a->top_k, "the k best classes per sample")->check(kAtLeastOne)->capture_default_str();
   add_threads(c, a->threads);
   add_global(c, g);

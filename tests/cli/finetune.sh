@@ -60,6 +60,14 @@ assert s["stopped_early"] and s["restored_best_weights"] and s["best_epoch"] < s
 assert tensors(d + "/model.safetensors") == tensors(d + "/best.safetensors")
 PY
 grep -q "best epoch" es/curves.svg || fail "curves.svg does not mark the best epoch"
+# eval/predict --best use the run's best.safetensors.
+run 0 "$NETTRAIN" eval base --best --csv "$ROOT/data/spirals.csv" --json
+best_acc=$(json_get 'j["accuracy"]')
+run 0 "$NETTRAIN" eval base/best.safetensors --csv "$ROOT/data/spirals.csv" --json
+[[ $(json_get 'j["accuracy"]') == "$best_acc" ]] || fail "eval --best is not best.safetensors"
+run 0 "$NETTRAIN" predict base --best --input "$ROOT/data/spirals.csv" --output p.csv
+run 2 "$NETTRAIN" eval base/model.safetensors --best
+err_has "--best takes a run directory"
 # Without validation or early stopping there is no best epoch to restore.
 run 2 "$NETTRAIN" train base.json --out nobest --set data.validation=null --set training.restore_best_weights=true -q
 err_has "restore_best_weights: needs a validation split or early_stopping"

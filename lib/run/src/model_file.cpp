@@ -67,6 +67,16 @@ std::string resolve_model_path(const std::string& path) {
   return path;
 }
 
+std::string best_model_path(const std::string& run_dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(run_dir, ec))
+    throw ConfigError("--best takes a run directory (it uses the run's best.safetensors), got " + run_dir);
+  const std::string best = (std::filesystem::path(run_dir) / "best.safetensors").string();
+  if (!std::filesystem::exists(best))
+    throw IoError(best + " does not exist: the run had no validation split or early stopping to choose a best epoch");
+  return best;
+}
+
 LoadedModel load_model(const std::string& given) {
   const std::string path = resolve_model_path(given);
   SafetensorsFile file = SafetensorsFile::open(path);

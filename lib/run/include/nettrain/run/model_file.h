@@ -53,6 +53,9 @@ struct LoadedModel {
 // Throws ModelFileError (exit 4) naming the file and what does not fit; IoError when unreadable.
 LoadedModel load_model(const std::string& path);
 std::string resolve_model_path(const std::string& path);
+// RUN_DIR/best.safetensors, for eval/predict --best. ConfigError when `run_dir` is not a folder,
+// IoError when the run has no best.safetensors.
+std::string best_model_path(const std::string& run_dir);
 
 // Restores optimizer, trainer and schedule state from a checkpoint loaded with load_model.
 TrainerState restore_checkpoint(const LoadedModel& ckpt, Optimizer& opt, Schedule& schedule);
