@@ -2,6 +2,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <charconv>
 #include <cstdio>
 
@@ -13,20 +16,9 @@ namespace nettrain::app {
 
 namespace {
 
-Shape parse_shape(const std::string& text) {
-  std::vector<Index> dims;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto comma = text.find(',', start);
-    const std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    long long v = 0;
-    const auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
-    if (ec != std::errc() || p != part.data() + part.size() || v <= 0)
-      throw ConfigError("--shape " + text + ": expected positive sizes like 28,28, got \"" + part + "\"");
-    dims.push_back(static_cast<Index>(v));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
+Shape parse_shape(const std::vector<Index>& dims) {
+  for (const Index v : dims)
+    if (v <= 0) throw ConfigError(fmt::format("--shape {}: expected positive sizes like 28,28, got {}", fmt::join(dims, ","), v));
   return Shape(dims);
 }
 

@@ -76,7 +76,7 @@ struct ConvertArgs {
   std::string input;
   std::string labels;
   std::string to = "csv";
-  std::string shape;
+  std::vector<Index> shape;  // --shape H,W (CLI11 splits it at the commas)
   std::string label_column;
   std::string output;
 };

@@ -178,7 +178,7 @@ Command add_convert(CLI::App& app, GlobalOptions& g) {
   c->add_option("input", a->input, "IDX images file or CSV file")->required();
   c->add_option("--labels", a->labels, "IDX labels to add as the label column (IDX -> CSV)");
   c->add_option("--to", a->to, "output format: csv (for IDX input) or idx")->check(CLI::IsMember({"csv", "idx"}))->capture_default_str();
-  c->add_option("--shape", a->shape, "H,W for the IDX image dimensions (CSV -> IDX)");
+  c->add_option("--shape", a->shape, "H,W for the IDX image dimensions (CSV -> IDX)")->delimiter(',')->type_name("H,W");
   c->add_option("--label-column", a->label_column,
                 "label column name or index (CSV -> IDX; default: the column named label, else the last)");
   c->add_option("-o,--output", a->output, "output CSV file, or PREFIX for IDX")->required();
