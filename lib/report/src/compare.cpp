@@ -57,7 +57,7 @@ std::vector<CompareCell> result_cells(const RunData& r) {
           number(r.last("train_loss"), 4),
           number(r.test("accuracy"), 4),
           number(r.test("loss"), 4),
-          {seconds_text(seconds(r)), std::isfinite(seconds(r)) ? nlohmann::json(seconds(r)) : nlohmann::json(nullptr)},
+          {std::isfinite(seconds(r)) ? seconds_text(seconds(r)) : "", std::isfinite(seconds(r)) ? nlohmann::json(seconds(r)) : nlohmann::json(nullptr)},
           {count(r.parameters), r.parameters}};
 }
 
@@ -132,12 +132,9 @@ std::vector<std::string> short_key_names(const std::vector<std::string>& keys) {
     }
     out.push_back(last);
   }
+  const std::vector<std::string> first = out;
   for (std::size_t i = 0; i < out.size(); ++i)
-    if (std::count(out.begin(), out.end(), out[i]) > 1)
-      for (std::size_t j = out.size(); j-- > 0;)
-        if (j != i && out[j] == out[i]) out[j] = keys[j];
-  for (std::size_t i = 0; i < out.size(); ++i)
-    if (std::count(out.begin(), out.end(), out[i]) > 1) out[i] = keys[i];
+    if (std::count(first.begin(), first.end(), first[i]) > 1) out[i] = keys[i];
   return out;
 }
 

@@ -65,7 +65,7 @@ std::string worst_gallery(const TestOutputs& t, const std::vector<Mistake>& wron
     const Mistake& m = wrong[i];
     const std::string alt = "sample " + std::to_string(m.index);
     out += "<figure>" + img(t, m.index, shape, alt) + "<figcaption>true <b>" + escape_html(name_of(t, m.truth)) +
-           "</b><br>pred <b>" + escape_html(name_of(t, m.predicted)) + "</b> " + fixed(m.probability, 2) +
+           "</b><br>pred <b>" + escape_html(name_of(t, m.predicted)) + "</b> " + fixed(m.probability, 3) +
            "</figcaption></figure>\n";
   }
   return out + "</div>\n";

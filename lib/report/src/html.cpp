@@ -29,6 +29,7 @@ table.facts th { background: none; color: #555; font-weight: normal; }
 table.facts td.num { text-align: left; }
 table.facts td { white-space: pre-wrap; }
 table.sortable th { cursor: pointer; }
+table.sortable td { white-space: nowrap; }
 table.sortable th:hover { background: #e3ecf4; }
 code, pre { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12px; }
 pre { background: #f6f8fa; padding: 10px; overflow-x: auto; }
