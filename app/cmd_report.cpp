@@ -1,10 +1,10 @@
 // nettrain report RUN_DIR and nettrain compare RUN_DIR...: the HTML report of a run (also written
 // by train as RUN_DIR/report.html) and the comparison of several runs (text, JSON, CSV, HTML).
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "model_data.h"
@@ -45,8 +45,7 @@ std::string write_run_report(const std::string& run_dir, const DataArgs& data, s
   report::read_run(run_dir);  // a folder that is not a run is named as such before anything else
   const fs::path model_path = fs::path(run_dir) / "model.safetensors";
   if (!fs::exists(model_path)) {
-    if (has_data_flag(data))
-      throw IoError(run_dir + ": no model.safetensors to evaluate (the run has not finished)");
+    if (has_data_flag(data)) throw IoError(run_dir + ": no model.safetensors to evaluate (the run has not finished)");
     return report::write_report(run_dir, nullptr, output);
   }
   LoadedModel m = load_model(model_path.string());

@@ -19,10 +19,12 @@ using nlohmann::json;
 namespace {
 
 json sweep_config(double lr, int units) {
-  return {{"name", "spirals"},
-          {"seed", 42},
-          {"model", {{"input_shape", {2}}, {"layers", json::array({{{"type", "affine"}, {"units", units}}, {{"type", "relu"}}})}}},
-          {"training", {{"epochs", 3}, {"optimizer", {{"type", "sgd"}, {"lr", lr}}}}}};
+  return {
+      {"name", "spirals"},
+      {"seed", 42},
+      {"model",
+       {{"input_shape", {2}}, {"layers", json::array({{{"type", "affine"}, {"units", units}}, {{"type", "relu"}}})}}},
+      {"training", {{"epochs", 3}, {"optimizer", {{"type", "sgd"}, {"lr", lr}}}}}};
 }
 
 // A run as compare sees it: two epochs of metrics with the given validation losses.
@@ -31,7 +33,8 @@ RunData fake_run(const std::string& dir, double lr, double val1, double val2, do
   r.dir = dir;
   r.name = "spirals";
   r.config = sweep_config(lr, 8);
-  r.metrics.columns = {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "samples_per_second"};
+  r.metrics.columns = {"epoch",        "train_loss", "train_accuracy", "val_loss",
+                       "val_accuracy", "lr",         "seconds",        "samples_per_second"};
   r.metrics.rows = {{1, 0.9, 0.5, val1, 0.5, lr, 0.5, 100}, {2, 0.7, 0.6, val2, 0.6, lr, 0.5, 100}};
   if (!std::isnan(test_accuracy)) {
     r.summary = {{"test", {{"accuracy", test_accuracy}, {"loss", 0.5}}}, {"train_seconds", 1.0}};

@@ -98,7 +98,9 @@ std::string run_curves_svg(const RunData& run) {
 std::string schedule_and_steps_svg(const RunData& run) {
   std::vector<Panel> panels;
   if (!run.metrics.rows.empty() && run.metrics.has_column("lr") && run.metrics.has_column("epoch"))
-    panels.push_back(Panel{"Learning rate", "epoch", "learning rate",
+    panels.push_back(Panel{"Learning rate",
+                           "epoch",
+                           "learning rate",
                            {Series{"", run.metrics.column("epoch"), run.metrics.column("lr"), false, 2}}});
   if (!run.steps.rows.empty() && run.steps.has_column("step") && run.steps.has_column("loss")) {
     std::vector<double> x = run.steps.column("step"), y = run.steps.column("loss");
@@ -115,8 +117,9 @@ std::vector<std::string> regression_svgs(const Matrix& predicted, const Matrix& 
   if (n == 0) return out;
   const std::size_t k = (n + kMaxScatterPoints - 1) / kMaxScatterPoints;
   for (Index t = 0; t < predicted.cols(); ++t) {
-    const std::string name = static_cast<std::size_t>(t) < target_names.size() ? target_names[static_cast<std::size_t>(t)]
-                                                                               : "target " + std::to_string(t);
+    const std::string name = static_cast<std::size_t>(t) < target_names.size()
+                                 ? target_names[static_cast<std::size_t>(t)]
+                                 : "target " + std::to_string(t);
     Series points{"samples", {}, {}, false, 0, true};
     std::vector<double> residuals;
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
@@ -127,7 +130,9 @@ std::vector<std::string> regression_svgs(const Matrix& predicted, const Matrix& 
       hi = std::max({hi, yt, yp});
       if (i % k == 0) points.x.push_back(yt), points.y.push_back(yp);
     }
-    Panel scatter{"Predicted vs true", "true " + name, "predicted " + name,
+    Panel scatter{"Predicted vs true",
+                  "true " + name,
+                  "predicted " + name,
                   {std::move(points), Series{"y = x", {lo, hi}, {lo, hi}, true, kBlack}}};
     Panel hist{"Residuals (predicted - true)", "residual", "samples", {histogram_outline(residuals, 30)}};
     out.push_back(render_svg(name, {std::move(scatter), std::move(hist)}));

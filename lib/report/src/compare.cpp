@@ -57,7 +57,8 @@ std::vector<CompareCell> result_cells(const RunData& r) {
           number(r.last("train_loss"), 4),
           number(r.test("accuracy"), 4),
           number(r.test("loss"), 4),
-          {std::isfinite(seconds(r)) ? seconds_text(seconds(r)) : "", std::isfinite(seconds(r)) ? nlohmann::json(seconds(r)) : nlohmann::json(nullptr)},
+          {std::isfinite(seconds(r)) ? seconds_text(seconds(r)) : "",
+           std::isfinite(seconds(r)) ? nlohmann::json(seconds(r)) : nlohmann::json(nullptr)},
           {count(r.parameters), r.parameters}};
 }
 
@@ -157,7 +158,8 @@ CompareTable compare_runs(const std::vector<RunData>& runs, const std::string& s
   t.columns.insert(t.columns.end(), t.keys.begin(), t.keys.end());
   for (const char* c : {"status", "epochs", "best_epoch"}) t.columns.push_back(c);
   t.columns.push_back("best_" + t.monitor);
-  for (const char* c : {"final_train_loss", "test_accuracy", "test_loss", "seconds", "parameters"}) t.columns.push_back(c);
+  for (const char* c : {"final_train_loss", "test_accuracy", "test_loss", "seconds", "parameters"})
+    t.columns.push_back(c);
 
   std::vector<std::vector<CompareCell>> rows;
   std::vector<std::string> legends;

@@ -40,7 +40,9 @@ std::string sortable_table(const CompareTable& t) {
   for (std::size_t r = 0; r < t.rows.size(); ++r) {
     out += "<tr><td data-v=\"" + escape_html(t.legend[r]) + "\">" + escape_html(t.legend[r]) + "</td>";
     for (const auto& cell : t.rows[r]) {
-      const std::string v = cell.value.is_null() ? "" : cell.value.is_string() ? cell.value.get<std::string>() : cell.value.dump();
+      const std::string v = cell.value.is_null()     ? ""
+                            : cell.value.is_string() ? cell.value.get<std::string>()
+                                                     : cell.value.dump();
       out += std::string("<td") + (cell.value.is_number() ? " class=\"num\"" : "") + " data-v=\"" + escape_html(v) +
              "\">" + escape_html(cell.text) + "</td>";
     }
@@ -57,7 +59,8 @@ std::string compare_html(const CompareTable& t) {
     body += "The runs' configs are identical.";
   else {
     body += "What differs between the runs: ";
-    for (std::size_t i = 0; i < t.keys.size(); ++i) body += (i ? ", " : "") + ("<code>" + escape_html(t.keys[i]) + "</code>");
+    for (std::size_t i = 0; i < t.keys.size(); ++i)
+      body += (i ? ", " : "") + ("<code>" + escape_html(t.keys[i]) + "</code>");
     body += ".";
   }
   body += " Sorted by best " + escape_html(t.monitor) + "; click a header to sort by it.</p>\n";
@@ -66,7 +69,8 @@ std::string compare_html(const CompareTable& t) {
   for (std::size_t r = 0; r < t.rows.size(); ++r)
     if (!t.runs[r]->metrics.rows.empty()) curves.emplace_back(t.legend[r], t.runs[r]->metrics);
   body += "<section>\n<h2>Curves</h2>\n<p class=\"lead\">Train solid, validation dashed; one colour per run.</p>\n";
-  body += curves.empty() ? "<p class=\"muted\">No run has finished an epoch yet.</p>\n" : inline_svg(curves_svg(curves));
+  body +=
+      curves.empty() ? "<p class=\"muted\">No run has finished an epoch yet.</p>\n" : inline_svg(curves_svg(curves));
   body += "</section>\n<footer class=\"muted\"><p>Written by nettrain " NETTRAIN_VERSION ".</p></footer>\n";
   return html_page(std::to_string(t.rows.size()) + " runs — nettrain compare", body, kSortScript);
 }

@@ -11,8 +11,8 @@ namespace nettrain::report {
 
 namespace {
 
-constexpr std::size_t kWorst = 40;          // images in the "most confidently wrong" gallery
-constexpr std::size_t kConfusedWith = 2;    // per class, the classes it is most often taken for
+constexpr std::size_t kWorst = 40;        // images in the "most confidently wrong" gallery
+constexpr std::size_t kConfusedWith = 2;  // per class, the classes it is most often taken for
 constexpr std::size_t kExamplesPerPair = 8;
 
 struct Mistake {
@@ -39,10 +39,11 @@ std::vector<Mistake> mistakes(const TestOutputs& t) {
   for (std::size_t i = 0; i < t.predicted.size(); ++i) {
     const std::int32_t truth = t.data->labels[i], pred = t.predicted[i];
     if (truth != pred)
-      out.push_back({static_cast<std::int64_t>(i), truth, pred,
-                     predicted_probability(t.outputs, static_cast<Index>(i), pred)});
+      out.push_back(
+          {static_cast<std::int64_t>(i), truth, pred, predicted_probability(t.outputs, static_cast<Index>(i), pred)});
   }
-  std::stable_sort(out.begin(), out.end(), [](const Mistake& a, const Mistake& b) { return a.probability > b.probability; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Mistake& a, const Mistake& b) { return a.probability > b.probability; });
   return out;
 }
 
@@ -51,15 +52,20 @@ std::string name_of(const TestOutputs& t, std::int32_t c) {
   return i < t.class_names.size() ? t.class_names[i] : std::to_string(c);
 }
 
-std::string img(const TestOutputs& t, std::int64_t index, const std::vector<std::int64_t>& shape, const std::string& alt) {
+std::string img(const TestOutputs& t, std::int64_t index, const std::vector<std::int64_t>& shape,
+                const std::string& alt) {
   return "<img src=\"" + png_data_uri(sample_png(*t.data, index, shape)) + "\" alt=\"" + escape_html(alt) +
          "\" title=\"" + escape_html(alt) + "\">";
 }
 
-std::string worst_gallery(const TestOutputs& t, const std::vector<Mistake>& wrong, const std::vector<std::int64_t>& shape) {
+std::string worst_gallery(const TestOutputs& t, const std::vector<Mistake>& wrong,
+                          const std::vector<std::int64_t>& shape) {
   std::string out = "<h3>Most confidently wrong</h3>\n<p class=\"lead\">The " +
-                    std::to_string(std::min(kWorst, wrong.size())) + " test images the model got wrong with the "
-                    "highest probability (of " + count(static_cast<long long>(wrong.size())) + " mistakes).</p>\n"
+                    std::to_string(std::min(kWorst, wrong.size())) +
+                    " test images the model got wrong with the "
+                    "highest probability (of " +
+                    count(static_cast<long long>(wrong.size())) +
+                    " mistakes).</p>\n"
                     "<div class=\"gallery\">\n";
   for (std::size_t i = 0; i < std::min(kWorst, wrong.size()); ++i) {
     const Mistake& m = wrong[i];
@@ -77,16 +83,18 @@ std::string confusions_table(const TestOutputs& t, const std::vector<Mistake>& w
   const auto k = static_cast<std::int32_t>(t.class_names.size());
   std::vector<std::vector<std::vector<std::int64_t>>> examples(
       static_cast<std::size_t>(k), std::vector<std::vector<std::int64_t>>(static_cast<std::size_t>(k)));
-  std::vector<std::vector<std::size_t>> counts(static_cast<std::size_t>(k), std::vector<std::size_t>(static_cast<std::size_t>(k)));
+  std::vector<std::vector<std::size_t>> counts(static_cast<std::size_t>(k),
+                                               std::vector<std::size_t>(static_cast<std::size_t>(k)));
   for (const Mistake& m : wrong) {
     if (m.truth >= k || m.predicted >= k) continue;
     auto& list = examples[static_cast<std::size_t>(m.truth)][static_cast<std::size_t>(m.predicted)];
     ++counts[static_cast<std::size_t>(m.truth)][static_cast<std::size_t>(m.predicted)];
     if (list.size() < kExamplesPerPair) list.push_back(m.index);  // `wrong` is most confident first
   }
-  std::string out = "<h3>What each class is mistaken for</h3>\n<div class=\"scroll\"><table class=\"confusions\">\n"
-                    "<thead><tr><th>true class</th><th>predicted as</th><th class=\"num\">count</th>"
-                    "<th>most confident examples</th></tr></thead><tbody>\n";
+  std::string out =
+      "<h3>What each class is mistaken for</h3>\n<div class=\"scroll\"><table class=\"confusions\">\n"
+      "<thead><tr><th>true class</th><th>predicted as</th><th class=\"num\">count</th>"
+      "<th>most confident examples</th></tr></thead><tbody>\n";
   for (std::int32_t c = 0; c < k; ++c) {
     const auto& row = counts[static_cast<std::size_t>(c)];
     std::vector<std::int32_t> order(static_cast<std::size_t>(k));
@@ -112,7 +120,8 @@ std::string confusions_table(const TestOutputs& t, const std::vector<Mistake>& w
 std::vector<std::int64_t> image_shape(const RunData& run, const Dataset& data) {
   std::vector<std::int64_t> shape;
   const auto input = run.config.value("/model/input_shape"_json_pointer, nlohmann::json());
-  if (input.is_array() && input.size() == 3 && std::all_of(input.begin(), input.end(), [](const auto& v) { return v.is_number_integer(); }))
+  if (input.is_array() && input.size() == 3 &&
+      std::all_of(input.begin(), input.end(), [](const auto& v) { return v.is_number_integer(); }))
     shape = {input[0].get<std::int64_t>(), input[1].get<std::int64_t>(), input[2].get<std::int64_t>()};
   else if (data.sample_shape.dims.size() == 2)
     shape = {1, data.sample_shape.dims[0], data.sample_shape.dims[1]};

@@ -65,20 +65,30 @@ std::string escape_html(const std::string& s) {
   out.reserve(s.size());
   for (const char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
 }
 
 std::string html_page(const std::string& title, const std::string& body, const std::string& script) {
-  std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
-                    escape_html(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n" + body;
+  std::string out =
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
+      escape_html(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n" + body;
   if (!script.empty()) out += "<script>\n" + script + "</script>\n";
   return out + "</body>\n</html>\n";
 }
@@ -89,8 +99,8 @@ std::string html_table(const std::vector<std::vector<std::string>>& rows, const 
     out += i == 0 ? "<thead><tr>" : "<tr>";
     for (const auto& cell : rows[i]) {
       const char* tag = i == 0 ? "th" : "td";
-      out += std::string("<") + tag + (i > 0 && looks_numeric(cell) ? " class=\"num\"" : "") + ">" +
-             escape_html(cell) + "</" + tag + ">";
+      out += std::string("<") + tag + (i > 0 && looks_numeric(cell) ? " class=\"num\"" : "") + ">" + escape_html(cell) +
+             "</" + tag + ">";
     }
     out += i == 0 ? "</tr></thead><tbody>\n" : "</tr>\n";
   }

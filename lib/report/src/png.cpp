@@ -1,7 +1,6 @@
 // PNG encoding of test samples for the gallery, by Debian's libstb-dev (stb_image_write.h; its
 // implementation is compiled here and nowhere else), and base64 data URIs.
 #define STB_IMAGE_WRITE_IMPLEMENTATION
-#define STBIW_ASSERT(x)
 #include <stb_image_write.h>
 
 #include <algorithm>
@@ -14,7 +13,7 @@ namespace nettrain::report {
 
 namespace {
 
-extern "C" void append_bytes(void* context, void* data, int size) {
+void append_bytes(void* context, void* data, int size) {
   static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<std::size_t>(size));
 }
 
@@ -55,8 +54,7 @@ std::string png_data_uri(const std::string& png) {
   for (std::size_t i = 0; i < png.size(); i += 3) {
     const std::size_t n = std::min<std::size_t>(3, png.size() - i);
     std::uint32_t v = 0;
-    for (std::size_t k = 0; k < 3; ++k)
-      v = (v << 8) | (k < n ? static_cast<unsigned char>(png[i + k]) : 0u);
+    for (std::size_t k = 0; k < 3; ++k) v = (v << 8) | (k < n ? static_cast<unsigned char>(png[i + k]) : 0u);
     for (std::size_t k = 0; k < 4; ++k) out += k <= n ? kAlphabet[(v >> (18 - 6 * k)) & 63u] : '=';
   }
   return out;

@@ -40,7 +40,8 @@ std::string outcome(const RunData& run, const TestOutputs* test) {
   if (const auto best = run.best_epoch())
     out += box("best epoch (" + run.monitor() + " " + fixed(run.best_value(), 4) + ")", std::to_string(*best));
   const auto planned = run.config.value("/training/epochs"_json_pointer, std::int64_t{0});
-  out += box(to_string(run.status), std::to_string(run.metrics.rows.size()) + " of " + std::to_string(planned) + " epochs");
+  out += box(to_string(run.status),
+             std::to_string(run.metrics.rows.size()) + " of " + std::to_string(planned) + " epochs");
   return out + "</div>\n";
 }
 
@@ -64,7 +65,7 @@ std::string header(const RunData& run, const TestOutputs* test) {
     add("threads", summary_text(s, "threads"));
   }
   add("nettrain version", s.is_object() && s.contains("nettrain_version") ? summary_text(s, "nettrain_version")
-                                                                         : std::string(NETTRAIN_VERSION));
+                                                                          : std::string(NETTRAIN_VERSION));
   add("seed", run.config.contains("seed") ? run.config["seed"].dump() : "");
   add("command line", summary_text(s, "command_line"));
   add("--set overrides", summary_text(s, "overrides"));
@@ -81,8 +82,10 @@ std::string network(const RunData& run) {
     rows.push_back({n.name, n.type, inputs, n.output_shape.str(), count(n.params), n.settings});
   }
   return "<section>\n<h2>Network</h2>\n" + html_table(rows) + "<p>" + count(run.parameters) + " parameters (" +
-         count(run.parameters * 4 / 1024) + " KiB as float32)</p>\n<details><summary>Resolved config "
-         "(config.json)</summary><pre>" + escape_html(run.config.dump(2)) + "</pre></details>\n</section>\n";
+         count(run.parameters * 4 / 1024) +
+         " KiB as float32)</p>\n<details><summary>Resolved config "
+         "(config.json)</summary><pre>" +
+         escape_html(run.config.dump(2)) + "</pre></details>\n</section>\n";
 }
 
 std::string curves(const RunData& run) {
@@ -113,9 +116,10 @@ std::string classification(const RunData& run, const TestOutputs& t) {
   rows.push_back({"macro average", fixed(rep.macro_precision, 4), fixed(rep.macro_recall, 4), fixed(rep.macro_f1, 4),
                   count(static_cast<long long>(t.predicted.size()))});
   out += "<h3>Per class</h3>\n" + html_table(rows);
-  out += "<h3>Confusion matrix</h3>\n<p class=\"lead\">Rows: true class; columns: predicted. Shading: the share of "
-         "the row (hits in blue, mistakes in orange on a square-root scale).</p>\n" +
-         confusion_heatmap(rep.confusion, t.class_names);
+  out +=
+      "<h3>Confusion matrix</h3>\n<p class=\"lead\">Rows: true class; columns: predicted. Shading: the share of "
+      "the row (hits in blue, mistakes in orange on a square-root scale).</p>\n" +
+      confusion_heatmap(rep.confusion, t.class_names);
   return out + gallery_html(t, image_shape(run, *t.data));
 }
 
@@ -138,8 +142,10 @@ std::string regression(const TestOutputs& t) {
 std::string test_section(const RunData& run, const TestOutputs* t) {
   std::string out = "<section>\n<h2>Test results</h2>\n";
   if (!t || !t->data)
-    return out + "<p class=\"muted\">No test results: the run has no test set (or no model yet). "
-                 "<code>nettrain report " + escape_html(run.dir) + " --data SPEC</code> evaluates it on other data.</p>\n</section>\n";
+    return out +
+           "<p class=\"muted\">No test results: the run has no test set (or no model yet). "
+           "<code>nettrain report " +
+           escape_html(run.dir) + " --data SPEC</code> evaluates it on other data.</p>\n</section>\n";
   out += "<p class=\"lead\">" + escape_html(t->data->source) + ", " + count(t->outputs.rows()) + " samples</p>\n";
   out += t->data->task == Task::regression ? regression(*t) : classification(run, *t);
   return out + "</section>\n";

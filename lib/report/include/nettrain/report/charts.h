@@ -19,7 +19,8 @@ std::string schedule_and_steps_svg(const RunData& run);
 // One figure per target: predicted against true with the y = x line, and the histogram of the
 // residuals (predicted - true). At most kMaxScatterPoints points, evenly spaced over the samples.
 constexpr std::size_t kMaxScatterPoints = 1500;
-std::vector<std::string> regression_svgs(const Matrix& predicted, const Matrix& truth, const std::vector<std::string>& target_names);
+std::vector<std::string> regression_svgs(const Matrix& predicted, const Matrix& truth,
+                                         const std::vector<std::string>& target_names);
 
 // The confusion matrix (rows: true class) as an HTML table: counts in the cells, shading by the
 // row-normalised share, the diagonal in another hue.

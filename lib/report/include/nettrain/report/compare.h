@@ -4,9 +4,8 @@
 // result, seconds and parameters. As text rows for the terminal, JSON, CSV and an HTML page.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -30,17 +29,17 @@ std::vector<std::string> short_key_names(const std::vector<std::string>& keys);
 std::string value_text(const nlohmann::json& config, const std::string& dotted_path);
 
 struct CompareCell {
-  std::string text;    // as shown ("" when there is no value)
+  std::string text;      // as shown ("" when there is no value)
   nlohmann::json value;  // number, string or null, for JSON and sorting
 };
 
 struct CompareTable {
-  std::string monitor;                  // the first run's monitored metric
-  std::vector<std::string> keys;        // the differing config paths
-  std::vector<std::string> columns;     // "run", keys..., "status", "epochs", "best_epoch", ...
+  std::string monitor;               // the first run's monitored metric
+  std::vector<std::string> keys;     // the differing config paths
+  std::vector<std::string> columns;  // "run", keys..., "status", "epochs", "best_epoch", ...
   std::vector<std::vector<CompareCell>> rows;
-  std::vector<std::string> legend;      // per row: "lr=0.01, units=128" (or the folder name)
-  std::vector<const RunData*> runs;     // per row, in row order
+  std::vector<std::string> legend;   // per row: "lr=0.01, units=128" (or the folder name)
+  std::vector<const RunData*> runs;  // per row, in row order
 
   std::string to_csv() const;
   nlohmann::json to_json() const;

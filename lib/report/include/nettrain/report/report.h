@@ -18,9 +18,9 @@ namespace nettrain::report {
 
 // The model of a run evaluated on a labelled dataset.
 struct TestOutputs {
-  const Dataset* data = nullptr;        // the samples (raw features for images), labels or targets
-  Matrix outputs;                       // (samples, model outputs), raw (logits for classifiers)
-  std::vector<std::int32_t> predicted;  // arg-max classes (classification)
+  const Dataset* data = nullptr;         // the samples (raw features for images), labels or targets
+  Matrix outputs;                        // (samples, model outputs), raw (logits for classifiers)
+  std::vector<std::int32_t> predicted;   // arg-max classes (classification)
   std::vector<std::string> class_names;  // K names ("0".."K-1" when the model has none)
   double loss = 0, accuracy = 0;
   std::int64_t top_k = 5;

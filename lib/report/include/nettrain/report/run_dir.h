@@ -8,7 +8,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,11 +22,11 @@ std::string to_string(RunStatus s);  // "finished", "stopped early", "unfinished
 
 struct RunData {
   std::string dir;
-  std::string name;             // config "name"
-  nlohmann::json config;        // the resolved config.json
-  nlohmann::json summary;       // summary.json, or null while the run has none
-  MetricsTable metrics;         // metrics.csv (possibly no rows yet)
-  MetricsTable steps;           // steps.csv (empty when absent)
+  std::string name;              // config "name"
+  nlohmann::json config;         // the resolved config.json
+  nlohmann::json summary;        // summary.json, or null while the run has none
+  MetricsTable metrics;          // metrics.csv (possibly no rows yet)
+  MetricsTable steps;            // steps.csv (empty when absent)
   std::vector<NodeInfo> layers;  // the layer table, as validate prints it
   std::int64_t parameters = 0;
   RunStatus status = RunStatus::unfinished;
