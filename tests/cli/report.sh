@@ -103,6 +103,12 @@ check "'unfinished' in $(json_get '[r["status"] for r in j["runs"]]')" "the unfi
 run 0 "$NETTRAIN" report going
 grep -q "not yet" going/report.html || fail "report of an unfinished run does not say so"
 
+# A report that cannot be written after a finished run: exit 5, saying the run is complete.
+mkdir -p blocked/report.html
+run 5 "$NETTRAIN" train "$ROOT/configs/xor-sigmoid.json" --out blocked --set training.epochs=1 -q
+err_has "the run in blocked is complete, but its report.html was not written"
+[[ -s blocked/model.safetensors && -s blocked/summary.json ]] || fail "the finished run's files are missing"
+
 # Regression: predicted vs true and the residuals.
 run 0 "$NETTRAIN" train "$ROOT/configs/sine-regression.json" --out sine --set training.epochs=3 \
   --set "data.test={\"path\": \"$ROOT/data/sine.csv\", \"task\": \"regression\", \"target_columns\": [\"sin\", \"cos\"]}" -q
