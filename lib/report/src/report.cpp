@@ -63,6 +63,7 @@ std::string header(const RunData& run, const TestOutputs* test) {
                     seconds_text(s.value("wall_seconds", std::nan(""))) + " s wall, " +
                     count(std::llround(s.value("samples_per_second", 0.0))) + " samples/s");
     add("threads", summary_text(s, "threads"));
+    add("processes", summary_text(s, "processes"));
   }
   add("nettrain version", s.is_object() && s.contains("nettrain_version") ? summary_text(s, "nettrain_version")
                                                                           : std::string(NETTRAIN_VERSION));
