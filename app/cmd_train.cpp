@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "log.h"
 #include "nettrain/core/errors.h"
+#include "nettrain/report/report.h"
 #include "nettrain/run/run.h"
 #include "progress.h"
 #include "threads.h"
@@ -105,7 +106,7 @@ int cmd_train(const GlobalOptions& g, const TrainArgs& a) {
   // printed, then the failure is an I/O error (exit 5) that says the run itself is complete.
   std::string report_failure;
   try {
-    write_run_report(summary["run_dir"].get<std::string>(), DataArgs{}, 5, "");
+    report::write_run_report(summary["run_dir"].get<std::string>());
   } catch (const Error& e) {
     report_failure = e.what();
   }

@@ -78,10 +78,6 @@ struct ReportArgs {
   int threads = 0;
 };
 int cmd_report(const GlobalOptions& g, const ReportArgs& a);
-// Evaluates the run's model (on `data`, else its test set, when it has one) and writes the report;
-// returns the path written. Shared by report and train.
-std::string write_run_report(const std::string& run_dir, const DataArgs& data, std::int64_t top_k,
-                             const std::string& output);
 
 struct CompareArgs {
   std::vector<std::string> runs;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "nettrain/errors.h"
+#include "nettrain/core/errors.h"
 #include "nettrain/report/compare.h"
 #include "nettrain/report/gallery.h"
 #include "nettrain/report/html.h"

@@ -7,7 +7,7 @@
 #include <numeric>
 #include <set>
 
-#include "nettrain/errors.h"
+#include "nettrain/core/errors.h"
 #include "nettrain/report/html.h"
 
 namespace nettrain::report {

@@ -2,7 +2,7 @@
 // overlaid, one colour per run, each named by its differing config values.
 #include <cmath>
 
-#include "nettrain/plot.h"
+#include "nettrain/io/plot.h"
 #include "nettrain/report/compare.h"
 #include "nettrain/report/html.h"
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "nettrain/errors.h"
+#include "nettrain/core/errors.h"
 #include "nettrain/report/gallery.h"
 
 namespace nettrain::report {

@@ -4,12 +4,12 @@
 #include <cmath>
 #include <filesystem>
 
-#include "nettrain/errors.h"
-#include "nettrain/io.h"
-#include "nettrain/metrics.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/core/files.h"
 #include "nettrain/report/charts.h"
 #include "nettrain/report/gallery.h"
 #include "nettrain/report/html.h"
+#include "nettrain/train/metrics.h"
 
 namespace nettrain::report {
 

@@ -7,9 +7,9 @@
 #include <ctime>
 #include <filesystem>
 
-#include "nettrain/config.h"
-#include "nettrain/errors.h"
-#include "nettrain/io.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/core/files.h"
+#include "nettrain/run/config.h"
 
 namespace nettrain::report {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "nettrain/core/tensor.h"
 #include "nettrain/report/run_dir.h"
-#include "nettrain/tensor.h"
 
 namespace nettrain::report {
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "nettrain/network.h"
-#include "nettrain/plot.h"
+#include "nettrain/io/plot.h"
+#include "nettrain/layers/network.h"
 
 namespace nettrain::report {
 
