@@ -46,6 +46,8 @@ assert all(int(r["parameters"]) > 0 for r in rows)
 PY
 run 2 "$NETTRAIN" compare runs/lr-* --sort nonsense
 err_has "--sort nonsense: no such column"
+run 2 "$NETTRAIN" compare runs/lr-* --json --csv
+err_has "give --json or --csv, not both"
 
 # The text table: every line as wide as the header, columns starting where their header does.
 run 0 "$NETTRAIN" compare runs/lr-*
