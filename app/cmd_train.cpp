@@ -11,6 +11,8 @@
 
 #include "commands.h"
 #include "log.h"
+#include "nettrain/core/errors.h"
+#include "nettrain/report/report.h"
 #include "nettrain/run/run.h"
 #include "progress.h"
 #include "threads.h"
@@ -100,11 +102,24 @@ int cmd_train(const GlobalOptions& g, const TrainArgs& a) {
   }
   if (bar) bar->clear();
   remove_log_file();
+  // report.html comes after the run is complete. When it cannot be written the summary is still
+  // printed, then the failure is an I/O error (exit 5) that says the run itself is complete.
+  std::string report_failure;
+  try {
+    report::write_run_report(summary["run_dir"].get<std::string>());
+  } catch (const Error& e) {
+    report_failure = e.what();
+  }
   if (g.json) {
     std::printf("%s\n", summary.dump(2).c_str());
   } else if (!g.quiet) {
     print_outcome(summary);
+    if (report_failure.empty())
+      std::fprintf(stderr, "report: %s/report.html\n", summary["run_dir"].get<std::string>().c_str());
   }
+  if (!report_failure.empty())
+    throw IoError("the run in " + summary["run_dir"].get<std::string>() + " is complete, but its report.html was not written: " +
+                  report_failure + "; write it with: nettrain report " + summary["run_dir"].get<std::string>());
   return 0;
 }
 

@@ -72,6 +72,24 @@ int cmd_gradcheck(const GlobalOptions& g, const GradcheckArgs& a);
 
 int cmd_plot(const GlobalOptions& g, const std::vector<std::string>& runs, const std::string& output);
 
+struct ReportArgs {
+  std::string run_dir;
+  std::string output;  // "" = RUN_DIR/report.html
+  DataArgs data;       // test data other than the run's own, as in eval
+  std::int64_t top_k = 5;
+  int threads = 0;
+};
+int cmd_report(const GlobalOptions& g, const ReportArgs& a);
+
+struct CompareArgs {
+  std::vector<std::string> runs;
+  std::string sort;    // a column; "" = the monitored metric
+  bool csv = false;
+  std::string output;  // HTML page
+  bool skip_bad = false;
+};
+int cmd_compare(const GlobalOptions& g, const CompareArgs& a);
+
 struct ConvertArgs {
   std::string input;
   std::string labels;

@@ -201,6 +201,36 @@ Command add_export(CLI::App& app, GlobalOptions& g) {
   return {c, [&g, a] { return cmd_export(g, *a); }};
 }
 
+Command add_report(CLI::App& app, GlobalOptions& g) {
+  auto a = std::make_shared<ReportArgs>();
+  auto* c = app.add_subcommand("report", "one self-contained HTML page of a run");
+  c->add_option("run_dir", a->run_dir, "run directory")->required();
+  c->add_option("-o,--output", a->output, "HTML file to write (default RUN_DIR/report.html)");
+  c->add_option("--data", a->data.data, "test data spec as JSON (inline or a file), as in eval");
+  c->add_option("--images", a->data.images, "IDX test images");
+  c->add_option("--labels", a->data.labels, "IDX test labels (with --images)");
+  c->add_option("--csv", a->data.csv, "CSV test file with a label column");
+  c->add_option("--top-k", a->top_k, "top-k accuracy to report")->check(CLI::PositiveNumber)->capture_default_str();
+  c->add_option("--threads", a->threads, "threads (default: all cores)")->check(CLI::Range(1, 1024));
+  add_global(c, g);
+  return {c, [&g, a] { return cmd_report(g, *a); }};
+}
+
+Command add_compare(CLI::App& app, GlobalOptions& g) {
+  auto a = std::make_shared<CompareArgs>();
+  auto* c = app.add_subcommand("compare", "one row per run: the config keys that differ, best epoch, results");
+  c->add_option("runs", a->runs, "run directories")->required();
+  c->add_option("--sort", a->sort, "column to sort by (default: best_<monitored metric>)");
+  c->add_flag("--csv", a->csv, "print CSV instead of a text table");
+  c->add_option("-o,--output", a->output, "also write an HTML page (sortable table, overlaid curves)");
+  c->add_flag("--skip-bad", a->skip_bad, "skip folders that are not readable runs (with a warning)");
+  add_global(c, g);
+  return {c, [&g, a] {
+            if (a->csv && g.json) throw nettrain::ConfigError("compare: give --json or --csv, not both");
+            return cmd_compare(g, *a);
+          }};
+}
+
 // Runs the parsed subcommand; library errors become their exit codes here and nowhere else.
 int run_command(const std::vector<Command>& commands) {
   try {
@@ -234,7 +264,9 @@ int main(int argc, char** argv) {
                                          add_gradcheck(app, g),
                                          add_plot(app, g),
                                          add_convert(app, g),
-                                         add_export(app, g)};
+                                         add_export(app, g),
+                                         add_report(app, g),
+                                         add_compare(app, g)};
   if (const std::string msg = unknown_command(app, argc, argv); !msg.empty()) {
     report_error(msg);
     return 2;

@@ -4,8 +4,9 @@
 source "$(dirname "$0")/lib.sh.inc"
 
 # An unknown command names it and lists the commands.
-run 2 "$NETTRAIN" compare runs/a runs/b
-err_has "unknown command 'compare'"
+run 2 "$NETTRAIN" tabulate runs/a runs/b
+err_has "unknown command 'tabulate'"
+err_has "report, compare"
 err_has "train, eval, predict"
 
 # --top-k out of range: one short message with the range, not a 300-digit bound.

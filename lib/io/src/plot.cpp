@@ -168,7 +168,7 @@ std::size_t overlap(const std::vector<Mapped>& lines, const Rect& r) {
   return hits;
 }
 
-bool has_markers(const Series& s) { return finite_count(s) <= kMarkerMaxPoints; }
+bool has_markers(const Series& s) { return s.points_only || finite_count(s) <= kMarkerMaxPoints; }
 
 // The x axis over the data, 3% wider on each side.
 Axis x_axis(double xlo, double xhi, bool integer_x) {
@@ -300,10 +300,10 @@ void draw_axes(std::string& out, const Panel& p, const Rect& f, const Axis& ax, 
            "\" text-anchor=\"middle\" font-size=\"13\" fill=\"#666666\">no data</text>\n";
 }
 
-// A marker: filled for solid series, white for dashed ones.
+// A marker: filled for solid series, white for dashed ones; smaller in a scatter.
 std::string marker(double cx, double cy, const Series& s) {
   const char* color = palette(s.color);
-  return "<circle cx=\"" + px(cx) + "\" cy=\"" + px(cy) + "\" r=\"3.5\" fill=\"" +
+  return "<circle cx=\"" + px(cx) + "\" cy=\"" + px(cy) + "\" r=\"" + (s.points_only ? "2.5" : "3.5") + "\" fill=\"" +
          (s.dashed ? std::string("white") : color) + "\" stroke=\"" + color + "\" stroke-width=\"1.5\"/>\n";
 }
 
@@ -323,7 +323,7 @@ void draw_series(std::string& out, const Panel& p, const std::vector<Mapped>& li
       d += (pen_down ? " L" : (d.empty() ? "M" : " M")) + px(m.x[i]) + " " + px(m.y[i]);
       pen_down = true;
     }
-    if (!d.empty())
+    if (!d.empty() && !s.points_only)
       out += "<path d=\"" + d + "\" fill=\"none\" stroke=\"" + color + "\" stroke-width=\"2\" stroke-linejoin=\"round\"" +
              (s.dashed ? " stroke-dasharray=\"7 4\"" : "") + "/>\n";
     const bool all = has_markers(s);
@@ -360,8 +360,9 @@ double draw_legend(std::string& out, Legend& lg, const Rect& f) {
     const double row = static_cast<double>(lg.below ? i / cols : i), col = static_cast<double>(lg.below ? i % cols : 0);
     const double cy = box.y0 + 4 + kLegendRow * (row + 0.5);
     const double sx0 = box.x0 + 8 + col * (box.x1 - box.x0), sx1 = sx0 + 28;
-    out += "<line x1=\"" + px(sx0) + "\" y1=\"" + px(cy) + "\" x2=\"" + px(sx1) + "\" y2=\"" + px(cy) + "\" stroke=\"" +
-           color + "\" stroke-width=\"2\"" + (s.dashed ? " stroke-dasharray=\"7 4\"" : "") + "/>\n";
+    if (!s.points_only)
+      out += "<line x1=\"" + px(sx0) + "\" y1=\"" + px(cy) + "\" x2=\"" + px(sx1) + "\" y2=\"" + px(cy) +
+             "\" stroke=\"" + color + "\" stroke-width=\"2\"" + (s.dashed ? " stroke-dasharray=\"7 4\"" : "") + "/>\n";
     if (has_markers(s)) out += marker(0.5 * (sx0 + sx1), cy, s);
     out += "<text x=\"" + px(sx1 + 6) + "\" y=\"" + px(cy + 4) + "\" font-size=\"12\">" + escape_xml(s.label) +
            "</text>\n";

@@ -24,6 +24,7 @@ struct Series {
   std::vector<double> x, y;
   bool dashed = false;
   int color = 0;
+  bool points_only = false;  // a scatter: every point marked, no line
 };
 
 // One plot area. When every finite x value is a whole number (epochs), x ticks are integers.
