@@ -18,7 +18,8 @@ namespace {
 
 Shape parse_shape(const std::vector<Index>& dims) {
   for (const Index v : dims)
-    if (v <= 0) throw ConfigError(fmt::format("--shape {}: expected positive sizes like 28,28, got {}", fmt::join(dims, ","), v));
+    if (v <= 0)
+      throw ConfigError(fmt::format("--shape {}: expected positive sizes like 28,28, got {}", fmt::join(dims, ","), v));
   return Shape(dims);
 }
 
@@ -32,8 +33,11 @@ int cmd_convert(const GlobalOptions& g, const ConvertArgs& a) {
     std::optional<Shape> shape;
     if (!a.shape.empty()) shape = parse_shape(a.shape);
     const CsvToIdxResult r = convert_csv_to_idx(a.input, opts, shape, a.output);
-    out = {{"images", r.images_path}, {"labels", r.labels_path}, {"samples", r.num_samples},
-           {"dtype", r.u8 ? "u8" : "f32"}, {"class_names", r.class_names}};
+    out = {{"images", r.images_path},
+           {"labels", r.labels_path},
+           {"samples", r.num_samples},
+           {"dtype", r.u8 ? "u8" : "f32"},
+           {"class_names", r.class_names}};
     if (!g.json)
       spdlog::info("wrote {} ({} samples, {}){}", r.images_path, r.num_samples, r.u8 ? "u8" : "f32",
                    r.labels_path.empty() ? "" : " and " + r.labels_path);

@@ -26,8 +26,8 @@ int cmd_eval(const GlobalOptions& g, const EvalArgs& a) {
   Matrix outputs;
   const EvalResult r = run_model(m, d, outputs, &predicted);
 
-  nlohmann::json out = {{"model", m.file.path()}, {"data", d.source}, {"samples", r.samples},
-                        {"loss", json_num(r.loss)}};
+  nlohmann::json out = {
+      {"model", m.file.path()}, {"data", d.source}, {"samples", r.samples}, {"loss", json_num(r.loss)}};
   if (d.task == Task::regression) {
     double sq = 0, abs = 0;
     for (Index i = 0; i < outputs.rows(); ++i)
@@ -57,8 +57,11 @@ int cmd_eval(const GlobalOptions& g, const EvalArgs& a) {
   out["top_k"] = {{"k", k}, {"accuracy", topk}};
   nlohmann::json classes = nlohmann::json::array();
   for (std::size_t c = 0; c < names.size(); ++c)
-    classes.push_back({{"class", names[c]}, {"precision", rep.precision[c]}, {"recall", rep.recall[c]},
-                       {"f1", rep.f1[c]}, {"support", rep.support[c]}});
+    classes.push_back({{"class", names[c]},
+                       {"precision", rep.precision[c]},
+                       {"recall", rep.recall[c]},
+                       {"f1", rep.f1[c]},
+                       {"support", rep.support[c]}});
   out["classes"] = classes;
   out["macro"] = {{"precision", rep.macro_precision}, {"recall", rep.macro_recall}, {"f1", rep.macro_f1}};
   out["weighted_f1"] = rep.weighted_f1;
@@ -68,7 +71,8 @@ int cmd_eval(const GlobalOptions& g, const EvalArgs& a) {
     return 0;
   }
   std::printf("%s on %s (%lld samples)\n", m.file.path().c_str(), d.source.c_str(), static_cast<long long>(r.samples));
-  std::printf("loss %.4f  accuracy %.4f  top-%lld accuracy %.4f\n\n", r.loss, r.accuracy, static_cast<long long>(k), topk);
+  std::printf("loss %.4f  accuracy %.4f  top-%lld accuracy %.4f\n\n", r.loss, r.accuracy, static_cast<long long>(k),
+              topk);
   Table t({"class", "precision", "recall", "f1", "support"});
   for (std::size_t c = 0; c < names.size(); ++c)
     t.add({names[c], fmt_fixed(rep.precision[c], 4), fmt_fixed(rep.recall[c], 4), fmt_fixed(rep.f1[c], 4),

@@ -44,22 +44,32 @@ int cmd_gradcheck(const GlobalOptions& g, const GradcheckArgs& a) {
   for (const auto& c : r.tensors) {
     t.add({c.name, std::to_string(c.entries), std::to_string(c.checked), std::to_string(c.kinks_skipped),
            fmt_sci(c.max_abs), fmt_sci(c.worst_ratio), c.ok ? "ok" : "FAIL  " + c.worst});
-    rows.push_back({{"tensor", c.name}, {"entries", c.entries}, {"checked", c.checked},
-                    {"kinks_skipped", c.kinks_skipped}, {"max_abs_diff", c.max_abs}, {"worst_ratio", c.worst_ratio},
-                    {"worst", c.worst}, {"ok", c.ok}});
+    rows.push_back({{"tensor", c.name},
+                    {"entries", c.entries},
+                    {"checked", c.checked},
+                    {"kinks_skipped", c.kinks_skipped},
+                    {"max_abs_diff", c.max_abs},
+                    {"worst_ratio", c.worst_ratio},
+                    {"worst", c.worst},
+                    {"ok", c.ok}});
   }
   if (g.json) {
-    std::printf("%s\n", nlohmann::json{{"ok", r.ok}, {"rtol", o.rtol}, {"atol", r.atol}, {"samples", n},
-                                       {"step", o.h}, {"loss", r.loss}, {"tensors", rows}}
+    std::printf("%s\n", nlohmann::json{{"ok", r.ok},
+                                       {"rtol", o.rtol},
+                                       {"atol", r.atol},
+                                       {"samples", n},
+                                       {"step", o.h},
+                                       {"loss", r.loss},
+                                       {"tensors", rows}}
                             .dump(2)
                             .c_str());
   } else {
-    std::printf("gradient check on %lld samples (loss %.6g), central differences with h = %g in float32, up to %lld\n"
-                "entries per tensor; an entry passes when |backprop - numeric| <= atol + rtol * max(|backprop|, "
-                "|numeric|)\nwith atol = %.3g (the float32 noise floor) and rtol = %g; entries whose differences "
-                "cross a kink\n(relu, max pooling) are skipped and counted. worst ratio <= 1 passes.\n\n%s\n",
-                static_cast<long long>(n), r.loss, o.h, static_cast<long long>(o.max_entries), r.atol, o.rtol,
-                t.str().c_str());
+    std::printf(
+        "gradient check on %lld samples (loss %.6g), central differences with h = %g in float32, up to %lld\n"
+        "entries per tensor; an entry passes when |backprop - numeric| <= atol + rtol * max(|backprop|, "
+        "|numeric|)\nwith atol = %.3g (the float32 noise floor) and rtol = %g; entries whose differences "
+        "cross a kink\n(relu, max pooling) are skipped and counted. worst ratio <= 1 passes.\n\n%s\n",
+        static_cast<long long>(n), r.loss, o.h, static_cast<long long>(o.max_entries), r.atol, o.rtol, t.str().c_str());
     if (r.ok) std::printf("ok: every tensor within atol %.3g + rtol %g\n", r.atol, o.rtol);
     else std::printf("FAILED: a tensor is outside atol %.3g + rtol %g\n", r.atol, o.rtol);
   }

@@ -18,16 +18,15 @@ int cmd_inspect(const GlobalOptions& g, const std::string& model) {
   long long total = 0;
   for (const auto& info : f.tensors()) {
     std::vector<long long> shape(info.shape.begin(), info.shape.end());
-    tensors.push_back({{"name", info.name}, {"dtype", info.dtype}, {"shape", info.shape},
-                       {"data_offsets", {info.begin, info.end}}});
+    tensors.push_back(
+        {{"name", info.name}, {"dtype", info.dtype}, {"shape", info.shape}, {"data_offsets", {info.begin, info.end}}});
     t.add({info.name, info.dtype, fmt_shape(shape), fmt_count(static_cast<long long>(info.end - info.begin))});
     total += static_cast<long long>(info.end - info.begin);
   }
   // The stored table is informational (the network is rebuilt from the config), but it is
   // untrusted input all the same.
   nlohmann::json arch = nlohmann::json::parse(f.require_metadata("architecture"), nullptr, false);
-  if (arch.is_discarded())
-    throw nettrain::ModelFileError(f.path() + ": __metadata__/architecture is not valid JSON");
+  if (arch.is_discarded()) throw nettrain::ModelFileError(f.path() + ": __metadata__/architecture is not valid JSON");
   Table a({"layer", "type", "inputs", "output", "params"});
   for (const auto& n : m.net.summary()) {
     std::string inputs;

@@ -49,7 +49,8 @@ Rows regression_rows(const Matrix& y) {
 
 // z: raw outputs (samples, classes), or (samples, 1) for one sigmoid logit; probs: the loss's
 // probabilities of the same shape (for one logit, p of class 1).
-Rows class_rows(const Matrix& z, const Matrix& probs, const std::vector<std::string>& names, Index top, bool with_probs) {
+Rows class_rows(const Matrix& z, const Matrix& probs, const std::vector<std::string>& names, Index top,
+                bool with_probs) {
   const Index k = std::min<Index>(top, static_cast<Index>(names.size()));
   Rows r;
   r.csv = "index,predicted";
@@ -96,12 +97,11 @@ int cmd_predict(const GlobalOptions& g, const PredictArgs& a) {
   Matrix probs;
   m.loss->predict(z, probs);
 
-  const Rows rows = m.loss->uses_labels() ? class_rows(z, probs, class_labels(m), a.top_k, a.probs)
-                                          : regression_rows(probs);
+  const Rows rows =
+      m.loss->uses_labels() ? class_rows(z, probs, class_labels(m), a.top_k, a.probs) : regression_rows(probs);
   if (!a.output.empty()) {
     write_file_atomic(a.output, rows.csv);
-    if (g.json)
-      std::printf("%s\n", nlohmann::json{{"output", a.output}, {"samples", z.rows()}}.dump().c_str());
+    if (g.json) std::printf("%s\n", nlohmann::json{{"output", a.output}, {"samples", z.rows()}}.dump().c_str());
   } else if (g.json) {
     const nlohmann::json out = {
         {"model", m.file.path()}, {"input", a.input}, {"samples", z.rows()}, {"predictions", rows.json}};

@@ -18,10 +18,8 @@ namespace nettrain::app {
 int cmd_report(const GlobalOptions& g, const ReportArgs& a) {
   use_threads(a.threads);
   const std::string path = report::write_run_report(a.run_dir, a.data, a.top_k, a.output);
-  if (g.json)
-    std::printf("%s\n", nlohmann::json{{"run", a.run_dir}, {"output", path}}.dump().c_str());
-  else
-    spdlog::info("wrote {}", path);
+  if (g.json) std::printf("%s\n", nlohmann::json{{"run", a.run_dir}, {"output", path}}.dump().c_str());
+  else spdlog::info("wrote {}", path);
   return 0;
 }
 

@@ -78,14 +78,15 @@ int cmd_train(const GlobalOptions& g, const TrainArgs& a) {
     spdlog::info("run {}: {} parameters, {} threads, run directory {}", config.json["name"].get<std::string>(),
                  net.param_count(), options.threads, dir);
   };
-  hooks.train.on_step = [&](std::int64_t epoch, std::int64_t batch, std::int64_t batches, double loss,
-                            double accuracy, double sps) {
+  hooks.train.on_step = [&](std::int64_t epoch, std::int64_t batch, std::int64_t batches, double loss, double accuracy,
+                            double sps) {
     if (bar) bar->update(epoch, batch, batches, loss, accuracy, sps, batch_size);
   };
   hooks.train.on_epoch_end = [&](const EpochMetrics& m, bool improved) {
     if (bar) bar->clear();
     spdlog::info("epoch {}/{}: loss {:.4f} acc {} | val_loss {} val_acc {} | lr {:.3g} | {:.2f}s {:.0f} samples/s{}",
-                 m.epoch, epochs, m.train_loss, fmt_metric(std::isnan(m.train_accuracy) ? std::nullopt : std::optional<double>(m.train_accuracy)),
+                 m.epoch, epochs, m.train_loss,
+                 fmt_metric(std::isnan(m.train_accuracy) ? std::nullopt : std::optional<double>(m.train_accuracy)),
                  fmt_metric(m.val_loss), fmt_metric(m.val_accuracy), m.lr, m.seconds, m.samples_per_second,
                  improved && m.val_loss ? " (best so far)" : "");
   };
@@ -118,8 +119,9 @@ int cmd_train(const GlobalOptions& g, const TrainArgs& a) {
       std::fprintf(stderr, "report: %s/report.html\n", summary["run_dir"].get<std::string>().c_str());
   }
   if (!report_failure.empty())
-    throw IoError("the run in " + summary["run_dir"].get<std::string>() + " is complete, but its report.html was not written: " +
-                  report_failure + "; write it with: nettrain report " + summary["run_dir"].get<std::string>());
+    throw IoError("the run in " + summary["run_dir"].get<std::string>() +
+                  " is complete, but its report.html was not written: " + report_failure +
+                  "; write it with: nettrain report " + summary["run_dir"].get<std::string>());
   return 0;
 }
 

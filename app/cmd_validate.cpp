@@ -25,8 +25,12 @@ int cmd_validate(const GlobalOptions& g, const ValidateArgs& a) {
     std::string inputs;
     for (const auto& in : n.inputs) inputs += (inputs.empty() ? "" : ",") + in;
     t.add({n.name, n.type, inputs, n.output_shape.str(), fmt_count(n.params), n.settings});
-    layers.push_back({{"name", n.name}, {"type", n.type}, {"inputs", n.inputs}, {"output_shape", n.output_shape.dims},
-                      {"params", n.params}, {"settings", n.settings}});
+    layers.push_back({{"name", n.name},
+                      {"type", n.type},
+                      {"inputs", n.inputs},
+                      {"output_shape", n.output_shape.dims},
+                      {"params", n.params},
+                      {"settings", n.settings}});
   }
   nlohmann::json splits = nlohmann::json::array();
   Table d({"split", "format", "samples", "sample shape", "task", "classes/targets", "source"});
@@ -34,9 +38,14 @@ int cmd_validate(const GlobalOptions& g, const ValidateArgs& a) {
     const long long kt = s.task == Task::classification ? s.num_classes : static_cast<long long>(s.num_targets);
     d.add({s.name, s.format, fmt_count(s.num_samples), s.sample_shape.str(), to_string(s.task), std::to_string(kt),
            s.source});
-    splits.push_back({{"split", s.name}, {"format", s.format}, {"samples", s.num_samples},
-                      {"sample_shape", s.sample_shape.dims}, {"task", to_string(s.task)}, {"classes", s.num_classes},
-                      {"targets", s.num_targets}, {"source", s.source}});
+    splits.push_back({{"split", s.name},
+                      {"format", s.format},
+                      {"samples", s.num_samples},
+                      {"sample_shape", s.sample_shape.dims},
+                      {"task", to_string(s.task)},
+                      {"classes", s.num_classes},
+                      {"targets", s.num_targets},
+                      {"source", s.source}});
   }
   if (g.json) {
     std::printf("%s\n", nlohmann::json{{"config", a.config},
@@ -51,8 +60,8 @@ int cmd_validate(const GlobalOptions& g, const ValidateArgs& a) {
                                        {"layers", layers},
                                        {"data", splits},
                                        {"resolved", config.json}}
-                                .dump(2)
-                                .c_str());
+                            .dump(2)
+                            .c_str());
     return 0;
   }
   std::printf("%s: valid\n\nmodel (input %s, loss %s)\n%s", a.config.c_str(), ex.net.input_shape().str().c_str(),

@@ -83,7 +83,7 @@ int cmd_report(const GlobalOptions& g, const ReportArgs& a);
 
 struct CompareArgs {
   std::vector<std::string> runs;
-  std::string sort;    // a column; "" = the monitored metric
+  std::string sort;  // a column; "" = the monitored metric
   bool csv = false;
   std::string output;  // HTML page
   bool skip_bad = false;

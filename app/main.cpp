@@ -153,11 +153,17 @@ Command add_gradcheck(CLI::App& app, GlobalOptions& g) {
   auto* c = app.add_subcommand("gradcheck", "compare backprop with central differences on real samples");
   c->add_option("config", a->config, "config file (JSON)")->required();
   c->add_option("--set", a->overrides, "override a config value: PATH=VALUE (repeatable)");
-  c->add_option("--samples", a->samples, "samples from the training data")->check(CLI::Range(1, 4096))->capture_default_str();
-  c->add_option("--tolerance", a->tolerance, "relative tolerance rtol")->check(CLI::PositiveNumber)->capture_default_str();
+  c->add_option("--samples", a->samples, "samples from the training data")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  c->add_option("--tolerance", a->tolerance, "relative tolerance rtol")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   c->add_option("--atol", a->atol, "absolute tolerance (default: the float32 noise floor of the loss)")
       ->check(CLI::NonNegativeNumber);
-  c->add_option("--step", a->step, "step h of the finite differences")->check(CLI::PositiveNumber)->capture_default_str();
+  c->add_option("--step", a->step, "step h of the finite differences")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   add_global(c, g);
   return {c, [&g, a] { return cmd_gradcheck(g, *a); }};
 }
@@ -177,7 +183,9 @@ Command add_convert(CLI::App& app, GlobalOptions& g) {
   auto* c = app.add_subcommand("convert", "IDX -> CSV, or CSV -> IDX with --to idx");
   c->add_option("input", a->input, "IDX images file or CSV file")->required();
   c->add_option("--labels", a->labels, "IDX labels to add as the label column (IDX -> CSV)");
-  c->add_option("--to", a->to, "output format: csv (for IDX input) or idx")->check(CLI::IsMember({"csv", "idx"}))->capture_default_str();
+  c->add_option("--to", a->to, "output format: csv (for IDX input) or idx")
+      ->check(CLI::IsMember({"csv", "idx"}))
+      ->capture_default_str();
   c->add_option("--shape", a->shape, "H,W for the IDX image dimensions (CSV -> IDX)")->delimiter(',')->type_name("H,W");
   c->add_option("--label-column", a->label_column,
                 "label column name or index (CSV -> IDX; default: the column named label, else the last)");
@@ -194,7 +202,8 @@ Command add_export(CLI::App& app, GlobalOptions& g) {
   c->add_option("--opset", a->opset, "ONNX opset")
       ->check(CLI::Range(nettrain::kOnnxMinOpset, nettrain::kOnnxMaxOpset))
       ->capture_default_str();
-  c->add_flag("--probabilities", a->probabilities, "add a \"probabilities\" output (softmax, or sigmoid for a binary model)");
+  c->add_flag("--probabilities", a->probabilities,
+              "add a \"probabilities\" output (softmax, or sigmoid for a binary model)");
   c->add_option("--batch", a->batch, "fix the batch size (default: dynamic)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 31));
   add_global(c, g);

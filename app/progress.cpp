@@ -23,8 +23,8 @@ void ProgressBar::update(std::int64_t epoch, std::int64_t batch, std::int64_t ba
   if (!std::isnan(accuracy)) std::snprintf(acc, sizeof acc, " acc %.4f", accuracy);
   std::fprintf(stderr, "\r\033[2Kepoch %lld/%lld [%s] %lld/%lld loss %.4f%s %.0f samples/s ETA %d:%02d",
                static_cast<long long>(epoch), static_cast<long long>(epochs_), bar.c_str(),
-               static_cast<long long>(batch), static_cast<long long>(batches), loss, acc, samples_per_second,
-               eta / 60, eta % 60);
+               static_cast<long long>(batch), static_cast<long long>(batches), loss, acc, samples_per_second, eta / 60,
+               eta % 60);
   std::fflush(stderr);
   drawn_ = true;
 }

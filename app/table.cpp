@@ -12,7 +12,10 @@ namespace nettrain::app {
 namespace {
 bool looks_numeric(const std::string& s) {
   if (s.empty()) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.' || c == ',' || c == '-' || c == '%' || c == 'e'; }) &&
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) {
+                       return (c >= '0' && c <= '9') || c == '.' || c == ',' || c == '-' || c == '%' || c == 'e';
+                     }) &&
          (s[0] == '-' || (s[0] >= '0' && s[0] <= '9'));
 }
 }  // namespace
@@ -55,8 +58,6 @@ std::string fmt_count(long long v) {
   return (v < 0 ? "-" : "") + out;
 }
 
-std::string fmt_shape(const std::vector<long long>& dims) {
-  return fmt::format("[{}]", fmt::join(dims, ", "));
-}
+std::string fmt_shape(const std::vector<long long>& dims) { return fmt::format("[{}]", fmt::join(dims, ", ")); }
 
 }  // namespace nettrain::app

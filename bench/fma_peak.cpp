@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
   std::vector<float> sink(static_cast<std::size_t>(threads));
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t)
-    pool.emplace_back([&, t] { g[static_cast<std::size_t>(t)] = gflops_one_thread(seconds, &sink[static_cast<std::size_t>(t)]); });
+    pool.emplace_back(
+        [&, t] { g[static_cast<std::size_t>(t)] = gflops_one_thread(seconds, &sink[static_cast<std::size_t>(t)]); });
   for (auto& th : pool) th.join();
   double best = 0, total = 0;
   for (double x : g) {

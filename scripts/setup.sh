@@ -6,7 +6,7 @@ set -euo pipefail
 # libstb-dev: stb_image_write.h, the PNG encoder of the report's images. chromium and a font: the
 # report test renders the pages headless.
 packages=(cmake g++ make libeigen3-dev libcli11-dev nlohmann-json3-dev libspdlog-dev doctest-dev zlib1g-dev
-          libopenblas-pthread-dev python3 libstb-dev chromium fonts-dejavu-core)
+          libopenblas-pthread-dev python3 libstb-dev chromium fonts-dejavu-core clang-format git)
 # Optional extras: Fashion-MNIST for the real configs, rsvg-convert to render plots.
 extras=(dataset-fashion-mnist librsvg2-bin)
 if [[ "${NETTRAIN_SETUP_EXTRAS:-1}" == 1 ]]; then packages+=("${extras[@]}"); fi

@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+# The tree is formatted with .clang-format (scripts/format.sh); drift fails here, before the build.
+./scripts/format.sh --check
 jobs=$(nproc)
 build=${NETTRAIN_BUILD_DIR:-build}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null

@@ -29,8 +29,7 @@ void expect_typed_errors(F&& f) {
 
 // Some readers take a path: the input goes to a per-process scratch file.
 inline std::string scratch_file(const std::uint8_t* data, std::size_t size, const char* suffix) {
-  static const std::string path =
-      std::string("/tmp/nettrain-fuzz-") + std::to_string(::getpid()) + suffix;
+  static const std::string path = std::string("/tmp/nettrain-fuzz-") + std::to_string(::getpid()) + suffix;
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (!f) std::abort();
   if (size > 0 && std::fwrite(data, 1, size, f) != size) std::abort();

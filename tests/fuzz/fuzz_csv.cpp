@@ -11,8 +11,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t sel = data[0];
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   nettrain::CsvOptions opts;
-  opts.header = sel % 3 == 0 ? nettrain::CsvHeader::yes : sel % 3 == 1 ? nettrain::CsvHeader::no
-                                                                        : nettrain::CsvHeader::autodetect;
+  opts.header = sel % 3 == 0   ? nettrain::CsvHeader::yes
+                : sel % 3 == 1 ? nettrain::CsvHeader::no
+                               : nettrain::CsvHeader::autodetect;
   opts.delimiter = (sel & 4) ? ';' : ',';
   opts.labeled = (sel & 8) == 0;
   if (sel & 16) opts.task = nettrain::Task::regression;

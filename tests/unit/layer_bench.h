@@ -20,7 +20,7 @@ struct LayerBench {
   std::vector<Shape> in_shapes;
   Shape out_shape;
   std::vector<TensorSpec> param_specs, buffer_specs;
-  std::vector<float> params, grads, buffers;          // flat storage, one slice per spec
+  std::vector<float> params, grads, buffers;  // flat storage, one slice per spec
   std::vector<std::size_t> param_offsets, buffer_offsets;
 
   float* param(std::size_t i) { return params.data() + param_offsets[i]; }
@@ -48,9 +48,9 @@ std::vector<Matrix> distinct_inputs(const std::vector<Shape>& shapes, Index batc
 void randomize_state(LayerBench& b, Rng& rng);
 
 struct GradCheckResult {
-  double worst_ratio = 0.0;  // max over values of |numeric − analytic| / tolerance; <= 1 passes
-  std::string worst;         // the worst value with both numbers, for the failure message
-  std::size_t checked = 0;   // number of values compared
+  double worst_ratio = 0.0;      // max over values of |numeric − analytic| / tolerance; <= 1 passes
+  std::string worst;             // the worst value with both numbers, for the failure message
+  std::size_t checked = 0;       // number of values compared
   bool grads_accumulate = true;  // a second backward (dx = nullptr) doubled the param grads
 };
 

@@ -76,8 +76,9 @@ TEST_CASE("config: defaults are filled in and the training section is checked") 
   CHECK(config_error([&] { config_from_json(bad, "c.json", "."); }) ==
         "c.json: /training/batch_size: expected a positive integer, got \"64\"");
   bad["training"] = {{"early_stopping", {{"monitor", "val_acc"}}}};
-  CHECK(config_error([&] { config_from_json(bad, "c.json", "."); })
-            .find("/training/early_stopping/monitor: expected one of") != std::string::npos);
+  CHECK(config_error([&] {
+          config_from_json(bad, "c.json", ".");
+        }).find("/training/early_stopping/monitor: expected one of") != std::string::npos);
   bad = minimal();
   bad.erase("model");
   CHECK(config_error([&] { config_from_json(bad, "c.json", "."); }) == "c.json: /model: required key is missing");
@@ -86,12 +87,14 @@ TEST_CASE("config: defaults are filled in and the training section is checked") 
 TEST_CASE("config: build_experiment checks the optimizer, schedule and loss against the model") {
   json j = minimal();
   j["training"] = {{"optimizer", {{"type", "adamm"}}}};
-  CHECK(config_error([&] { build_experiment(config_from_json(j, "c.json", ".")); })
-            .find("unknown optimizer \"adamm\" (did you mean \"adam\"?)") != std::string::npos);
+  CHECK(config_error([&] {
+          build_experiment(config_from_json(j, "c.json", "."));
+        }).find("unknown optimizer \"adamm\" (did you mean \"adam\"?)") != std::string::npos);
   j = minimal();
   j["model"]["layers"][0]["units"] = 1;
-  CHECK(config_error([&] { build_experiment(config_from_json(j, "c.json", ".")); })
-            .find("softmax_cross_entropy needs an output of at least 2 classes") != std::string::npos);
+  CHECK(config_error([&] {
+          build_experiment(config_from_json(j, "c.json", "."));
+        }).find("softmax_cross_entropy needs an output of at least 2 classes") != std::string::npos);
   j = minimal();
   j["training"] = {{"optimizer", {{"type", "adam"}, {"lr", 0.003}}}, {"epochs", 4}};
   const Experiment e = build_experiment(config_from_json(j, "c.json", "."));

@@ -56,8 +56,7 @@ TEST_CASE("config node: typed getters name file, pointer, expected and actual") 
                        "cfg.json: /model/layers/2/units: expected a positive integer, got -3", ConfigError);
   CHECK_THROWS_WITH_AS(n.get_number("lr"), "cfg.json: /model/layers/2/lr: expected a number, got \"fast\"",
                        ConfigError);
-  CHECK_THROWS_WITH_AS(n.get_int("missing"), "cfg.json: /model/layers/2/missing: required key is missing",
-                       ConfigError);
+  CHECK_THROWS_WITH_AS(n.get_int("missing"), "cfg.json: /model/layers/2/missing: required key is missing", ConfigError);
   CHECK(n.get_int_or("missing", 9) == 9);
   CHECK_THROWS_WITH_AS(n.get_choice("act", {"relu6", "tanh"}),
                        "cfg.json: /model/layers/2/act: expected one of \"relu6\", \"tanh\", got \"relu\" "

@@ -64,14 +64,16 @@ TEST_CASE("csv: csv_row_fields splits one row as parse_csv does") {
         std::vector<std::string>{"a", "b,c", "say \"hi\""});
   CHECK(csv_row_fields("\xEF\xBB\xBFp;q", ';', "t.csv") == std::vector<std::string>{"p", "q"});
   CHECK(csv_row_fields("", ',', "t.csv") == std::vector<std::string>{""});
-  CHECK(contains(error_of<DataError>([] { csv_row_fields("a,\"b", ',', "t.csv"); }), "t.csv:1:3: unterminated quoted field"));
+  CHECK(contains(error_of<DataError>([] { csv_row_fields("a,\"b", ',', "t.csv"); }),
+                 "t.csv:1:3: unterminated quoted field"));
 }
 
 TEST_CASE("csv: CRLF, BOM, blank lines and a missing final newline give the same data") {
   const Dataset ref = csv("x,y,label\n1,2,0\n3,4,1\n");
-  for (const std::string& text : {std::string("x,y,label\r\n1,2,0\r\n3,4,1\r\n"), std::string("\xEF\xBB\xBFx,y,label\n1,2,0\n3,4,1\n"),
-                                 std::string("x,y,label\n1,2,0\n3,4,1"), std::string("x,y,label\r\n1,2,0\r\n\r\n3,4,1"),
-                                 std::string("\xEF\xBB\xBFx,y,label\r\n1,2,0\r\n3,4,1")}) {
+  for (const std::string& text :
+       {std::string("x,y,label\r\n1,2,0\r\n3,4,1\r\n"), std::string("\xEF\xBB\xBFx,y,label\n1,2,0\n3,4,1\n"),
+        std::string("x,y,label\n1,2,0\n3,4,1"), std::string("x,y,label\r\n1,2,0\r\n\r\n3,4,1"),
+        std::string("\xEF\xBB\xBFx,y,label\r\n1,2,0\r\n3,4,1")}) {
     const Dataset d = csv(text);
     CHECK(d.num_samples == 2);
     CHECK(d.x_u8 == ref.x_u8);
@@ -80,8 +82,8 @@ TEST_CASE("csv: CRLF, BOM, blank lines and a missing final newline give the same
 }
 
 TEST_CASE("csv: header auto-detection") {
-  CHECK(csv("x,y,label\n1,2,0\n").num_samples == 1);      // header
-  CHECK(csv("1,2,0\n3,4,1\n").num_samples == 2);          // no header
+  CHECK(csv("x,y,label\n1,2,0\n").num_samples == 1);        // header
+  CHECK(csv("1,2,0\n3,4,1\n").num_samples == 2);            // no header
   const Dataset s = csv("1,2,red\n3,4,blue\n5,6,green\n");  // string labels are not a header
   CHECK(s.num_samples == 3);
   CHECK(s.class_names == std::vector<std::string>{"blue", "green", "red"});
@@ -111,7 +113,8 @@ TEST_CASE("csv: regression with two targets by name, and by default the last col
   const Dataset e = csv("0.1,0.2\n0.3,0.4\n", last);
   CHECK(e.num_targets() == 1);
   CHECK(e.targets(1, 0) == 0.4f);
-  CHECK(contains(csv_error("x,y\n1,abc\n", last), "t.csv:2:3: target column 1 (\"y\"): expected a number, found \"abc\""));
+  CHECK(contains(csv_error("x,y\n1,abc\n", last),
+                 "t.csv:2:3: target column 1 (\"y\"): expected a number, found \"abc\""));
 }
 
 TEST_CASE("csv: errors name file:line:column and expected vs found") {
@@ -120,20 +123,27 @@ TEST_CASE("csv: errors name file:line:column and expected vs found") {
     CHECK(contains(csv_error("a,b,c\n1,2,0\n1,2,3,4\n"), "t.csv:3:6: expected 3 fields, found 4"));
   }
   SUBCASE("non-numeric and empty cells") {
-    CHECK(contains(csv_error("a,b,c\n1,2,0\n1,x7,0\n"), "t.csv:3:3: feature column 1 (\"b\"): expected a number, found \"x7\""));
-    CHECK(contains(csv_error("a,b,c\n1,,0\n"), "t.csv:2:3: feature column 1 (\"b\"): expected a number, found an empty field"));
+    CHECK(contains(csv_error("a,b,c\n1,2,0\n1,x7,0\n"),
+                   "t.csv:3:3: feature column 1 (\"b\"): expected a number, found \"x7\""));
+    CHECK(contains(csv_error("a,b,c\n1,,0\n"),
+                   "t.csv:2:3: feature column 1 (\"b\"): expected a number, found an empty field"));
   }
   SUBCASE("NaN and Inf in a feature") {
-    CHECK(contains(csv_error("a,b,c\n1,2,0\nnan,2,0\n"), "t.csv:3:1: feature column 0 (\"a\"): expected a finite number, found \"nan\""));
-    CHECK(contains(csv_error("a,b,c\n1,-inf,0\n"), "t.csv:2:3: feature column 1 (\"b\"): expected a finite number, found \"-inf\""));
+    CHECK(contains(csv_error("a,b,c\n1,2,0\nnan,2,0\n"),
+                   "t.csv:3:1: feature column 0 (\"a\"): expected a finite number, found \"nan\""));
+    CHECK(contains(csv_error("a,b,c\n1,-inf,0\n"),
+                   "t.csv:2:3: feature column 1 (\"b\"): expected a finite number, found \"-inf\""));
     CHECK(contains(csv_error("a,b,c\n1,1e40,0\n"), "expected a finite number, found \"1e40\""));
   }
   SUBCASE("fractional and negative class labels") {
-    CHECK(contains(csv_error("a,label\n1,0\n2,1.5\n"), "t.csv:3:3: label column 1 (\"label\"): expected an integer class index, found \"1.5\""));
-    CHECK(contains(csv_error("a,label\n1,0\n2,-1\n"), "t.csv:3:3: label column 1 (\"label\"): expected a class index >= 0, found \"-1\""));
+    CHECK(contains(csv_error("a,label\n1,0\n2,1.5\n"),
+                   "t.csv:3:3: label column 1 (\"label\"): expected an integer class index, found \"1.5\""));
+    CHECK(contains(csv_error("a,label\n1,0\n2,-1\n"),
+                   "t.csv:3:3: label column 1 (\"label\"): expected a class index >= 0, found \"-1\""));
     CsvOptions k;
     k.num_classes = 2;
-    CHECK(contains(csv_error("1,0\n2,2\n", k), "t.csv:2:3: label column 1: expected a class index in 0..1, found \"2\""));
+    CHECK(
+        contains(csv_error("1,0\n2,2\n", k), "t.csv:2:3: label column 1: expected a class index in 0..1, found \"2\""));
   }
   SUBCASE("empty file, blank file, header without rows") {
     CHECK(contains(csv_error(""), "t.csv:1:1: empty file"));
@@ -151,7 +161,8 @@ TEST_CASE("csv: errors name file:line:column and expected vs found") {
   }
   SUBCASE("unterminated quote, junk after a quote") {
     CHECK(contains(csv_error("a,b\n1,\"0\n"), "t.csv:2:3: unterminated quoted field"));
-    CHECK(contains(csv_error("a,b\n\"1\"x,0\n"), "t.csv:2:4: expected a delimiter or line end after a closing quote, found 'x'"));
+    CHECK(contains(csv_error("a,b\n\"1\"x,0\n"),
+                   "t.csv:2:4: expected a delimiter or line end after a closing quote, found 'x'"));
   }
   SUBCASE("a missing file is an IoError naming it") {
     CHECK(contains(error_of<IoError>([] { read_csv("/nonexistent/x.csv", {}); }), "/nonexistent/x.csv"));
@@ -167,5 +178,6 @@ TEST_CASE("csv: read_csv reads a file; unlabeled reads every column as a feature
   CHECK(d.num_features() == 3);
   CHECK(!d.has_labels());
   CHECK(d.source == f);
-  CHECK(contains(error_of<DataError>([&] { read_csv(write(t.file("bad.csv"), "1,2\n3\n"), {}); }), t.file("bad.csv") + ":2:2"));
+  CHECK(contains(error_of<DataError>([&] { read_csv(write(t.file("bad.csv"), "1,2\n3\n"), {}); }),
+                 t.file("bad.csv") + ":2:2"));
 }

@@ -73,7 +73,8 @@ std::string class_csv(const std::vector<int>& counts) {
   std::string s = "id,v,label\n";
   int id = 0;
   for (std::size_t k = 0; k < counts.size(); ++k)
-    for (int i = 0; i < counts[k]; ++i) s += std::to_string(id++) + "," + std::to_string(k * 10) + "," + std::to_string(k) + "\n";
+    for (int i = 0; i < counts[k]; ++i)
+      s += std::to_string(id++) + "," + std::to_string(k * 10) + "," + std::to_string(k) + "\n";
   return s;
 }
 
@@ -174,16 +175,23 @@ TEST_CASE("data spec: config errors name the file and JSON pointer, with did-you
                  "cfg.json: /data/train/lable_column: unknown key \"lable_column\" (did you mean \"label_column\"?)"));
   CHECK(contains(err(R"({"data": {"train": {"path": "a.csv"}, "validation": {"split": 1.5}}})"),
                  "cfg.json: /data/validation/split: expected a fraction between 0 and 1 (exclusive), got 1.5"));
-  CHECK(contains(err(R"({"data": {"train": {"path": "a.csv", "header": "yes"}}})"), "/data/train/header: expected true, false or \"auto\""));
-  CHECK(contains(err(R"({"data": {"train": {"path": "a.csv", "delimiter": ";;"}}})"), "/data/train/delimiter: expected one character"));
+  CHECK(contains(err(R"({"data": {"train": {"path": "a.csv", "header": "yes"}}})"),
+                 "/data/train/header: expected true, false or \"auto\""));
+  CHECK(contains(err(R"({"data": {"train": {"path": "a.csv", "delimiter": ";;"}}})"),
+                 "/data/train/delimiter: expected one character"));
   CHECK(contains(err(R"({"data": {"train": {"label_column": 0}}})"), "/data/train: expected \"images\""));
-  CHECK(contains(err(R"({"data": {"train": {"images": "i", "labels": "l", "path": "p"}}})"), "/data/train/path: unknown key"));
-  CHECK(contains(err(R"({"data": {"train": {"path": "a.csv", "target_columns": ["x"]}}})"), "only used with \"task\": \"regression\""));
-  CHECK(contains(err(R"({"data": {"train": {"path": "a.csv"}, "preprocess": {"scale": 0}}})"), "/data/preprocess/scale"));
-  CHECK(contains(err(R"({"data": {"train": {"path": "a.csv"}, "preprocess": {"standardise": true}}})"), "did you mean \"standardize\""));
+  CHECK(contains(err(R"({"data": {"train": {"images": "i", "labels": "l", "path": "p"}}})"),
+                 "/data/train/path: unknown key"));
+  CHECK(contains(err(R"({"data": {"train": {"path": "a.csv", "target_columns": ["x"]}}})"),
+                 "only used with \"task\": \"regression\""));
+  CHECK(
+      contains(err(R"({"data": {"train": {"path": "a.csv"}, "preprocess": {"scale": 0}}})"), "/data/preprocess/scale"));
+  CHECK(contains(err(R"({"data": {"train": {"path": "a.csv"}, "preprocess": {"standardise": true}}})"),
+                 "did you mean \"standardize\""));
   // A data problem stays a DataError naming the data file.
   Cfg c{nlohmann::json::parse(R"({"data": {"train": {"path": "a.csv", "label_column": "lbl"}}})")};
-  CHECK(contains(error_of<DataError>([&] { load_data(c.node(), t.path.string(), 1); }), t.file("a.csv") + ":1:1: label column \"lbl\""));
+  CHECK(contains(error_of<DataError>([&] { load_data(c.node(), t.path.string(), 1); }),
+                 t.file("a.csv") + ":1:1: label column \"lbl\""));
 }
 
 TEST_CASE("data spec: IDX train with CSV test; string classes map by name to train's") {
@@ -213,16 +221,19 @@ TEST_CASE("data spec: IDX train with CSV test; string classes map by name to tra
   CHECK(sb.test->labels == std::vector<std::int32_t>{2, 2});
   CHECK(sb.test->num_classes == 3);
   Cfg s3{nlohmann::json::parse(R"({"data": {"train": {"path": "s_train.csv"}, "validation": {"path": "s_bad.csv"}}})")};
-  CHECK(contains(error_of<DataError>([&] { load_data(s3.node(), t.path.string(), 1); }), "class \"purple\" does not occur"));
+  CHECK(contains(error_of<DataError>([&] { load_data(s3.node(), t.path.string(), 1); }),
+                 "class \"purple\" does not occur"));
   write(t.file("wide.csv"), "a,b,c,y\n1,2,3,red\n");
   Cfg s4{nlohmann::json::parse(R"({"data": {"train": {"path": "s_train.csv"}, "test": {"path": "wide.csv"}}})")};
-  CHECK(contains(error_of<DataError>([&] { load_data(s4.node(), t.path.string(), 1); }), "expected 1 features per sample"));
+  CHECK(contains(error_of<DataError>([&] { load_data(s4.node(), t.path.string(), 1); }),
+                 "expected 1 features per sample"));
 }
 
 TEST_CASE("data spec: regression CSV with two target columns") {
   TempDir t;
   write(t.file("r.csv"), "x,y1,y2\n1,2,3\n4,5,6\n7,8,9\n");
-  Cfg c{nlohmann::json::parse(R"({"data": {"train": {"path": "r.csv", "task": "regression", "target_columns": ["y1", 2]},
+  Cfg c{
+      nlohmann::json::parse(R"({"data": {"train": {"path": "r.csv", "task": "regression", "target_columns": ["y1", 2]},
                                            "validation": {"split": 0.34}}})")};
   const DataBundle b = load_data(c.node(), t.path.string(), 3);
   CHECK(b.train.task == Task::regression);
@@ -289,7 +300,8 @@ TEST_CASE("sampler: seeded permutations, every index once, partial last batch, e
 
 TEST_CASE("shipped data: the CSVs in data/ load with the documented columns") {
   // tests/data -> the project's data/ (lexically: tests/data need not exist).
-  const std::string dir = (std::filesystem::path(NETTRAIN_TEST_DATA).parent_path().parent_path() / "data").string() + "/";
+  const std::string dir =
+      (std::filesystem::path(NETTRAIN_TEST_DATA).parent_path().parent_path() / "data").string() + "/";
   const Dataset spirals = read_csv(dir + "spirals.csv", {});
   CHECK(spirals.num_samples == 1000);
   CHECK(spirals.num_classes == 2);

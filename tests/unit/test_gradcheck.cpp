@@ -39,7 +39,8 @@ class ScaleByWeight : public Layer {
     const Eigen::Map<const RowVector> w(w_, n_);
     y = x[0]->array().rowwise() * w.array();
   }
-  void backward(std::span<const Matrix* const> x, const Matrix&, const Matrix& dy, std::span<Matrix* const> dx) override {
+  void backward(std::span<const Matrix* const> x, const Matrix&, const Matrix& dy,
+                std::span<Matrix* const> dx) override {
     const Eigen::Map<const RowVector> w(w_, n_);
     Eigen::Map<RowVector> dw(dw_, n_);
     dw += grad_factor_ * (x[0]->array() * dy.array()).colwise().sum().matrix();

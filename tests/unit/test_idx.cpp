@@ -30,7 +30,8 @@ TEST_CASE("idx: all six element types read back as the values written (big-endia
   TempDir t;
   const std::vector<std::uint32_t> dims{2, 3};
   {
-    const auto d = load_idx(write(t.file("u8"), idx_header(0x08, dims) + std::string("\x00\x01\x7f\x80\xfe\xff", 6)), "");
+    const auto d =
+        load_idx(write(t.file("u8"), idx_header(0x08, dims) + std::string("\x00\x01\x7f\x80\xfe\xff", 6)), "");
     REQUIRE(d.is_u8());
     CHECK(d.num_samples == 2);
     CHECK(d.sample_shape == Shape{3});
@@ -38,32 +39,37 @@ TEST_CASE("idx: all six element types read back as the values written (big-endia
     CHECK(d.feature(1, 2) == 255.0f);
   }
   {
-    const auto d = load_idx(write(t.file("i8"), idx_header(0x09, dims) + std::string("\x00\x01\x7f\x80\xfe\xff", 6)), "");
+    const auto d =
+        load_idx(write(t.file("i8"), idx_header(0x09, dims) + std::string("\x00\x01\x7f\x80\xfe\xff", 6)), "");
     CHECK(!d.is_u8());
     CHECK(d.feature(0, 2) == 127.0f);
     CHECK(d.feature(1, 0) == -128.0f);
     CHECK(d.feature(1, 2) == -1.0f);
   }
   {
-    const auto d = load_idx(write(t.file("i16"), idx_header(0x0B, dims) + be_values<std::int16_t>({-300, 1000, 0, 1, -1, 32767})), "");
+    const auto d = load_idx(
+        write(t.file("i16"), idx_header(0x0B, dims) + be_values<std::int16_t>({-300, 1000, 0, 1, -1, 32767})), "");
     CHECK(d.feature(0, 0) == -300.0f);
     CHECK(d.feature(0, 1) == 1000.0f);
     CHECK(d.feature(1, 2) == 32767.0f);
   }
   {
-    const auto d = load_idx(write(t.file("i32"), idx_header(0x0C, dims) + be_values<std::int32_t>({70000, -5, 0, 1, 2, -16777216})), "");
+    const auto d = load_idx(
+        write(t.file("i32"), idx_header(0x0C, dims) + be_values<std::int32_t>({70000, -5, 0, 1, 2, -16777216})), "");
     CHECK(d.feature(0, 0) == 70000.0f);
     CHECK(d.feature(0, 1) == -5.0f);
     CHECK(d.feature(1, 2) == -16777216.0f);
   }
   {
-    const auto d = load_idx(write(t.file("f32"), idx_header(0x0D, dims) + be_values<float>({1.5f, -2.25f, 0, 1e-3f, 3, 4})), "");
+    const auto d =
+        load_idx(write(t.file("f32"), idx_header(0x0D, dims) + be_values<float>({1.5f, -2.25f, 0, 1e-3f, 3, 4})), "");
     CHECK(d.feature(0, 0) == 1.5f);
     CHECK(d.feature(0, 1) == -2.25f);
     CHECK(d.feature(1, 0) == 1e-3f);
   }
   {
-    const auto d = load_idx(write(t.file("f64"), idx_header(0x0E, dims) + be_values<double>({0.1, -1e10, 0, 0, 0, 7})), "");
+    const auto d =
+        load_idx(write(t.file("f64"), idx_header(0x0E, dims) + be_values<double>({0.1, -1e10, 0, 0, 0, 7})), "");
     CHECK(d.feature(0, 0) == 0.1f);
     CHECK(d.feature(0, 1) == -1e10f);
     CHECK(d.feature(1, 2) == 7.0f);

@@ -13,8 +13,8 @@ using namespace nettrain;
 
 namespace {
 
-std::vector<float> draw(const std::string& name, Index fan_in, Index fan_out, std::size_t n,
-                        std::uint64_t seed, double std_dev = 0.01) {
+std::vector<float> draw(const std::string& name, Index fan_in, Index fan_out, std::size_t n, std::uint64_t seed,
+                        double std_dev = 0.01) {
   std::vector<float> out(n, -7.0f);
   Rng rng(seed);
   InitSpec spec;
@@ -50,8 +50,7 @@ TEST_CASE("init: the user-facing names; ones is internal") {
 }
 
 TEST_CASE("init: same seed gives the same floats, another seed others") {
-  for (const auto& name :
-       {"xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "normal"}) {
+  for (const auto& name : {"xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "normal"}) {
     CAPTURE(name);
     const auto a = draw(name, 20, 10, 1000, 42), b = draw(name, 20, 10, 1000, 42);
     const auto c = draw(name, 20, 10, 1000, 43);
@@ -80,8 +79,8 @@ TEST_CASE("init: uniform initializers stay inside (-a, a) and fill it") {
   const std::size_t n = 100000;
   // xavier_uniform, fans 3 and 5: a = sqrt(6/8) = 0.8660254; he_uniform, fan_in 24:
   // a = sqrt(6/24) = 0.5. U(-a, a) has std a/√3.
-  const std::vector<std::tuple<std::string, Index, Index, double>> cases = {
-      {"xavier_uniform", 3, 5, 0.8660254}, {"he_uniform", 24, 100, 0.5}};
+  const std::vector<std::tuple<std::string, Index, Index, double>> cases = {{"xavier_uniform", 3, 5, 0.8660254},
+                                                                            {"he_uniform", 24, 100, 0.5}};
   for (const auto& [name, fin, fout, a] : cases) {
     CAPTURE(name);
     const auto v = draw(name, fin, fout, n, 9);
@@ -95,8 +94,7 @@ TEST_CASE("init: uniform initializers stay inside (-a, a) and fill it") {
 }
 
 TEST_CASE("init: unknown name is a ConfigError with a hint") {
-  CHECK_THROWS_WITH_AS(draw("he_normall", 3, 3, 4, 1),
-                       doctest::Contains("did you mean \"he_normal\""), ConfigError);
+  CHECK_THROWS_WITH_AS(draw("he_normall", 3, 3, 4, 1), doctest::Contains("did you mean \"he_normal\""), ConfigError);
   CHECK_THROWS_AS(draw("glorot", 3, 3, 4, 1), ConfigError);
   CHECK_THROWS_AS(draw("he_normal", 0, 3, 4, 1), ConfigError);
 }

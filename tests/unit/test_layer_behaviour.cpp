@@ -60,9 +60,10 @@ TEST_CASE("layers: config errors say where and what") {
         "test.json: /model/layers/0/unit: unknown key \"unit\" (did you mean \"units\"?)");
   CHECK(config_error(json{{"type", "affine"}, {"units", -3}}, {Shape{2}}) ==
         "test.json: /model/layers/0/units: expected a positive integer, got -3");
-  CHECK(config_error(json{{"type", "affine"}}, {Shape{2}}) == "test.json: /model/layers/0/units: required key is missing");
-  CHECK(config_error(json{{"type", "affine"}, {"units", 4}, {"init", "he_normall"}}, {Shape{2}}).find(
-            "(did you mean \"he_normal\"?)") != std::string::npos);
+  CHECK(config_error(json{{"type", "affine"}}, {Shape{2}}) ==
+        "test.json: /model/layers/0/units: required key is missing");
+  CHECK(config_error(json{{"type", "affine"}, {"units", 4}, {"init", "he_normall"}}, {Shape{2}})
+            .find("(did you mean \"he_normal\"?)") != std::string::npos);
   CHECK(config_error(json{{"type", "affine"}, {"units", 4}, {"std", 0.1}}, {Shape{2}}) ==
         "test.json: /model/layers/0/std: only used with \"init\": \"normal\", got init \"xavier_uniform\"");
   CHECK(config_error(json{{"type", "dropout"}, {"rate", 1.0}}, {Shape{2}}) ==
@@ -82,10 +83,11 @@ TEST_CASE("layers: config errors say where and what") {
   const ConfigNode node(bad, "/model/layers/1", "net.json");
   std::string known;
   for (const std::string& n : layer_registry().names()) known += (known.empty() ? "" : ", ") + n;
-  CHECK_THROWS_WITH_AS(layer_registry().create("affien", node),
-                       ("net.json: /model/layers/1/type: unknown layer type \"affien\" (did you mean \"affine\"?); known: " +
-                        known).c_str(),
-                       ConfigError);
+  CHECK_THROWS_WITH_AS(
+      layer_registry().create("affien", node),
+      ("net.json: /model/layers/1/type: unknown layer type \"affien\" (did you mean \"affine\"?); known: " + known)
+          .c_str(),
+      ConfigError);
 }
 
 TEST_CASE("layers: affine backward adds into parameter grads and assigns dx") {
@@ -109,7 +111,8 @@ TEST_CASE("layers: affine backward adds into parameter grads and assigns dx") {
 
 TEST_CASE("layers: tensor specs and default inits") {
   // The rectifiers declare that the weight layer feeding them wants He's init; nothing else does.
-  for (const char* name : {"relu", "leaky_relu"}) CHECK(make_bench(json{{"type", name}}, {Shape{4}}).layer->wants_he_init());
+  for (const char* name : {"relu", "leaky_relu"})
+    CHECK(make_bench(json{{"type", name}}, {Shape{4}}).layer->wants_he_init());
   for (const char* name : {"sigmoid", "tanh", "softmax", "dropout", "batchnorm", "scale"})
     CHECK_FALSE(make_bench(json{{"type", name}}, {Shape{4}}).layer->wants_he_init());
   LayerBench a = make_bench(json{{"type", "affine"}, {"units", 5}}, {Shape{2, 3, 4}});
@@ -130,8 +133,8 @@ TEST_CASE("layers: tensor specs and default inits") {
   CHECK(a.layer->parameters()[0].init.name == "xavier_uniform");
   CHECK(a.layer->describe() == "units=5 init=xavier_uniform");
 
-  LayerBench n = make_bench(json{{"type", "affine"}, {"units", 2}, {"init", "normal"}, {"std", 0.5}, {"bias", false}},
-                            {Shape{3}});
+  LayerBench n =
+      make_bench(json{{"type", "affine"}, {"units", 2}, {"init", "normal"}, {"std", 0.5}, {"bias", false}}, {Shape{3}});
   n.layer->set_default_init(true);  // the user's init wins
   REQUIRE(n.layer->parameters().size() == 1);
   CHECK(n.layer->parameters()[0].init.name == "normal");

@@ -26,7 +26,7 @@ struct HandCase {
   std::vector<std::vector<float>> params;   // per parameters() tensor
   std::vector<std::vector<float>> buffers;  // per buffers() tensor
   Mode mode;
-  std::vector<float> y;                     // expected output, row-major
+  std::vector<float> y;                                // expected output, row-major
   std::vector<std::vector<float>> buffers_after = {};  // expected buffers after forward (if given)
 };
 
@@ -46,44 +46,62 @@ const float kEps = 1e-5f;  // batchnorm's default epsilon
 std::map<std::string, LayerCase> layer_cases() {
   std::map<std::string, LayerCase> c;
   // y = x·W + b: [1,0,-1]·W = [1-5, 2-6] = [-4,-4]; [2,1,0]·W = [2+3, 4+4] = [5, 8]; + [0.5, -1].
-  c["affine"] = {json{{"type", "affine"}, {"units", 2}}, {Shape{3}},
-                 {2, {{1, 0, -1, 2, 1, 0}}, {{1, 2, 3, 4, 5, 6}, {0.5f, -1}}, {}, Mode::train,
-                  {-3.5f, -5, 5.5f, 7}}};
-  c["relu"] = {json{{"type", "relu"}}, {Shape{4}},
+  c["affine"] = {json{{"type", "affine"}, {"units", 2}},
+                 {Shape{3}},
+                 {2, {{1, 0, -1, 2, 1, 0}}, {{1, 2, 3, 4, 5, 6}, {0.5f, -1}}, {}, Mode::train, {-3.5f, -5, 5.5f, 7}}};
+  c["relu"] = {json{{"type", "relu"}},
+               {Shape{4}},
                {2, {{-1, 0.5f, 2, -3, 4, -0.25f, 0, 1}}, {}, {}, Mode::train, {0, 0.5f, 2, 0, 4, 0, 0, 1}}};
-  c["leaky_relu"] = {json{{"type", "leaky_relu"}, {"slope", 0.1}}, {Shape{4}},
+  c["leaky_relu"] = {json{{"type", "leaky_relu"}, {"slope", 0.1}},
+                     {Shape{4}},
                      {1, {{-1, 0.5f, 2, -3}}, {}, {}, Mode::train, {-0.1f, 0.5f, 2, -0.3f}}};
   // σ(ln 3) = 1/(1 + 1/3) = 0.75; σ(−100) underflows to 0 without NaN.
-  c["sigmoid"] = {json{{"type", "sigmoid"}}, {Shape{4}},
+  c["sigmoid"] = {json{{"type", "sigmoid"}},
+                  {Shape{4}},
                   {1, {{0, kLn3, -kLn3, -100}}, {}, {}, Mode::train, {0.5f, 0.75f, 0.25f, 0}}};
   // tanh(ln 2) = (2 − 1/2)/(2 + 1/2) = 0.6; tanh(ln 3) = (3 − 1/3)/(3 + 1/3) = 0.8.
-  c["tanh"] = {json{{"type", "tanh"}}, {Shape{4}},
-               {1, {{0, kLn2, -kLn2, kLn3}}, {}, {}, Mode::train, {0, 0.6f, -0.6f, 0.8f}}};
+  c["tanh"] = {
+      json{{"type", "tanh"}}, {Shape{4}}, {1, {{0, kLn2, -kLn2, kLn3}}, {}, {}, Mode::train, {0, 0.6f, -0.6f, 0.8f}}};
   // e^x = 1,2,3,4 → /10; a row of 1000s would overflow e^x without the max shift.
-  c["softmax"] = {json{{"type", "softmax"}}, {Shape{4}},
-                  {2, {{0, kLn2, kLn3, kLn4, 1000, 1000, 1000, 1000}}, {}, {}, Mode::train,
+  c["softmax"] = {json{{"type", "softmax"}},
+                  {Shape{4}},
+                  {2,
+                   {{0, kLn2, kLn3, kLn4, 1000, 1000, 1000, 1000}},
+                   {},
+                   {},
+                   Mode::train,
                    {0.1f, 0.2f, 0.3f, 0.4f, 0.25f, 0.25f, 0.25f, 0.25f}}};
   // Eval mode is the identity (train mode has its own test below).
-  c["dropout"] = {json{{"type", "dropout"}, {"rate", 0.5}}, {Shape{3}},
-                  {2, {{1, -2, 3, 4, 5, -6}}, {}, {}, Mode::eval, {1, -2, 3, 4, 5, -6}}, false, true};
+  c["dropout"] = {json{{"type", "dropout"}, {"rate", 0.5}},
+                  {Shape{3}},
+                  {2, {{1, -2, 3, 4, 5, -6}}, {}, {}, Mode::eval, {1, -2, 3, 4, 5, -6}},
+                  false,
+                  true};
   // Feature 0: {1, 3}, μ = 2, σ² = 1; feature 1: {2, 6}, μ = 4, σ² = 4. γ = [2, 0.5], β = [0.1, −1].
   // Running stats from 0/1: mean 0.1·μ = [0.2, 0.4]; var 0.9 + 0.1·unbiased [2, 8] = [1.1, 1.7].
-  c["batchnorm"] = {json{{"type", "batchnorm"}}, {Shape{2}},
-                    {2, {{1, 2, 3, 6}}, {{2, 0.5f}, {0.1f, -1}}, {{0, 0}, {1, 1}}, Mode::train,
+  c["batchnorm"] = {json{{"type", "batchnorm"}},
+                    {Shape{2}},
+                    {2,
+                     {{1, 2, 3, 6}},
+                     {{2, 0.5f}, {0.1f, -1}},
+                     {{0, 0}, {1, 1}},
+                     Mode::train,
                      {-2 / std::sqrt(1 + kEps) + 0.1f, 0.5f * -2 / std::sqrt(4 + kEps) - 1,
                       2 / std::sqrt(1 + kEps) + 0.1f, 0.5f * 2 / std::sqrt(4 + kEps) - 1},
                      {{0.2f, 0.4f}, {1.1f, 1.7f}}},
-                    false, true};
-  c["add"] = {json{{"type", "add"}}, {Shape{3}, Shape{3}},
-              {1, {{1, 2, 3}, {10, 20, 30}}, {}, {}, Mode::train, {11, 22, 33}}};
-  c["mul"] = {json{{"type", "mul"}}, {Shape{3}, Shape{3}},
-              {1, {{1, 2, 3}, {10, 20, 30}}, {}, {}, Mode::train, {10, 40, 90}}};
-  c["exp"] = {json{{"type", "exp"}, {"base", 2}}, {Shape{4}},
-              {1, {{0, 1, 3, -1}}, {}, {}, Mode::train, {1, 2, 8, 0.5f}}};
+                    false,
+                    true};
+  c["add"] = {
+      json{{"type", "add"}}, {Shape{3}, Shape{3}}, {1, {{1, 2, 3}, {10, 20, 30}}, {}, {}, Mode::train, {11, 22, 33}}};
+  c["mul"] = {
+      json{{"type", "mul"}}, {Shape{3}, Shape{3}}, {1, {{1, 2, 3}, {10, 20, 30}}, {}, {}, Mode::train, {10, 40, 90}}};
+  c["exp"] = {
+      json{{"type", "exp"}, {"base", 2}}, {Shape{4}}, {1, {{0, 1, 3, -1}}, {}, {}, Mode::train, {1, 2, 8, 0.5f}}};
   // x^2.5: 4^2.5 = 2^5 = 32, 9^2.5 = 3^5 = 243.
-  c["pow"] = {json{{"type", "pow"}, {"exponent", 2.5}}, {Shape{3}},
-              {1, {{1, 4, 9}}, {}, {}, Mode::train, {1, 32, 243}}, true};
-  c["scale"] = {json{{"type", "scale"}, {"factor", 3}, {"offset", -1}}, {Shape{3}},
+  c["pow"] = {
+      json{{"type", "pow"}, {"exponent", 2.5}}, {Shape{3}}, {1, {{1, 4, 9}}, {}, {}, Mode::train, {1, 32, 243}}, true};
+  c["scale"] = {json{{"type", "scale"}, {"factor", 3}, {"offset", -1}},
+                {Shape{3}},
                 {1, {{0, 1, -2}}, {}, {}, Mode::train, {-1, 2, -7}}};
   // Channel 0 = 1..9, channel 1 = [1,0,0; 0,1,0; 0,0,1]; 2x2 windows at (0,0), (0,1), (1,0), (1,1).
   // Filter 0 = [1,2;3,4] on channel 0 + [1,1;1,1] on channel 1, bias 0.5:
@@ -92,23 +110,33 @@ std::map<std::string, LayerCase> layer_cases() {
   // Filter 1 = 0 on channel 0 + [1,-1;-1,1] on channel 1, bias -1: 2, -1, -1, 2 → 1, -2, -2, 1.
   c["conv2d"] = {json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 2}},
                  {Shape{2, 3, 3}},
-                 {1, {{1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 0, 0, 0, 1, 0, 0, 0, 1}},
-                  {{1, 2, 3, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, -1, -1, 1}, {0.5f, -1}}, {}, Mode::train,
+                 {1,
+                  {{1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 0, 0, 0, 1, 0, 0, 0, 1}},
+                  {{1, 2, 3, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, -1, -1, 1}, {0.5f, -1}},
+                  {},
+                  Mode::train,
                   {39.5f, 48.5f, 68.5f, 79.5f, 1, -2, -2, 1}}};
   // The gradient check of conv2d uses the case above on a [2, 3, 3] input; stride, padding and
   // non-square kernels have their own gradient checks in test_layer_behaviour.cpp.
   // 2x2 windows of [1,3,2,2; 3,0,2,1; -1,-2,5,6; -3,-4,7,0]: max {1,3,3,0} = 3, {2,2,2,1} = 2,
   // {-1,-2,-3,-4} = -1, {5,6,7,0} = 7; means 7/4, 7/4, -10/4, 18/4.
-  c["maxpool2d"] = {json{{"type", "maxpool2d"}}, {Shape{1, 4, 4}},
+  c["maxpool2d"] = {json{{"type", "maxpool2d"}},
+                    {Shape{1, 4, 4}},
                     {1, {{1, 3, 2, 2, 3, 0, 2, 1, -1, -2, 5, 6, -3, -4, 7, 0}}, {}, {}, Mode::train, {3, 2, -1, 7}},
-                    false, false, true};
-  c["avgpool2d"] = {json{{"type", "avgpool2d"}, {"kernel", 2}}, {Shape{1, 4, 4}},
-                    {1, {{1, 3, 2, 2, 3, 0, 2, 1, -1, -2, 5, 6, -3, -4, 7, 0}}, {}, {}, Mode::train,
-                     {1.75f, 1.75f, -2.5f, 4.5f}}};
+                    false,
+                    false,
+                    true};
+  c["avgpool2d"] = {
+      json{{"type", "avgpool2d"}, {"kernel", 2}},
+      {Shape{1, 4, 4}},
+      {1, {{1, 3, 2, 2, 3, 0, 2, 1, -1, -2, 5, 6, -3, -4, 7, 0}}, {}, {}, Mode::train, {1.75f, 1.75f, -2.5f, 4.5f}}};
   // Means of each channel's 2x2 block: (1+2+3+4)/4 = 2.5, (-1+0+0+5)/4 = 1; (0,0,0,0) and (8,8,8,8).
-  c["global_avg_pool"] = {json{{"type", "global_avg_pool"}}, {Shape{2, 2, 2}},
-                          {2, {{1, 2, 3, 4, -1, 0, 0, 5, 0, 0, 0, 0, 8, 8, 8, 8}}, {}, {}, Mode::train, {2.5f, 1, 0, 8}}};
-  c["flatten"] = {json{{"type", "flatten"}}, {Shape{2, 1, 2}},
+  c["global_avg_pool"] = {
+      json{{"type", "global_avg_pool"}},
+      {Shape{2, 2, 2}},
+      {2, {{1, 2, 3, 4, -1, 0, 0, 5, 0, 0, 0, 0, 8, 8, 8, 8}}, {}, {}, Mode::train, {2.5f, 1, 0, 8}}};
+  c["flatten"] = {json{{"type", "flatten"}},
+                  {Shape{2, 1, 2}},
                   {2, {{1, 2, 3, 4, 5, 6, 7, 8}}, {}, {}, Mode::train, {1, 2, 3, 4, 5, 6, 7, 8}}};
   return c;
 }
@@ -187,22 +215,22 @@ void gradient_case(const char* name, Mode mode) {
 
 }  // namespace
 
-#define LAYER_TESTS(NAME)                                                                          \
-  static const bool listed_##NAME = list_layer(#NAME, false);                                      \
-  TEST_CASE("layer " #NAME ": forward on a hand-computed example") { hand_case(#NAME); }           \
-  TEST_CASE("layer " #NAME ": gradient check (train mode)") {                                      \
-    CHECK(listed_##NAME);                                                                          \
-    gradient_case(#NAME, Mode::train);                                                             \
+#define LAYER_TESTS(NAME)                                                                \
+  static const bool listed_##NAME = list_layer(#NAME, false);                            \
+  TEST_CASE("layer " #NAME ": forward on a hand-computed example") { hand_case(#NAME); } \
+  TEST_CASE("layer " #NAME ": gradient check (train mode)") {                            \
+    CHECK(listed_##NAME);                                                                \
+    gradient_case(#NAME, Mode::train);                                                   \
   }
 
 // Layers whose forward differs between train and eval mode get the eval-mode check as well.
-#define MODE_LAYER_TESTS(NAME)                                                                     \
-  static const bool listed_##NAME = list_layer(#NAME, true);                                       \
-  TEST_CASE("layer " #NAME ": forward on a hand-computed example") { hand_case(#NAME); }           \
-  TEST_CASE("layer " #NAME ": gradient check (train mode)") {                                      \
-    CHECK(listed_##NAME);                                                                          \
-    gradient_case(#NAME, Mode::train);                                                             \
-  }                                                                                                \
+#define MODE_LAYER_TESTS(NAME)                                                           \
+  static const bool listed_##NAME = list_layer(#NAME, true);                             \
+  TEST_CASE("layer " #NAME ": forward on a hand-computed example") { hand_case(#NAME); } \
+  TEST_CASE("layer " #NAME ": gradient check (train mode)") {                            \
+    CHECK(listed_##NAME);                                                                \
+    gradient_case(#NAME, Mode::train);                                                   \
+  }                                                                                      \
   TEST_CASE("layer " #NAME ": gradient check (eval mode)") { gradient_case(#NAME, Mode::eval); }
 
 LAYER_TESTS(affine)

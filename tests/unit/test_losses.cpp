@@ -49,8 +49,7 @@ std::map<std::string, std::vector<LossCase>> loss_cases() {
   // Row 0: z = (0, 0, 0), label 1: p = 1/3, loss ln 3.
   // Row 1: z = (0, ln 2, ln 5), label 0: exp z = (1, 2, 5), p_0 = 1/8, loss ln 8.
   // Mean: (ln 3 + ln 8) / 2 = ln 24 / 2 = 3.1780538 / 2 = 1.5890269.
-  c["softmax_cross_entropy"] = {
-      {mat(2, 3, {0, 0, 0, 0, ln2, ln5}), {1, 0}, std::nullopt, 1.5890269}};
+  c["softmax_cross_entropy"] = {{mat(2, 3, {0, 0, 0, 0, ln2, ln5}), {1, 0}, std::nullopt, 1.5890269}};
   // Elementwise -t·log σ(z) - (1-t)·log(1-σ(z)):
   //   z = 0,     t = 1:   σ = 1/2,  loss ln 2
   //   z = ln 3,  t = 1:   σ = 3/4,  loss ln 4/3
@@ -59,9 +58,8 @@ std::map<std::string, std::vector<LossCase>> loss_cases() {
   // Mean of 4: (2 ln 2 + 2 ln 4/3) / 4 = ln(8/3) / 2 = 0.9808293 / 2 = 0.4904146.
   // The label form (width 1): rows (z = 0, y = 0) -> ln 2 and (z = ln 3, y = 1) -> ln 4/3,
   // mean (ln 2 + ln 4/3) / 2 = 0.4904146 again.
-  c["sigmoid_binary_cross_entropy"] = {
-      {mat(2, 2, {0, ln3, -ln3, 0}), {}, mat(2, 2, {1, 1, 0, 0.5f}), 0.4904146},
-      {mat(2, 1, {0, ln3}), {0, 1}, std::nullopt, 0.4904146}};
+  c["sigmoid_binary_cross_entropy"] = {{mat(2, 2, {0, ln3, -ln3, 0}), {}, mat(2, 2, {1, 1, 0, 0.5f}), 0.4904146},
+                                       {mat(2, 1, {0, ln3}), {0, 1}, std::nullopt, 0.4904146}};
   // z - t = (1, 0, -2, -0.5): squares 1 + 0 + 4 + 0.25 = 5.25, over 4 elements: 1.3125.
   // One target: z - t = (1, -2, 0): squares 1 + 4 + 0 = 5, over 3: 1.6666667.
   c["mse"] = {{mat(2, 2, {1, 2, 3, 4}), {}, mat(2, 2, {0, 2, 5, 4.5f}), 1.3125},
@@ -82,17 +80,16 @@ std::map<std::string, std::vector<std::function<void(Loss&)>>> bad_target_cases(
                                   const std::vector<std::int32_t> y = {-1, 0};
                                   l.forward(z, Targets{y, nullptr});
                                 }};
-  c["sigmoid_binary_cross_entropy"] = {
-      [](Loss& l) {
-        const Matrix z = Matrix::Zero(2, 1);
-        const std::vector<std::int32_t> y = {0, 2};  // binary labels are 0 or 1
-        l.forward(z, Targets{y, nullptr});
-      },
-      [](Loss& l) {
-        const Matrix z = Matrix::Zero(1, 2);
-        const Matrix t = mat(1, 2, {0.5f, 1.5f});  // outside [0, 1]
-        l.forward(z, Targets{{}, &t});
-      }};
+  c["sigmoid_binary_cross_entropy"] = {[](Loss& l) {
+                                         const Matrix z = Matrix::Zero(2, 1);
+                                         const std::vector<std::int32_t> y = {0, 2};  // binary labels are 0 or 1
+                                         l.forward(z, Targets{y, nullptr});
+                                       },
+                                       [](Loss& l) {
+                                         const Matrix z = Matrix::Zero(1, 2);
+                                         const Matrix t = mat(1, 2, {0.5f, 1.5f});  // outside [0, 1]
+                                         l.forward(z, Targets{{}, &t});
+                                       }};
   c["mse"] = {[](Loss& l) {
     const Matrix z = Matrix::Zero(2, 2);
     const Matrix t = Matrix::Zero(2, 3);  // shape differs from the output
@@ -103,8 +100,7 @@ std::map<std::string, std::vector<std::function<void(Loss&)>>> bad_target_cases(
 
 }  // namespace
 
-TEST_CASE(
-    "losses: every registered loss has test cases, and the forward value matches the hand value") {
+TEST_CASE("losses: every registered loss has test cases, and the forward value matches the hand value") {
   const auto cases = loss_cases();
   const auto bad = bad_target_cases();
   for (const auto& name : loss_registry().names()) {
@@ -233,8 +229,7 @@ TEST_CASE("losses: bad targets throw DataError naming the value and the range") 
   const Matrix z = Matrix::Zero(2, 10);
   const std::vector<std::int32_t> y = {3, 12};
   CHECK_THROWS_WITH_AS(ce->forward(z, Targets{y, nullptr}),
-                       doctest::Contains("label 12 of batch row 1 is out of range [0, 10)"),
-                       DataError);
+                       doctest::Contains("label 12 of batch row 1 is out of range [0, 10)"), DataError);
 }
 
 TEST_CASE("losses: targets of the wrong kind are config errors") {
@@ -250,8 +245,7 @@ TEST_CASE("losses: targets of the wrong kind are config errors") {
   CHECK_FALSE(mse->uses_labels());
   // Unknown keys in a loss object.
   const nlohmann::json j = {{"type", "mse"}, {"reduction", "sum"}};
-  CHECK_THROWS_AS(loss_registry().create("mse", ConfigNode(j, "/model/loss", "t.json")),
-                  ConfigError);
+  CHECK_THROWS_AS(loss_registry().create("mse", ConfigNode(j, "/model/loss", "t.json")), ConfigError);
 }
 
 TEST_CASE("losses: predict gives softmax probabilities, sigmoid, identity") {

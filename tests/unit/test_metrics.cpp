@@ -31,8 +31,8 @@ TEST_CASE("metrics: confusion matrix, precision, recall, F1 worked by hand") {
 
 TEST_CASE("metrics: top-k accuracy and the top-k list") {
   Matrix z(3, 4);
-  z << 0.1f, 0.5f, 0.3f, 0.1f,  // order 1, 2, 0/3 (tie -> 0 first)
-      0.9f, 0.0f, 0.05f, 0.05f, //
+  z << 0.1f, 0.5f, 0.3f, 0.1f,   // order 1, 2, 0/3 (tie -> 0 first)
+      0.9f, 0.0f, 0.05f, 0.05f,  //
       0.2f, 0.2f, 0.2f, 0.4f;
   CHECK(top_k(z, 0, 3) == std::vector<std::int32_t>{1, 2, 0});
   const std::vector<std::int32_t> labels = {2, 3, 1};

@@ -12,9 +12,7 @@ using json = nlohmann::json;
 
 namespace {
 
-Network build(const json& model) {
-  return Network::from_config(ConfigNode(model, "/model", "net.json"));
-}
+Network build(const json& model) { return Network::from_config(ConfigNode(model, "/model", "net.json")); }
 
 std::string build_error(const json& model) {
   try {
@@ -50,11 +48,11 @@ TEST_CASE("network: the textbook apple/orange graph over five named inputs") {
   net.zero_grads();
   net.backward(Matrix::Ones(1, 1));
   const Matrix& dx = net.input_grad();
-  CHECK(dx(0, 0) == doctest::Approx(2.2).epsilon(1e-6));   // d/apple = count × tax
-  CHECK(dx(0, 1) == doctest::Approx(110.0).epsilon(1e-6)); // d/apple_count = apple × tax
+  CHECK(dx(0, 0) == doctest::Approx(2.2).epsilon(1e-6));    // d/apple = count × tax
+  CHECK(dx(0, 1) == doctest::Approx(110.0).epsilon(1e-6));  // d/apple_count = apple × tax
   CHECK(dx(0, 2) == doctest::Approx(3.3).epsilon(1e-6));
   CHECK(dx(0, 3) == doctest::Approx(165.0).epsilon(1e-6));
-  CHECK(dx(0, 4) == doctest::Approx(650.0).epsilon(1e-6)); // d/tax = the sum
+  CHECK(dx(0, 4) == doctest::Approx(650.0).epsilon(1e-6));  // d/tax = the sum
 }
 
 TEST_CASE("network: gradients are summed where a value feeds several inputs") {

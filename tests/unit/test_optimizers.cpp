@@ -65,11 +65,7 @@ std::map<std::string, std::vector<StepCase>> step_cases() {
   c["adagrad"] = {
       // s = g² = (1, 4): p -= 0.1·(1/1, 2/2) -> (0.9, 0.9);
       // s = (2, 8): p -= 0.1·(1/√2, 2/√8) = 0.0707107 each -> 0.8292893.
-      {"plain",
-       {{"type", "adagrad"}},
-       {1, 1},
-       {{1, 2}, {1, 2}},
-       {{0.9f, 0.9f}, {0.8292893f, 0.8292893f}}},
+      {"plain", {{"type", "adagrad"}}, {1, 1}, {{1, 2}, {1, 2}}, {{0.9f, 0.9f}, {0.8292893f, 0.8292893f}}},
   };
   c["rmsprop"] = {
       // lr 0.01 here (see run_case), ρ = 0.9, g = (1, -2):
@@ -83,11 +79,7 @@ std::map<std::string, std::vector<StepCase>> step_cases() {
        {{0.9683772f, 1.0316228f}, {0.9454357f, 1.0545643f}}},
       // μ = 0.5, element 0: v = 3.1622777, p = 0.9683772;
       //   v = 1.5811388 + 2.2941573 = 3.8752962, p = 0.9683772 - 0.0387530 = 0.9296243.
-      {"momentum",
-       {{"type", "rmsprop"}, {"momentum", 0.5}},
-       {1},
-       {{1}, {1}},
-       {{0.9683772f}, {0.9296243f}}},
+      {"momentum", {{"type", "rmsprop"}, {"momentum", 0.5}}, {1}, {{1}, {1}}, {{0.9683772f}, {0.9296243f}}},
   };
   c["adam"] = {
       // β1 = 0.9, β2 = 0.999, lr 0.1. Element 0, g = 1 then 3:
@@ -99,31 +91,19 @@ std::map<std::string, std::vector<StepCase>> step_cases() {
       //   t=1: m̂ = -0.5, v̂ = 0.25, p = 1 + 0.1 = 1.1
       //   t=2: m = -0.045, m̂ = -0.2368421; v = 0.00024975, v̂ = 0.1249375, √v̂ = 0.3534649,
       //        p = 1.1 + 0.1·0.6700582 = 1.1670058
-      {"bias correction",
-       {{"type", "adam"}},
-       {1, 1},
-       {{1, -0.5f}, {3, 0}},
-       {{0.9f, 1.1f}, {0.8082219f, 1.1670058f}}},
+      {"bias correction", {{"type", "adam"}}, {1, 1}, {{1, -0.5f}, {3, 0}}, {{0.9f, 1.1f}, {0.8082219f, 1.1670058f}}},
       // L2 weight decay 0.5, p = 2, g = 1:
       //   t=1: g' = 1 + 0.5·2 = 2, m̂ = 2, v̂ = 4, p = 2 - 0.1 = 1.9
       //   t=2: g' = 1 + 0.95 = 1.95, m = 0.18 + 0.195 = 0.375, m̂ = 1.9736842;
       //        v = 0.003996 + 0.0038025 = 0.0077985, v̂ = 3.9012006, √v̂ = 1.9751457,
       //        p = 1.9 - 0.1·0.9992601 = 1.8000740
-      {"weight decay",
-       {{"type", "adam"}, {"weight_decay", 0.5}},
-       {2},
-       {{1}, {1}},
-       {{1.9f}, {1.8000740f}}},
+      {"weight decay", {{"type", "adam"}, {"weight_decay", 0.5}}, {2}, {{1}, {1}}, {{1.9f}, {1.8000740f}}},
   };
   c["adamw"] = {
       // Decoupled decay 0.5, p = 2, g = 1, lr 0.1:
       //   t=1: p = 2·(1 - 0.05) = 1.9, then m̂ = 1, v̂ = 1: p = 1.9 - 0.1 = 1.8
       //   t=2: p = 1.8·0.95 = 1.71, m̂ = 0.19/0.19 = 1, v̂ = 1: p = 1.61
-      {"decoupled decay",
-       {{"type", "adamw"}, {"weight_decay", 0.5}},
-       {2},
-       {{1}, {1}},
-       {{1.8f}, {1.61f}}},
+      {"decoupled decay", {{"type", "adamw"}, {"weight_decay", 0.5}}, {2}, {{1}, {1}}, {{1.8f}, {1.61f}}},
       // Default weight_decay 0.01, g = 0, p = 1: t=1: p = 1·(1 - 0.001) = 0.999, update 0/eps = 0.
       {"default decay", {{"type", "adamw"}}, {1}, {{0}}, {{0.999f}}},
   };
@@ -179,15 +159,13 @@ TEST_CASE("optimizers: state copied into a fresh optimizer continues bit for bit
   };
   for (const auto& name : optimizer_registry().names()) {
     CAPTURE(name);
-    REQUIRE_MESSAGE(stateful_configs.count(name) == 1,
-                    "no round-trip config for optimizer " << name);
+    REQUIRE_MESSAGE(stateful_configs.count(name) == 1, "no round-trip config for optimizer " << name);
     const auto& cfg = stateful_configs.at(name);
     const Index n = 3;
     auto a = make_opt(cfg);
     a->reset(n);
     Vector pa = random_vec(n);
-    for (int s = 0; s < 2; ++s)
-      a->step(VectorMap(pa.data(), n), ConstVectorMap(random_vec(n).data(), n), 0.05f);
+    for (int s = 0; s < 2; ++s) a->step(VectorMap(pa.data(), n), ConstVectorMap(random_vec(n).data(), n), 0.05f);
 
     auto b = make_opt(cfg);  // restored: state vectors and step count
     auto c = make_opt(cfg);  // fresh: no state, to show the state matters
@@ -257,8 +235,7 @@ TEST_CASE("optimizers: out-of-range settings and unknown keys are config errors"
                        "(did you mean \"momentum\"?)",
                        ConfigError);
   const nlohmann::json range = {{"type", "adam"}, {"beta1", 1.0}};
-  CHECK_THROWS_WITH_AS(make_opt(range),
-                       doctest::Contains("/training/optimizer/beta1: expected a number in [0, 1)"),
+  CHECK_THROWS_WITH_AS(make_opt(range), doctest::Contains("/training/optimizer/beta1: expected a number in [0, 1)"),
                        ConfigError);
 }
 
@@ -269,10 +246,8 @@ TEST_CASE("registry: an unknown optimizer names the closest one and lists the kn
                        "mean \"adam\"?); known: adagrad, adam, adamw, rmsprop, sgd",
                        ConfigError);
   const nlohmann::json s = {{"type", "cosin"}};
-  CHECK_THROWS_WITH_AS(
-      schedule_registry().create("cosin", ConfigNode(s, "/training/lr_schedule", "t.json")),
-      doctest::Contains("(did you mean \"cosine\"?)"), ConfigError);
+  CHECK_THROWS_WITH_AS(schedule_registry().create("cosin", ConfigNode(s, "/training/lr_schedule", "t.json")),
+                       doctest::Contains("(did you mean \"cosine\"?)"), ConfigError);
   const nlohmann::json l = {{"type", "cross_entropy"}};
-  CHECK_THROWS_AS(loss_registry().create("cross_entropy", ConfigNode(l, "/model/loss", "t.json")),
-                  ConfigError);
+  CHECK_THROWS_AS(loss_registry().create("cross_entropy", ConfigNode(l, "/model/loss", "t.json")), ConfigError);
 }

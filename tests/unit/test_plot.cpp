@@ -64,7 +64,8 @@ std::string xml_problem(const std::string& s) {
       return "bad tag name '" + name + "'";
     if (std::count(tag.begin(), tag.end(), '"') % 2 != 0) return "unbalanced quotes in <" + tag + ">";
     if (closing) {
-      if (stack.empty() || stack.back() != name) return "</" + name + "> does not close " + (stack.empty() ? "" : stack.back());
+      if (stack.empty() || stack.back() != name)
+        return "</" + name + "> does not close " + (stack.empty() ? "" : stack.back());
       stack.pop_back();
     } else if (!self_closing) {
       if (stack.empty() && seen_root) return "second root element <" + name + ">";
@@ -107,7 +108,8 @@ struct TempFile {
 
 MetricsTable table(std::size_t epochs, bool validation, bool accuracy) {
   MetricsTable t;
-  t.columns = {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "samples_per_second"};
+  t.columns = {"epoch",        "train_loss", "train_accuracy", "val_loss",
+               "val_accuracy", "lr",         "seconds",        "samples_per_second"};
   for (std::size_t e = 1; e <= epochs; ++e) {
     const double x = static_cast<double>(e);
     t.rows.push_back({x, 1.0 / x, accuracy ? 1 - 0.5 / x : kNaN, validation ? 1.1 / x : kNaN,
@@ -213,9 +215,7 @@ TEST_CASE("plot: NaN values are gaps, never text") {
 }
 
 TEST_CASE("plot: markers on short series and on lone points only") {
-  const auto circles = [](const Series& s) {
-    return count(render_svg("m", {Panel{"t", "x", "y", {s}}}), "<circle");
-  };
+  const auto circles = [](const Series& s) { return count(render_svg("m", {Panel{"t", "x", "y", {s}}}), "<circle"); };
   // Points plus one in the legend.
   CHECK(circles(Series{"short", iota(30), iota(30), false, 0}) == 31);
   CHECK(circles(Series{"long", iota(31), iota(31), false, 0}) == 0);
@@ -293,7 +293,8 @@ TEST_CASE("plot: curves figure for one run, several runs, regression and no vali
   CHECK(one.find(">validation</text>") != std::string::npos);
   CHECK(count(one, "stroke-dasharray") == 4);  // val loss and val accuracy, line and legend
 
-  const std::string many = curves_svg({{"a", table(5, true, true)}, {"b", table(8, false, true)}, {"c&d", table(3, true, true)}});
+  const std::string many =
+      curves_svg({{"a", table(5, true, true)}, {"b", table(8, false, true)}, {"c&d", table(3, true, true)}});
   CHECK(xml_problem(many) == "");
   CHECK(many.find(">3 runs</text>") != std::string::npos);
   CHECK(many.find(">a train</text>") != std::string::npos);

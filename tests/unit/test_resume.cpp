@@ -25,14 +25,16 @@ std::string spirals() {
 
 void write_config(const std::string& path, const std::string& optimizer, const std::string& schedule) {
   std::ofstream(path) << R"({"name": "r", "seed": 5,
-  "data": {"train": {"format": "csv", "path": ")" << spirals() << R"(", "label_column": "label"},
+  "data": {"train": {"format": "csv", "path": ")"
+                      << spirals() << R"(", "label_column": "label"},
            "validation": {"split": 0.25}},
   "model": {"input_shape": [2], "layers": [
     {"type": "affine", "name": "a", "units": 12}, {"type": "batchnorm"}, {"type": "relu"},
     {"type": "dropout", "rate": 0.25}, {"type": "affine", "name": "b", "units": 2}],
     "loss": "softmax_cross_entropy"},
   "training": {"epochs": 3, "batch_size": 50, "log_every_steps": 4,
-               "optimizer": )" << optimizer << R"(, "lr_schedule": )" << schedule << "}}";
+               "optimizer": )"
+                      << optimizer << R"(, "lr_schedule": )" << schedule << "}}";
 }
 
 // Metrics rows without the wall-time columns (seconds, samples_per_second).

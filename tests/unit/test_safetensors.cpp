@@ -77,7 +77,8 @@ TEST_CASE("safetensors: malformed files say what is wrong") {
   CHECK(model_error(file_with_header(R"({"__metadata__": {"k": 1}})")) ==
         "m.safetensors: __metadata__/k is not a string");
   CHECK(model_error(file_with_header(R"({"t": {"dtype": "F32", "shape": [4294967296, 4294967296, 4294967296],
-                                        "data_offsets": [0, 4]}})", "abcd"))
+                                        "data_offsets": [0, 4]}})",
+                                     "abcd"))
             .find("overflows") != std::string::npos);
 }
 
@@ -112,6 +113,7 @@ TEST_CASE("model file: a saved network loads back; a wrong shape is refused") {
   const float one = 1;
   plain.add_f32("x", {1}, &one);
   plain.write(path);
-  CHECK_THROWS_WITH_AS(load_model(path), (path + ": __metadata__ has no \"format\" (not a nettrain model file?)").c_str(),
+  CHECK_THROWS_WITH_AS(load_model(path),
+                       (path + ": __metadata__ has no \"format\" (not a nettrain model file?)").c_str(),
                        ModelFileError);
 }

@@ -45,7 +45,10 @@ TEST_CASE("conv2d/pool: output shapes for stride and padding") {
         Shape{4, 13, 7});
   CHECK(out_shape(json{{"type", "conv2d"}, {"filters", 4}, {"kernel", 3}, {"stride", 2}, {"padding", "same"}},
                   Shape{1, 5, 6}) == Shape{4, 3, 3});
-  CHECK(out_shape(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", json::array({3, 1})}, {"stride", json::array({1, 2})},
+  CHECK(out_shape(json{{"type", "conv2d"},
+                       {"filters", 2},
+                       {"kernel", json::array({3, 1})},
+                       {"stride", json::array({1, 2})},
                        {"padding", json::array({1, 0})}},
                   Shape{1, 6, 7}) == Shape{2, 6, 4});
   CHECK(out_shape(json{{"type", "maxpool2d"}}, Shape{32, 13, 13}) == Shape{32, 6, 6});
@@ -58,7 +61,8 @@ TEST_CASE("conv2d/pool: output shapes for stride and padding") {
 
 TEST_CASE("conv2d: \"same\" padding puts (k - 1)/2 before and the rest after") {
   // x = 1..16 as 4x4, kernel 2x2 of ones: padding 0 before, 1 after; kernel 3x3: 1 on each side.
-  LayerBench b2 = make_bench(json{{"type", "conv2d"}, {"filters", 1}, {"kernel", 2}, {"padding", "same"}}, {Shape{1, 4, 4}});
+  LayerBench b2 =
+      make_bench(json{{"type", "conv2d"}, {"filters", 1}, {"kernel", 2}, {"padding", "same"}}, {Shape{1, 4, 4}});
   std::fill(b2.param(0), b2.param(0) + 4, 1.0f);
   const Matrix y2 = b2.forward({iota_row(16)}, Mode::train);
   REQUIRE(y2.cols() == 16);
@@ -66,7 +70,8 @@ TEST_CASE("conv2d: \"same\" padding puts (k - 1)/2 before and the rest after") {
   CHECK(y2(0, 3) == 4 + 8);
   CHECK(y2(0, 12) == 13 + 14);
   CHECK(y2(0, 15) == 16);
-  LayerBench b3 = make_bench(json{{"type", "conv2d"}, {"filters", 1}, {"kernel", 3}, {"padding", "same"}}, {Shape{1, 4, 4}});
+  LayerBench b3 =
+      make_bench(json{{"type", "conv2d"}, {"filters", 1}, {"kernel", 3}, {"padding", "same"}}, {Shape{1, 4, 4}});
   std::fill(b3.param(0), b3.param(0) + 9, 1.0f);
   const Matrix y3 = b3.forward({iota_row(16)}, Mode::train);
   CHECK(y3(0, 0) == 1 + 2 + 5 + 6);
@@ -77,8 +82,9 @@ TEST_CASE("conv2d: \"same\" padding puts (k - 1)/2 before and the rest after") {
 TEST_CASE("conv2d: stride 2 with padding 1 on a hand example") {
   // 3x3 input 1..9 padded to 5x5, kernel 3x3 of ones, stride 2: windows cover input rows/cols
   // {0,1} or {1,2}: 1+2+4+5 = 12, 2+3+5+6 = 16, 4+5+7+8 = 24, 5+6+8+9 = 28.
-  LayerBench b = make_bench(json{{"type", "conv2d"}, {"filters", 1}, {"kernel", 3}, {"stride", 2}, {"padding", 1}, {"bias", false}},
-                            {Shape{1, 3, 3}});
+  LayerBench b = make_bench(
+      json{{"type", "conv2d"}, {"filters", 1}, {"kernel", 3}, {"stride", 2}, {"padding", 1}, {"bias", false}},
+      {Shape{1, 3, 3}});
   REQUIRE(b.out_shape == Shape{1, 2, 2});
   std::fill(b.param(0), b.param(0) + 9, 1.0f);
   const Matrix y = b.forward({iota_row(9)}, Mode::train);
@@ -91,10 +97,14 @@ TEST_CASE("conv2d: stride 2 with padding 1 on a hand example") {
 TEST_CASE("conv2d/pool: gradient checks with stride, padding and non-square kernels") {
   check_grad(json{{"type", "conv2d"}, {"filters", 3}, {"kernel", 3}, {"padding", "same"}}, Shape{2, 4, 5});
   check_grad(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 3}, {"stride", 2}, {"padding", 1}}, Shape{2, 5, 5});
-  check_grad(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", json::array({2, 3})}, {"stride", json::array({2, 1})},
+  check_grad(json{{"type", "conv2d"},
+                  {"filters", 2},
+                  {"kernel", json::array({2, 3})},
+                  {"stride", json::array({2, 1})},
                   {"bias", false}},
              Shape{1, 5, 6});
-  check_grad(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 3}, {"stride", 2}, {"padding", "same"}}, Shape{2, 6, 5});
+  check_grad(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 3}, {"stride", 2}, {"padding", "same"}},
+             Shape{2, 6, 5});
   check_grad(json{{"type", "maxpool2d"}, {"kernel", 3}, {"stride", 2}, {"padding", 1}}, Shape{2, 5, 5}, true);
   check_grad(json{{"type", "maxpool2d"}, {"kernel", json::array({2, 3})}}, Shape{2, 4, 7}, true);
   check_grad(json{{"type", "avgpool2d"}, {"kernel", 2}, {"stride", 1}, {"padding", 1}}, Shape{2, 4, 5});
@@ -136,17 +146,24 @@ TEST_CASE("maxpool2d: backward routes each gradient to the first maximum of its 
 TEST_CASE("conv2d/pool: describe() for the layer table") {
   CHECK(make_bench(json{{"type", "conv2d"}, {"filters", 30}, {"kernel", 5}}, {Shape{1, 28, 28}}).layer->describe() ==
         "filters=30 kernel=5x5 stride=1 padding=valid init=xavier_uniform");
-  CHECK(make_bench(json{{"type", "conv2d"}, {"filters", 8}, {"kernel", json::array({3, 1})}, {"stride", json::array({2, 1})},
-                        {"padding", "same"}, {"bias", false}, {"init", "he_normal"}},
+  CHECK(make_bench(json{{"type", "conv2d"},
+                        {"filters", 8},
+                        {"kernel", json::array({3, 1})},
+                        {"stride", json::array({2, 1})},
+                        {"padding", "same"},
+                        {"bias", false},
+                        {"init", "he_normal"}},
                    {Shape{1, 28, 28}})
             .layer->describe() == "filters=8 kernel=3x1 stride=2x1 padding=same init=he_normal bias=false");
-  CHECK(make_bench(json{{"type", "maxpool2d"}}, {Shape{1, 4, 4}}).layer->describe() == "kernel=2x2 stride=2 padding=valid");
+  CHECK(make_bench(json{{"type", "maxpool2d"}}, {Shape{1, 4, 4}}).layer->describe() ==
+        "kernel=2x2 stride=2 padding=valid");
   CHECK(make_bench(json{{"type", "avgpool2d"}, {"kernel", 3}, {"stride", 1}, {"padding", 1}}, {Shape{1, 4, 4}})
             .layer->describe() == "kernel=3x3 stride=1 padding=1");
 }
 
 TEST_CASE("conv2d: weight saved as {filters, C, kh, kw} with conv fans; he_normal before relu") {
-  LayerBench b = make_bench(json{{"type", "conv2d"}, {"filters", 6}, {"kernel", json::array({5, 3})}}, {Shape{2, 9, 9}});
+  LayerBench b =
+      make_bench(json{{"type", "conv2d"}, {"filters", 6}, {"kernel", json::array({5, 3})}}, {Shape{2, 9, 9}});
   REQUIRE(b.param_specs.size() == 2);
   CHECK(b.param_specs[0].shape == std::vector<Index>{6, 2, 5, 3});
   CHECK(b.param_specs[0].init.fan_in == 2 * 5 * 3);
@@ -170,13 +187,14 @@ TEST_CASE("conv2d/pool: impossible shapes and bad keys are ConfigErrors with the
         "test.json: /model/layers/0/kernel: expected a positive integer or [height, width], got an array of 3");
   CHECK(config_error(json{{"type", "conv2d"}, {"filters", 2}}, {Shape{1, 8, 8}}) ==
         "test.json: /model/layers/0/kernel: required key is missing");
-  CHECK(config_error(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 3}, {"padding", "full"}}, {Shape{1, 8, 8}}).find(
-            "/model/layers/0/padding:") != std::string::npos);
-  CHECK(config_error(json{{"type", "maxpool2d"}, {"padding", "same"}}, {Shape{1, 8, 8}}).find("/model/layers/0/padding:") !=
-        std::string::npos);
+  CHECK(config_error(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 3}, {"padding", "full"}}, {Shape{1, 8, 8}})
+            .find("/model/layers/0/padding:") != std::string::npos);
+  CHECK(config_error(json{{"type", "maxpool2d"}, {"padding", "same"}}, {Shape{1, 8, 8}})
+            .find("/model/layers/0/padding:") != std::string::npos);
   CHECK(config_error(json{{"type", "maxpool2d"}, {"padding", 2}}, {Shape{1, 8, 8}}) ==
         "test.json: /model/layers/0/padding: padding 2x2 must be smaller than the kernel 2x2");
-  const std::string rank = "expected an input of shape [channels, height, width], got [784] (set model.input_shape to e.g. [1, 28, 28])";
+  const std::string rank =
+      "expected an input of shape [channels, height, width], got [784] (set model.input_shape to e.g. [1, 28, 28])";
   CHECK(config_error(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 3}}, {Shape{784}}) == rank);
   CHECK(config_error(json{{"type", "maxpool2d"}}, {Shape{784}}) == rank);
   CHECK(config_error(json{{"type", "avgpool2d"}}, {Shape{784}}) == rank);
@@ -184,9 +202,10 @@ TEST_CASE("conv2d/pool: impossible shapes and bad keys are ConfigErrors with the
 }
 
 TEST_CASE("conv2d: the network names the layer in shape errors; [1, 28, 28] feeds a CNN") {
-  json model = {{"input_shape", {1, 28, 28}},
-                {"layers", json::array({json{{"type", "conv2d"}, {"name", "c1"}, {"filters", 4}, {"kernel", 5}},
-                                        json{{"type", "maxpool2d"}}, json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 13}}})}};
+  json model = {
+      {"input_shape", {1, 28, 28}},
+      {"layers", json::array({json{{"type", "conv2d"}, {"name", "c1"}, {"filters", 4}, {"kernel", 5}},
+                              json{{"type", "maxpool2d"}}, json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 13}}})}};
   std::string message;
   try {
     Network::from_config(ConfigNode(model, "/model", "net.json"));

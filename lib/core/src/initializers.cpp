@@ -28,9 +28,7 @@ void fill_normal(std::span<float> out, double sigma, Rng& rng) {
 }
 
 double fan(Index n, const std::string& what, const std::string& init) {
-  if (n <= 0)
-    throw ConfigError("initializer \"" + init + "\" needs a positive " + what + ", got " +
-                      std::to_string(n));
+  if (n <= 0) throw ConfigError("initializer \"" + init + "\" needs a positive " + what + ", got " + std::to_string(n));
   return static_cast<double>(n);
 }
 
@@ -49,8 +47,7 @@ void initialize(const InitSpec& spec, std::span<float> out, Rng& rng) {
   } else if (name == "ones") {
     for (float& x : out) x = 1.0f;
   } else if (name == "normal") {
-    if (!(spec.std >= 0.0))
-      throw ConfigError("initializer \"normal\" needs std >= 0, got " + std::to_string(spec.std));
+    if (!(spec.std >= 0.0)) throw ConfigError("initializer \"normal\" needs std >= 0, got " + std::to_string(spec.std));
     fill_normal(out, spec.std, rng);
   } else if (name == "xavier_uniform") {
     const double fans = fan(spec.fan_in, "fan_in", name) + fan(spec.fan_out, "fan_out", name);

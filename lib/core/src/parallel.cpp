@@ -27,10 +27,8 @@ constexpr int kSpin = 200;
 constexpr int kYield = 2000;
 
 inline void wait_step(int i) {
-  if (i < kSpin)
-    NETTRAIN_PAUSE();
-  else
-    std::this_thread::yield();
+  if (i < kSpin) NETTRAIN_PAUSE();
+  else std::this_thread::yield();
 }
 
 thread_local int tls_slot = 0;
@@ -108,10 +106,8 @@ class Pool {
     std::uint32_t seen = 0;
     while (true) {
       for (int i = 0; gen_.load(std::memory_order_acquire) == seen; ++i) {
-        if (i < kSpin + kYield)
-          wait_step(i);
-        else
-          gen_.wait(seen, std::memory_order_acquire);
+        if (i < kSpin + kYield) wait_step(i);
+        else gen_.wait(seen, std::memory_order_acquire);
       }
       if (stop_.load()) return;
       seen = gen_.load(std::memory_order_acquire);

@@ -63,7 +63,8 @@ struct Parser {
       const long open_col = static_cast<long>(q - line_start) + 1;
       ++q;
       for (;;) {
-        if (q == end) fail(open_line, open_col, "unterminated quoted field: expected a closing '\"', found the end of file");
+        if (q == end)
+          fail(open_line, open_col, "unterminated quoted field: expected a closing '\"', found the end of file");
         if (*q == '"') {
           if (q + 1 < end && q[1] == '"') {
             out += '"';
@@ -270,8 +271,7 @@ const char* skip_bom(std::string_view text) {
 
 // First row: header or data. Returns the header names (empty when the first row is data, and
 // then p and line are back at it) and sets ncols.
-std::vector<std::string> read_header(const Parser& P, const char*& p, long& line, CsvHeader mode,
-                                     std::size_t& ncols) {
+std::vector<std::string> read_header(const Parser& P, const char*& p, long& line, CsvHeader mode, std::size_t& ncols) {
   const char* first_row = p;
   const long first_line = line;
   std::vector<std::string> row0 = P.read_row(p, line);
@@ -329,7 +329,8 @@ Columns assign_roles(std::vector<std::string> names, std::size_t ncols, const Cs
   for (auto& r : cols.roles)
     if (r.kind == Kind::unassigned) r = ColumnRole{Kind::feature, cols.features++};
   if (cols.features == 0)
-    throw DataError(name + ":" + std::to_string(data_first_line) + ":1: expected at least one feature column, found none");
+    throw DataError(name + ":" + std::to_string(data_first_line) +
+                    ":1: expected at least one feature column, found none");
   return cols;
 }
 
@@ -342,9 +343,9 @@ float slow_number(const Parser& P, const char*& p, long& line, const char* ls, c
   const std::string cell = P.read_field(p, l, ls, &quoted);
   double dv = 0;
   const long col = static_cast<long>(fs - ls) + 1;
-  const std::string what = (cols.roles[c].kind == ColumnRole::Kind::feature ? std::string("feature")
-                                                                             : std::string("target")) +
-                           " column " + cols.describe(c);
+  const std::string what =
+      (cols.roles[c].kind == ColumnRole::Kind::feature ? std::string("feature") : std::string("target")) + " column " +
+      cols.describe(c);
   if (cell.empty()) P.fail(line, col, what + ": expected a number, found an empty field");
   if (!parse_number(cell, dv)) P.fail(line, col, what + ": expected a number, found " + show(cell));
   if (!std::isfinite(dv) || !std::isfinite(static_cast<float>(dv)))
@@ -360,8 +361,8 @@ Cells read_rows(const Parser& P, const char* p, long line, const Columns& cols) 
   // Upper bound of the rows, so the feature buffer is allocated once.
   const std::size_t rest = static_cast<std::size_t>(P.end - p);
   // Lines may end in \n, \r\n or a lone \r, mixed in one file: count both (an upper bound).
-  std::size_t max_rows = static_cast<std::size_t>(std::count(p, P.end, '\n')) +
-                         static_cast<std::size_t>(std::count(p, P.end, '\r'));
+  std::size_t max_rows =
+      static_cast<std::size_t>(std::count(p, P.end, '\n')) + static_cast<std::size_t>(std::count(p, P.end, '\r'));
   max_rows = std::min(max_rows + 1, rest / 2 + 1);
   Cells cells;
   cells.feats.resize(max_rows * F);
@@ -438,8 +439,9 @@ void store_numeric_labels(Dataset& d, const Parser& P, const Cells& cells, const
     if (v < 0) P.fail(l, c, lwhat + ": expected a class index >= 0, found " + show(cells.labels[i]));
     d.labels[i] = static_cast<std::int32_t>(v);
     if (num_classes > 0 && d.labels[i] >= num_classes)
-      P.fail(l, c, lwhat + ": expected a class index in 0.." + std::to_string(num_classes - 1) + ", found " +
-                       show(cells.labels[i]));
+      P.fail(l, c,
+             lwhat + ": expected a class index in 0.." + std::to_string(num_classes - 1) + ", found " +
+                 show(cells.labels[i]));
     max_label = std::max(max_label, d.labels[i]);
   }
   d.num_classes = num_classes > 0 ? num_classes : max_label + 1;
@@ -450,7 +452,8 @@ void store_named_labels(Dataset& d, const Parser& P, const Cells& cells, const s
   std::set<std::string> uniq;
   for (std::size_t i = 0; i < cells.rows; ++i) {
     if (cells.labels[i].empty())
-      P.fail(cells.label_pos[i].first, cells.label_pos[i].second, lwhat + ": expected a class label, found an empty field");
+      P.fail(cells.label_pos[i].first, cells.label_pos[i].second,
+             lwhat + ": expected a class label, found an empty field");
     uniq.insert(cells.labels[i]);
   }
   d.class_names.assign(uniq.begin(), uniq.end());
@@ -499,7 +502,8 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
   std::vector<std::string> names = read_header(P, p, line, opts.header, ncols);
   const long data_first_line = line;
   if (!P.skip_blank(p, line))
-    throw DataError(name + ":" + std::to_string(line) + ":1: a header but no data rows: expected at least one row after the header");
+    throw DataError(name + ":" + std::to_string(line) +
+                    ":1: a header but no data rows: expected at least one row after the header");
 
   Dataset d;
   d.source = name;
@@ -513,7 +517,8 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
   if (T > 0) {
     d.targets.resize(static_cast<Index>(N), static_cast<Index>(T));
     for (std::size_t i = 0; i < N; ++i)
-      for (std::size_t t = 0; t < T; ++t) d.targets(static_cast<Index>(i), static_cast<Index>(t)) = cells.targs[i * T + t];
+      for (std::size_t t = 0; t < T; ++t)
+        d.targets(static_cast<Index>(i), static_cast<Index>(t)) = cells.targs[i * T + t];
   }
   if (cols.has_label()) store_labels(d, P, cells, cols, opts.num_classes);
   return d;
@@ -525,6 +530,5 @@ ColumnRef ColumnRef::parse(const std::string& text) {
   if (!text.empty() && ec == std::errc() && p == text.data() + text.size()) return ColumnRef{"", index};
   return ColumnRef{text, -1};
 }
-
 
 }  // namespace nettrain

@@ -75,8 +75,12 @@ Dataset Dataset::subset(std::span<const Index> indices) const {
   else d.x_f32.resize(indices.size() * f);
   for (std::size_t r = 0; r < indices.size(); ++r) {
     const auto i = static_cast<std::size_t>(indices[r]);
-    if (!x_u8.empty()) std::copy_n(x_u8.begin() + static_cast<std::ptrdiff_t>(i * f), f, d.x_u8.begin() + static_cast<std::ptrdiff_t>(r * f));
-    else std::copy_n(x_f32.begin() + static_cast<std::ptrdiff_t>(i * f), f, d.x_f32.begin() + static_cast<std::ptrdiff_t>(r * f));
+    if (!x_u8.empty())
+      std::copy_n(x_u8.begin() + static_cast<std::ptrdiff_t>(i * f), f,
+                  d.x_u8.begin() + static_cast<std::ptrdiff_t>(r * f));
+    else
+      std::copy_n(x_f32.begin() + static_cast<std::ptrdiff_t>(i * f), f,
+                  d.x_f32.begin() + static_cast<std::ptrdiff_t>(r * f));
     if (!labels.empty()) d.labels.push_back(labels[i]);
   }
   if (targets.size() > 0) {

@@ -40,9 +40,7 @@ std::string hex_bytes(const unsigned char* p, std::size_t n) {
   return s;
 }
 
-std::string dims_str(const std::vector<std::uint64_t>& dims) {
-  return fmt::format("[{}]", fmt::join(dims, ", "));
-}
+std::string dims_str(const std::vector<std::uint64_t>& dims) { return fmt::format("[{}]", fmt::join(dims, ", ")); }
 
 // A raw or gzip byte stream with the uncompressed position, for messages.
 class Source {
@@ -90,8 +88,8 @@ class Source {
         int err = Z_OK;
         const char* msg = gzerror(g_, &err);
         if (r < 0 || (err != Z_OK && err != Z_BUF_ERROR))
-          throw DataError(path_ + ": corrupt gzip data near uncompressed byte " + std::to_string(pos_ + total) +
-                          ": " + (msg ? msg : "inflate failed"));
+          throw DataError(path_ + ": corrupt gzip data near uncompressed byte " + std::to_string(pos_ + total) + ": " +
+                          (msg ? msg : "inflate failed"));
         if (err == Z_BUF_ERROR) truncated_gzip_ = true;  // "unexpected end of file"
         got = static_cast<std::size_t>(std::max(r, 0));
       } else {
@@ -146,8 +144,8 @@ Parsed parse_header(Source& src, const std::string& path) {
   const std::size_t gd = src.read(d.data(), d.size());
   if (gd < d.size())
     throw DataError(path + ": byte " + std::to_string(4 + gd) + src.where() + ": truncated header: expected " +
-                    std::to_string(nd) + " dims (" + std::to_string(nd * 4) + " bytes), found " +
-                    std::to_string(gd) + " bytes");
+                    std::to_string(nd) + " dims (" + std::to_string(nd * 4) + " bytes), found " + std::to_string(gd) +
+                    " bytes");
   std::uint64_t count = 1;
   bool overflow = false;
   for (std::size_t i = 0; i < nd; ++i) {
@@ -162,7 +160,8 @@ Parsed parse_header(Source& src, const std::string& path) {
   p.header_bytes = 4 + 4 * nd;
   if (overflow || p.data_bytes > (std::uint64_t{1} << 62))
     throw DataError(path + ": bytes 4.." + std::to_string(p.header_bytes) + ": dims " + dims_str(p.h.dims) + " of " +
-                    idx_type_name(p.h.type) + " overflow: expected a total size below 2^62 bytes; the header is corrupt");
+                    idx_type_name(p.h.type) +
+                    " overflow: expected a total size below 2^62 bytes; the header is corrupt");
   if (!src.gzip()) {
     const std::uint64_t have = src.file_size() >= p.header_bytes ? src.file_size() - p.header_bytes : 0;
     if (have < p.data_bytes)
@@ -170,9 +169,9 @@ Parsed parse_header(Source& src, const std::string& path) {
                       dims_str(p.h.dims) + " of " + idx_type_name(p.h.type) + " need " + std::to_string(p.data_bytes) +
                       " data bytes, the file holds " + std::to_string(have));
     if (have > p.data_bytes)
-      throw DataError(path + ": byte " + std::to_string(p.header_bytes + p.data_bytes) + ": expected the end of file after " +
-                      "the data of dims " + dims_str(p.h.dims) + ", found " + std::to_string(have - p.data_bytes) +
-                      " more bytes");
+      throw DataError(path + ": byte " + std::to_string(p.header_bytes + p.data_bytes) +
+                      ": expected the end of file after " + "the data of dims " + dims_str(p.h.dims) + ", found " +
+                      std::to_string(have - p.data_bytes) + " more bytes");
   } else {
     const std::uint64_t bound = std::min(kMaxGzipBytes, src.file_size() * 1032 + 4096);
     if (p.data_bytes > bound)
@@ -201,9 +200,11 @@ T load(const std::uint8_t* p) {
 
 std::size_t idx_type_size(IdxType t) {
   switch (t) {
-    case IdxType::u8: case IdxType::i8: return 1;
+    case IdxType::u8:
+    case IdxType::i8: return 1;
     case IdxType::i16: return 2;
-    case IdxType::i32: case IdxType::f32: return 4;
+    case IdxType::i32:
+    case IdxType::f32: return 4;
     case IdxType::f64: return 8;
   }
   return 1;
@@ -251,9 +252,15 @@ std::vector<float> IdxArray::to_float() const {
   std::vector<float> out(n);
   const std::uint8_t* p = data.data();
   switch (type) {
-    case IdxType::u8: for (std::uint64_t i = 0; i < n; ++i) out[i] = p[i]; break;
-    case IdxType::i8: for (std::uint64_t i = 0; i < n; ++i) out[i] = static_cast<std::int8_t>(p[i]); break;
-    case IdxType::i16: for (std::uint64_t i = 0; i < n; ++i) out[i] = load<std::int16_t>(p + 2 * i); break;
+    case IdxType::u8:
+      for (std::uint64_t i = 0; i < n; ++i) out[i] = p[i];
+      break;
+    case IdxType::i8:
+      for (std::uint64_t i = 0; i < n; ++i) out[i] = static_cast<std::int8_t>(p[i]);
+      break;
+    case IdxType::i16:
+      for (std::uint64_t i = 0; i < n; ++i) out[i] = load<std::int16_t>(p + 2 * i);
+      break;
     case IdxType::i32:
       for (std::uint64_t i = 0; i < n; ++i) out[i] = static_cast<float>(load<std::int32_t>(p + 4 * i));
       break;
@@ -291,7 +298,8 @@ IdxArray read_idx(const std::string& path) {
     const std::size_t more = src.read(&extra, 1);
     if (more > 0)
       throw DataError(path + ": byte " + std::to_string(p.header_bytes + p.data_bytes) +
-                      " (uncompressed): expected the end of data after dims " + dims_str(p.h.dims) + ", found more bytes");
+                      " (uncompressed): expected the end of data after dims " + dims_str(p.h.dims) +
+                      ", found more bytes");
     if (src.truncated_gzip())
       throw DataError(path + ": truncated gzip stream: the data is complete but the gzip trailer is missing");
   }
@@ -300,7 +308,8 @@ IdxArray read_idx(const std::string& path) {
 }
 
 void write_idx(const std::string& path, const IdxArray& a, bool gzip) {
-  if (a.dims.empty() || a.dims.size() > 255) throw DataError(path + ": IDX needs 1..255 dims, got " + std::to_string(a.dims.size()));
+  if (a.dims.empty() || a.dims.size() > 255)
+    throw DataError(path + ": IDX needs 1..255 dims, got " + std::to_string(a.dims.size()));
   const std::size_t es = idx_type_size(a.type);
   if (a.data.size() != a.count() * es)
     throw DataError(path + ": IDX dims " + dims_str(a.dims) + " need " + std::to_string(a.count() * es) +
@@ -326,7 +335,8 @@ void write_idx(const std::string& path, const IdxArray& a, bool gzip) {
     return;
   }
   z_stream zs{};
-  if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw IoError(path + ": deflateInit failed");
+  if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    throw IoError(path + ": deflateInit failed");
   std::string gz(deflateBound(&zs, static_cast<uLong>(out.size())), '\0');
   zs.next_in = reinterpret_cast<Bytef*>(out.data());
   zs.avail_in = static_cast<uInt>(out.size());
@@ -348,7 +358,8 @@ Dataset load_idx(const std::string& images, const std::string& labels) {
   for (std::size_t i = 1; i < img.dims.size(); ++i) shape.push_back(static_cast<Index>(img.dims[i]));
   if (shape.empty()) shape.push_back(1);
   d.sample_shape = Shape(std::move(shape));
-  if (d.num_samples == 0) throw DataError(images + ": bytes 4..8: expected at least one sample, found dims " + dims_str(img.dims));
+  if (d.num_samples == 0)
+    throw DataError(images + ": bytes 4..8: expected at least one sample, found dims " + dims_str(img.dims));
   if (img.type == IdxType::u8) {
     d.x_u8 = std::move(img.data);
   } else {
@@ -374,8 +385,8 @@ std::vector<std::int32_t> idx_labels(const IdxArray& lab, const std::string& pat
     throw DataError(path + ": byte 2: labels must have an integer element type (u8, i8, i16, i32), found " +
                     idx_type_name(lab.type));
   if (!(lab.dims.size() == 1 || (lab.dims.size() == 2 && lab.dims[1] == 1)))
-    throw DataError(path + ": bytes 4.." + std::to_string(4 + 4 * lab.dims.size()) + ": expected labels dims [N], found " +
-                    dims_str(lab.dims));
+    throw DataError(path + ": bytes 4.." + std::to_string(4 + 4 * lab.dims.size()) +
+                    ": expected labels dims [N], found " + dims_str(lab.dims));
   if (lab.dims[0] != num_samples)
     throw DataError(path + ": bytes 4..8: expected " + std::to_string(num_samples) + " labels (the sample count of " +
                     images + "), found " + std::to_string(lab.dims[0]));

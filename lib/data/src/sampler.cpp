@@ -36,7 +36,8 @@ bool BatchSampler::next(std::vector<Index>& indices) {
     return false;
   }
   const std::uint64_t end = std::min(n, position_ + static_cast<std::uint64_t>(batch_));
-  indices.assign(order_.begin() + static_cast<std::ptrdiff_t>(position_), order_.begin() + static_cast<std::ptrdiff_t>(end));
+  indices.assign(order_.begin() + static_cast<std::ptrdiff_t>(position_),
+                 order_.begin() + static_cast<std::ptrdiff_t>(end));
   position_ = end;
   return true;
 }

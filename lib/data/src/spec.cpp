@@ -14,8 +14,8 @@ namespace nettrain {
 namespace {
 
 const std::vector<std::string> kIdxKeys = {"format", "images", "labels", "num_classes"};
-const std::vector<std::string> kCsvKeys = {"format", "path", "header", "delimiter", "label_column",
-                                           "task", "target_columns", "num_classes"};
+const std::vector<std::string> kCsvKeys = {"format",       "path", "header",         "delimiter",
+                                           "label_column", "task", "target_columns", "num_classes"};
 
 std::string resolve(const std::string& base_dir, const std::string& p) {
   std::filesystem::path fp(p);
@@ -75,8 +75,7 @@ DataSpec parse_data_spec(const ConfigNode& node, const std::string& base_dir) {
   s.where = node.where();
   std::string inferred = node.has("images") ? "idx" : node.has("path") ? "csv" : "";
   s.format = node.get_choice_or("format", {"idx", "csv"}, inferred);
-  if (s.format.empty())
-    node.fail("expected \"images\" and \"labels\" (IDX) or \"path\" (CSV), found neither");
+  if (s.format.empty()) node.fail("expected \"images\" and \"labels\" (IDX) or \"path\" (CSV), found neither");
   if (s.format == "idx") {
     node.check_keys(kIdxKeys);
     s.images = resolve(base_dir, node.get_string("images"));
@@ -105,7 +104,8 @@ DataSpec parse_data_spec(const ConfigNode& node, const std::string& base_dir) {
   if (node.has("target_columns")) {
     if (s.csv.task != Task::regression) node.fail("target_columns", "is only used with \"task\": \"regression\"");
     const ConfigNode tc = node.child("target_columns");
-    if (!tc.is_array() || tc.size() == 0) node.fail("target_columns", "expected a non-empty array of column names or indices");
+    if (!tc.is_array() || tc.size() == 0)
+      node.fail("target_columns", "expected a non-empty array of column names or indices");
     for (std::size_t i = 0; i < tc.size(); ++i)
       s.csv.target_columns.push_back(column_ref(tc, std::to_string(i), tc.json().at(i)));
   }
@@ -127,7 +127,8 @@ Dataset load_dataset(const DataSpec& spec) {
 
 std::pair<Dataset, Dataset> split_validation(const Dataset& all, double fraction, std::uint64_t seed) {
   if (!(fraction > 0.0 && fraction < 1.0))
-    throw DataError(all.source + ": validation split: expected a fraction in (0, 1), found " + std::to_string(fraction));
+    throw DataError(all.source + ": validation split: expected a fraction in (0, 1), found " +
+                    std::to_string(fraction));
   Rng rng = Rng(seed).split(0x5A11D5EEull);
   auto shuffle = [&rng](std::vector<Index>& v) {
     for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[static_cast<std::size_t>(rng.below(i))]);
@@ -135,7 +136,8 @@ std::pair<Dataset, Dataset> split_validation(const Dataset& all, double fraction
   std::vector<std::vector<Index>> groups;
   if (all.task == Task::classification && all.has_labels()) {
     groups.resize(static_cast<std::size_t>(std::max(all.num_classes, 1)));
-    for (Index i = 0; i < all.num_samples; ++i) groups[static_cast<std::size_t>(all.labels[static_cast<std::size_t>(i)])].push_back(i);
+    for (Index i = 0; i < all.num_samples; ++i)
+      groups[static_cast<std::size_t>(all.labels[static_cast<std::size_t>(i)])].push_back(i);
   } else {
     groups.emplace_back(static_cast<std::size_t>(all.num_samples));
     std::iota(groups[0].begin(), groups[0].end(), Index{0});
@@ -174,7 +176,8 @@ Preprocess parse_preprocess(const ConfigNode& data) {
 double parse_split(const ConfigNode& v) {
   v.check_keys({"split"});
   const double f = v.get_number("split");
-  if (!(f > 0.0 && f < 1.0)) v.fail("split", "expected a fraction between 0 and 1 (exclusive), got " + describe_json(v.json().at("split")));
+  if (!(f > 0.0 && f < 1.0))
+    v.fail("split", "expected a fraction between 0 and 1 (exclusive), got " + describe_json(v.json().at("split")));
   return f;
 }
 
@@ -185,8 +188,7 @@ namespace {
 // "class_names": names for integer labels 0..K-1 (Fashion-MNIST's IDX labels are integers).
 void apply_class_names(const ConfigNode& data_node, DataBundle& b) {
   const std::vector<std::string> names = data_node.get_string_array("class_names");
-  if (b.train.task != Task::classification)
-    data_node.fail("class_names", "is only used for classification data");
+  if (b.train.task != Task::classification) data_node.fail("class_names", "is only used for classification data");
   if (!b.train.class_names.empty())
     data_node.fail("class_names", "the training labels are names already (" + b.train.source + ")");
   if (static_cast<int>(names.size()) < b.train.num_classes)

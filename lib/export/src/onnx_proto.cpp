@@ -53,10 +53,8 @@ ProtoWriter value_info(const ValueInfo& v) {
   ProtoWriter shape;
   for (std::int64_t d : v.dims) {
     ProtoWriter dim;
-    if (d < 0)
-      dim.bytes(2, kBatchDim);
-    else
-      dim.int64(1, d);
+    if (d < 0) dim.bytes(2, kBatchDim);
+    else dim.int64(1, d);
     shape.message(1, dim);
   }
   ProtoWriter tensor_type;

@@ -47,8 +47,7 @@ std::string curves_svg(const std::vector<std::pair<std::string, MetricsTable>>& 
     const auto& name = runs[r].first;
     const auto& table = runs[r].second;
     for (const char* required : {"epoch", "train_loss"})
-      if (!table.has_column(required))
-        throw DataError("run '" + name + "': metrics have no column '" + required + "'");
+      if (!table.has_column(required)) throw DataError("run '" + name + "': metrics have no column '" + required + "'");
     const std::vector<double> epoch = table.column("epoch");
     // One run: train and validation in two colours. Several: one colour per run.
     const int train_color = single ? 0 : static_cast<int>(r), val_color = single ? 1 : static_cast<int>(r);

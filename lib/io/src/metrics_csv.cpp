@@ -80,8 +80,8 @@ MetricsTable read_metrics_csv(const std::string& path) {
       continue;
     }
     if (fields.size() != table.columns.size())
-      throw DataError(where + ": expected " + std::to_string(table.columns.size()) + " fields (as in the header), got " +
-                      std::to_string(fields.size()));
+      throw DataError(where + ": expected " + std::to_string(table.columns.size()) +
+                      " fields (as in the header), got " + std::to_string(fields.size()));
     std::vector<double> row;
     row.reserve(fields.size());
     for (std::size_t j = 0; j < fields.size(); ++j) {

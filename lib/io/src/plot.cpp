@@ -106,7 +106,9 @@ void label_ticks(Axis& a) {
   for (const double t : a.ticks) biggest = std::max(biggest, std::abs(t));
   // Very large or very small values in fixed notation would be too wide to read.
   const bool sci = biggest >= 1e6 || (biggest > 0 && biggest < 1e-3);
-  const int digits = sci ? std::clamp(static_cast<int>(std::floor(std::log10(biggest)) - std::floor(std::log10(a.step))) + 1, 1, 15) : 0;
+  const int digits =
+      sci ? std::clamp(static_cast<int>(std::floor(std::log10(biggest)) - std::floor(std::log10(a.step))) + 1, 1, 15)
+          : 0;
   a.labels.clear();
   for (const double t : a.ticks) a.labels.push_back(tick_label(t, tick_decimals(a.step), digits));
 }
@@ -239,8 +241,8 @@ std::vector<Mapped> map_series(const Panel& p, const Axis& ax, const Rect& f, do
 // (above for top corners, below for bottom ones). When that is not enough either, the legend
 // goes under the panel (legend.below). Returns the mapped series; lo_k and hi_k come back as
 // the chosen y tick numbers.
-std::vector<Mapped> place_legend(const Panel& p, const Axis& ax, const Rect& f, double step, double& lo_k,
-                                 double& hi_k, Legend& legend) {
+std::vector<Mapped> place_legend(const Panel& p, const Axis& ax, const Rect& f, double step, double& lo_k, double& hi_k,
+                                 Legend& legend) {
   std::vector<Mapped> lines;
   const double klo = lo_k, khi = hi_k;
   std::size_t best_score = std::numeric_limits<std::size_t>::max();
@@ -271,14 +273,16 @@ void draw_axes(std::string& out, const Panel& p, const Rect& f, const Axis& ax, 
   const auto map_x = [&](double v) { return f.x0 + (v - ax.lo) / (ax.hi - ax.lo) * (f.x1 - f.x0); };
   const auto map_y = [&](double v) { return f.y1 - (v - ay.lo) / (ay.hi - ay.lo) * (f.y1 - f.y0); };
   const double x0 = f.x0, x1 = f.x1, y0 = f.y0, y1 = f.y1;
-  out += "<text x=\"" + px(0.5 * (x0 + x1)) + "\" y=\"60\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">" +
-         escape_xml(p.title) + "</text>\n";
+  out += "<text x=\"" + px(0.5 * (x0 + x1)) +
+         "\" y=\"60\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">" + escape_xml(p.title) +
+         "</text>\n";
   // Grid, then ticks and their labels.
   for (std::size_t i = 0; i < ax.ticks.size(); ++i) {
     const std::string x = px(map_x(ax.ticks[i]));
     out += "<line x1=\"" + x + "\" y1=\"" + px(y0) + "\" x2=\"" + x + "\" y2=\"" + px(y1) +
            "\" stroke=\"#e0e0e0\" stroke-width=\"1\"/>\n";
-    out += "<line x1=\"" + x + "\" y1=\"" + px(y1) + "\" x2=\"" + x + "\" y2=\"" + px(y1 + 5) + "\" stroke=\"#333333\"/>\n";
+    out += "<line x1=\"" + x + "\" y1=\"" + px(y1) + "\" x2=\"" + x + "\" y2=\"" + px(y1 + 5) +
+           "\" stroke=\"#333333\"/>\n";
     out += "<text x=\"" + x + "\" y=\"" + px(y1 + 20) + "\" text-anchor=\"middle\" font-size=\"12\">" + ax.labels[i] +
            "</text>\n";
   }
@@ -286,7 +290,8 @@ void draw_axes(std::string& out, const Panel& p, const Rect& f, const Axis& ax, 
     const std::string y = px(map_y(ay.ticks[i]));
     out += "<line x1=\"" + px(x0) + "\" y1=\"" + y + "\" x2=\"" + px(x1) + "\" y2=\"" + y +
            "\" stroke=\"#e0e0e0\" stroke-width=\"1\"/>\n";
-    out += "<line x1=\"" + px(x0 - 5) + "\" y1=\"" + y + "\" x2=\"" + px(x0) + "\" y2=\"" + y + "\" stroke=\"#333333\"/>\n";
+    out += "<line x1=\"" + px(x0 - 5) + "\" y1=\"" + y + "\" x2=\"" + px(x0) + "\" y2=\"" + y +
+           "\" stroke=\"#333333\"/>\n";
     out += "<text x=\"" + px(x0 - 8) + "\" y=\"" + px(map_y(ay.ticks[i]) + 4) +
            "\" text-anchor=\"end\" font-size=\"12\">" + ay.labels[i] + "</text>\n";
   }
@@ -324,8 +329,8 @@ void draw_series(std::string& out, const Panel& p, const std::vector<Mapped>& li
       pen_down = true;
     }
     if (!d.empty() && !s.points_only)
-      out += "<path d=\"" + d + "\" fill=\"none\" stroke=\"" + color + "\" stroke-width=\"2\" stroke-linejoin=\"round\"" +
-             (s.dashed ? " stroke-dasharray=\"7 4\"" : "") + "/>\n";
+      out += "<path d=\"" + d + "\" fill=\"none\" stroke=\"" + color +
+             "\" stroke-width=\"2\" stroke-linejoin=\"round\"" + (s.dashed ? " stroke-dasharray=\"7 4\"" : "") + "/>\n";
     const bool all = has_markers(s);
     for (std::size_t i = 0; i < m.x.size(); ++i) {
       if (std::isnan(m.x[i])) continue;

@@ -30,9 +30,7 @@ std::size_t dtype_size(const std::string& dtype) {
   return 0;
 }
 
-std::string shape_str(const std::vector<std::int64_t>& s) {
-  return fmt::format("[{}]", fmt::join(s, ", "));
-}
+std::string shape_str(const std::vector<std::int64_t>& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
 
 }  // namespace
 
@@ -120,7 +118,8 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& pat
 
 const std::string& SafetensorsFile::require_metadata(const std::string& key) const {
   auto it = metadata_.find(key);
-  if (it == metadata_.end()) throw ModelFileError(path_ + ": __metadata__ has no \"" + key + "\" (not a nettrain model file?)");
+  if (it == metadata_.end())
+    throw ModelFileError(path_ + ": __metadata__ has no \"" + key + "\" (not a nettrain model file?)");
   return it->second;
 }
 
@@ -165,7 +164,8 @@ std::string SafetensorsWriter::serialize() const {
   const std::uint64_t n = h.size();
   out.append(reinterpret_cast<const char*>(&n), 8);
   out += h;
-  for (const auto& e : entries_) out.append(reinterpret_cast<const char*>(e.data.data()), e.data.size() * sizeof(float));
+  for (const auto& e : entries_)
+    out.append(reinterpret_cast<const char*>(e.data.data()), e.data.size() * sizeof(float));
   return out;
 }
 

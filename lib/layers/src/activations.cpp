@@ -3,7 +3,6 @@
 
 #include <fmt/format.h>
 
-
 namespace nettrain {
 
 std::unique_ptr<Layer> Relu::create(const ConfigNode& node) {
@@ -19,7 +18,8 @@ void Relu::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /
   });
 }
 
-void Relu::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const Matrix& dy, std::span<Matrix* const> dx) {
+void Relu::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const Matrix& dy,
+                    std::span<Matrix* const> dx) {
   if (dx[0] == nullptr) return;
   ensure_size(*dx[0], dy.rows(), dy.cols());
   const float* in = x[0]->data();
@@ -48,9 +48,7 @@ void LeakyRelu::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, 
   dx[0]->array() = (x[0]->array() > 0.0f).select(dy.array(), slope_ * dy.array());
 }
 
-std::string LeakyRelu::describe() const {
-  return fmt::format("slope={:g}", slope_);
-}
+std::string LeakyRelu::describe() const { return fmt::format("slope={:g}", slope_); }
 
 std::unique_ptr<Layer> Sigmoid::create(const ConfigNode& node) {
   check_layer_keys(node, {});
@@ -80,7 +78,8 @@ void Tanh::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /
   y.array() = x[0]->array().tanh();
 }
 
-void Tanh::backward(std::span<const Matrix* const> /*x*/, const Matrix& y, const Matrix& dy, std::span<Matrix* const> dx) {
+void Tanh::backward(std::span<const Matrix* const> /*x*/, const Matrix& y, const Matrix& dy,
+                    std::span<Matrix* const> dx) {
   if (dx[0] == nullptr) return;
   ensure_size(*dx[0], dy.rows(), dy.cols());
   dx[0]->array() = dy.array() * (1.0f - y.array().square());

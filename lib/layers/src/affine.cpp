@@ -44,8 +44,6 @@ void Affine::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, con
   }
 }
 
-std::string Affine::describe() const {
-  return "units=" + std::to_string(out_) + describe_init();
-}
+std::string Affine::describe() const { return "units=" + std::to_string(out_) + describe_init(); }
 
 }  // namespace nettrain

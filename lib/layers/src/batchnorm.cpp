@@ -127,14 +127,11 @@ void BatchNorm::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y
       if (last_mode_ == Mode::train)
         d.array() = (k / m) * (m * dy.row(r).segment(c * S, S).array() - sum_dy -
                                xhat_.row(r).segment(c * S, S).array() * sum_dy_xhat);
-      else
-        d = k * dy.row(r).segment(c * S, S);
+      else d = k * dy.row(r).segment(c * S, S);
     }
   });
 }
 
-std::string BatchNorm::describe() const {
-  return fmt::format("momentum={:g} epsilon={:g}", momentum_, epsilon_);
-}
+std::string BatchNorm::describe() const { return fmt::format("momentum={:g} epsilon={:g}", momentum_, epsilon_); }
 
 }  // namespace nettrain

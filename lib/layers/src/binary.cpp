@@ -15,9 +15,7 @@ std::unique_ptr<Layer> Add::create(const ConfigNode& node) {
   return std::make_unique<Add>();
 }
 
-void Add::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /*ctx*/) {
-  y.noalias() = *x[0] + *x[1];
-}
+void Add::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /*ctx*/) { y.noalias() = *x[0] + *x[1]; }
 
 void Add::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y*/, const Matrix& dy,
                    std::span<Matrix* const> dx) {

@@ -100,7 +100,8 @@ void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
     gemm_detail::sgemm(false, false, F_, G * P_, K_, W_, K_, col, ld, 0.0f, s.Y.data(), chunk_ * P_);  // (F, G·P)
     for (Index g = 0; g < G; ++g)
       for (Index f = 0; f < F_; ++f)
-        y.row(n0 + g).segment(f * P_, P_).array() = s.Y.row(f).segment(g * P_, P_).array() + (init_.bias ? b_[f] : 0.0f);
+        y.row(n0 + g).segment(f * P_, P_).array() =
+            s.Y.row(f).segment(g * P_, P_).array() + (init_.bias ? b_[f] : 0.0f);
   });
 }
 

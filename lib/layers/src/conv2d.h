@@ -31,8 +31,7 @@ namespace nettrain {
 
 class Conv2d : public WeightedLayer {
  public:
-  Conv2d(Index filters, Window window, WeightInit init)
-      : WeightedLayer(std::move(init)), F_(filters), win_(window) {}
+  Conv2d(Index filters, Window window, WeightInit init) : WeightedLayer(std::move(init)), F_(filters), win_(window) {}
   static std::unique_ptr<Layer> create(const ConfigNode& node);
 
   std::string type() const override { return "conv2d"; }

@@ -43,8 +43,6 @@ void Dropout::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y*/
   dx[0]->array() = dy.array() * mask_.array();
 }
 
-std::string Dropout::describe() const {
-  return fmt::format("rate={:g}", rate_);
-}
+std::string Dropout::describe() const { return fmt::format("rate={:g}", rate_); }
 
 }  // namespace nettrain

@@ -56,9 +56,7 @@ void Pow::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const 
   dx[0]->array() = dy.array() * exponent_ * x[0]->array().pow(exponent_ - 1.0f);
 }
 
-std::string Pow::describe() const {
-  return fmt::format("exponent={:g}", exponent_);
-}
+std::string Pow::describe() const { return fmt::format("exponent={:g}", exponent_); }
 
 std::unique_ptr<Layer> Scale::create(const ConfigNode& node) {
   check_layer_keys(node, {"factor", "offset"});
@@ -78,8 +76,6 @@ void Scale::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y*/, 
   dx[0]->array() = factor_ * dy.array();
 }
 
-std::string Scale::describe() const {
-  return fmt::format("factor={:g} offset={:g}", factor_, offset_);
-}
+std::string Scale::describe() const { return fmt::format("factor={:g} offset={:g}", factor_, offset_); }
 
 }  // namespace nettrain

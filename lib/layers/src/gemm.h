@@ -35,7 +35,8 @@ constexpr Index kAlign = 16;  // chunk edges at multiples of 16 floats (fewer li
 
 inline Index chunk_count(Index n, Index macs) {
   Index chunks = 1;
-  while (chunks < kMaxChunks && macs / (2 * chunks) >= kMinChunkMacs && n / (2 * chunks) >= kMinChunkEntries) chunks *= 2;
+  while (chunks < kMaxChunks && macs / (2 * chunks) >= kMinChunkMacs && n / (2 * chunks) >= kMinChunkEntries)
+    chunks *= 2;
   return chunks;
 }
 

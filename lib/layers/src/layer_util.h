@@ -43,8 +43,7 @@ class WeightedLayer : public Layer {
 
  protected:
   // "weight" of `shape` initialised with the fans, then "bias" of `bias_size` zeros (if any).
-  std::vector<TensorSpec> weight_and_bias(std::vector<Index> shape, Index bias_size, Index fan_in,
-                                          Index fan_out) const;
+  std::vector<TensorSpec> weight_and_bias(std::vector<Index> shape, Index bias_size, Index fan_in, Index fan_out) const;
   // " init=NAME" (and " std=S" for normal, " bias=false" without a bias), for describe().
   std::string describe_init() const;
 

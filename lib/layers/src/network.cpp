@@ -31,7 +31,8 @@ Network Network::from_config(const ConfigNode& model) {
     std::vector<Index> out;
     for (std::size_t i = 0; i < dims.size(); ++i) {
       if (dims[i] <= 0 || dims[i] > (1 << 24))
-        node.child(key).fail(std::to_string(i), "expected a positive size up to 16777216, got " + std::to_string(dims[i]));
+        node.child(key).fail(std::to_string(i),
+                             "expected a positive size up to 16777216, got " + std::to_string(dims[i]));
       out.push_back(static_cast<Index>(dims[i]));
     }
     return Shape(out);
@@ -161,8 +162,8 @@ void Network::resolve_inputs(const std::map<std::string, std::size_t>& index_of)
       n.sources.push_back(it->second);
     }
     if (n.sources.size() != n.layer->arity())
-      fail_node(i, "expected " + std::to_string(n.layer->arity()) + " input(s), got " +
-                       std::to_string(n.sources.size()));
+      fail_node(i,
+                "expected " + std::to_string(n.layer->arity()) + " input(s), got " + std::to_string(n.sources.size()));
     if (n.sources.size() > kMaxArity) fail_node(i, "too many inputs");
     for (std::size_t v : n.sources) ++uses_[v];
   }
@@ -225,7 +226,8 @@ void Network::lay_out_tensors() {
     }
     if (n_params + n_buffers > kMaxParams)
       fail_node(i, "the network reaches " + std::to_string(n_params + n_buffers) +
-                       " parameters and buffers here; the limit is " + std::to_string(kMaxParams) + " (4 GiB of floats)");
+                       " parameters and buffers here; the limit is " + std::to_string(kMaxParams) +
+                       " (4 GiB of floats)");
   }
   params_ = Vector::Zero(n_params);
   grads_ = Vector::Zero(n_params);
@@ -254,7 +256,8 @@ void Network::init_params(std::uint64_t seed) {
   Rng rng(seed);
   for (std::size_t t = 0; t < tensors_.size(); ++t) {
     Vector& store = tensors_[t].trainable ? params_ : buffers_;
-    initialize(inits_[t], std::span<float>(store.data() + tensors_[t].offset, static_cast<std::size_t>(tensors_[t].size)), rng);
+    initialize(inits_[t],
+               std::span<float>(store.data() + tensors_[t].offset, static_cast<std::size_t>(tensors_[t].size)), rng);
   }
   rng_ = rng.split(0x64726f70);  // "drop": the stream for stochastic layers
 }

@@ -15,8 +15,8 @@ std::string pair_str(Index a, Index b) {
 
 // An int or [h, w] of ints >= `min`; `fallback` (both) when absent and fallback > 0.
 void read_pair(const ConfigNode& node, const std::string& key, Index min, Index fallback, Index& h, Index& w) {
-  const std::string expected = "expected " + std::string(min > 0 ? "a positive integer" : "a non-negative integer") +
-                               " or [height, width]";
+  const std::string expected =
+      "expected " + std::string(min > 0 ? "a positive integer" : "a non-negative integer") + " or [height, width]";
   if (!node.has(key)) {
     if (fallback <= 0) node.fail(key, "required key is missing");
     h = w = fallback;
@@ -89,8 +89,8 @@ void Window::resolve(const Shape& input) {
   axis(pad, W, kw, sw, pw, OW, left, padded_w);
   if (kh > padded_h || kw > padded_w)
     throw ConfigError("kernel " + std::to_string(kh) + "x" + std::to_string(kw) + " is larger than the " +
-                      (padded_h == H && padded_w == W ? "" : "padded ") + "input " + std::to_string(padded_h) +
-                      "x" + std::to_string(padded_w) + " (input " + input.str() + ")");
+                      (padded_h == H && padded_w == W ? "" : "padded ") + "input " + std::to_string(padded_h) + "x" +
+                      std::to_string(padded_w) + " (input " + input.str() + ")");
 }
 
 void Window::valid_range_h(Index i, Index& lo, Index& hi) const {
@@ -113,8 +113,8 @@ nlohmann::json Window::settings() const {
 }
 
 std::string Window::describe() const {
-  std::string s = "kernel=" + std::to_string(kh) + "x" + std::to_string(kw) + " stride=" + pair_str(sh, sw) +
-                  " padding=";
+  std::string s =
+      "kernel=" + std::to_string(kh) + "x" + std::to_string(kw) + " stride=" + pair_str(sh, sw) + " padding=";
   if (pad == Pad::valid) return s + "valid";
   if (pad == Pad::same) return s + "same";
   return s + pair_str(ph, pw);

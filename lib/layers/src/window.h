@@ -24,9 +24,9 @@ struct Window {
   Index ph = 0, pw = 0;  // explicit padding, each side
 
   // Resolved by resolve() for one input shape.
-  Index C = 0, H = 0, W = 0;   // input
-  Index OH = 0, OW = 0;        // output
-  Index top = 0, left = 0;     // padding before; after is implied by OH, OW
+  Index C = 0, H = 0, W = 0;  // input
+  Index OH = 0, OW = 0;       // output
+  Index top = 0, left = 0;    // padding before; after is implied by OH, OW
 
   // Reads "kernel" (default `kernel` when > 0, else required), "stride" (default: the kernel
   // when `stride_default_kernel`, else 1) and "padding" (`allow_same`: "same" accepted).

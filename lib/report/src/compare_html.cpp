@@ -55,8 +55,7 @@ std::string sortable_table(const CompareTable& t) {
 
 std::string compare_html(const CompareTable& t) {
   std::string body = "<h1>" + std::to_string(t.rows.size()) + " runs compared</h1>\n<p class=\"lead\">";
-  if (t.keys.empty())
-    body += "The runs' configs are identical.";
+  if (t.keys.empty()) body += "The runs' configs are identical.";
   else {
     body += "What differs between the runs: ";
     for (std::size_t i = 0; i < t.keys.size(); ++i)

@@ -123,10 +123,8 @@ std::vector<std::int64_t> image_shape(const RunData& run, const Dataset& data) {
   if (input.is_array() && input.size() == 3 &&
       std::all_of(input.begin(), input.end(), [](const auto& v) { return v.is_number_integer(); }))
     shape = {input[0].get<std::int64_t>(), input[1].get<std::int64_t>(), input[2].get<std::int64_t>()};
-  else if (data.sample_shape.dims.size() == 2)
-    shape = {1, data.sample_shape.dims[0], data.sample_shape.dims[1]};
-  else if (data.sample_shape.dims.size() == 3)
-    shape = data.sample_shape.dims;
+  else if (data.sample_shape.dims.size() == 2) shape = {1, data.sample_shape.dims[0], data.sample_shape.dims[1]};
+  else if (data.sample_shape.dims.size() == 3) shape = data.sample_shape.dims;
   if (shape.empty() || shape[0] * shape[1] * shape[2] != data.num_features()) return {};
   return shape;
 }

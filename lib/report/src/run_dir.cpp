@@ -70,12 +70,9 @@ void read_network(RunData& run, const fs::path& dir) {
 
 std::string to_string(RunStatus s) {
   switch (s) {
-    case RunStatus::finished:
-      return "finished";
-    case RunStatus::stopped_early:
-      return "stopped early";
-    case RunStatus::unfinished:
-      break;
+    case RunStatus::finished: return "finished";
+    case RunStatus::stopped_early: return "stopped early";
+    case RunStatus::unfinished: break;
   }
   return "unfinished";
 }

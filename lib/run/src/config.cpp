@@ -16,10 +16,9 @@ namespace {
 
 const std::vector<std::string> kTopKeys = {"name", "description", "seed", "data", "model", "training"};
 const std::vector<std::string> kModelKeys = {"input_shape", "inputs", "layers", "loss", "init_from", "freeze"};
-const std::vector<std::string> kTrainingKeys = {"epochs",          "batch_size",      "shuffle",
-                                                "optimizer",       "lr_schedule",     "early_stopping",
-                                                "checkpoint_every", "log_every_steps", "eval_batch_size",
-                                                "restore_best_weights"};
+const std::vector<std::string> kTrainingKeys = {
+    "epochs",         "batch_size",       "shuffle",         "optimizer",       "lr_schedule",
+    "early_stopping", "checkpoint_every", "log_every_steps", "eval_batch_size", "restore_best_weights"};
 const std::vector<std::string> kEarlyStoppingKeys = {"monitor", "patience", "min_delta"};
 const std::vector<std::string> kMonitors = {"val_loss", "val_accuracy", "train_loss", "train_accuracy"};
 
@@ -148,8 +147,12 @@ Config config_from_json(nlohmann::json j, const std::string& file, const std::st
   auto& t = j["training"];
   normalise_typed(t, "optimizer", "sgd");
   normalise_typed(t, "lr_schedule", "constant");
-  const nlohmann::json defaults = {{"epochs", 10},         {"batch_size", 32},        {"shuffle", true},
-                                   {"checkpoint_every", 1}, {"log_every_steps", 10}, {"eval_batch_size", 1000},
+  const nlohmann::json defaults = {{"epochs", 10},
+                                   {"batch_size", 32},
+                                   {"shuffle", true},
+                                   {"checkpoint_every", 1},
+                                   {"log_every_steps", 10},
+                                   {"eval_batch_size", 1000},
                                    {"restore_best_weights", false}};
   for (const auto& [k, v] : defaults.items())
     if (!t.contains(k) || t[k].is_null()) t[k] = v;
@@ -169,8 +172,10 @@ Config config_from_json(nlohmann::json j, const std::string& file, const std::st
   tr.check_range("epochs", static_cast<double>(tr.get_positive_int("epochs")), 1, 1e7);
   tr.check_range("batch_size", static_cast<double>(tr.get_positive_int("batch_size")), 1, 1 << 20);
   tr.get_bool_or("shuffle", true);
-  if (tr.get_int("checkpoint_every") < 0) tr.fail("checkpoint_every", "expected an integer >= 0, got " + std::to_string(tr.get_int("checkpoint_every")));
-  if (tr.get_int("log_every_steps") < 0) tr.fail("log_every_steps", "expected an integer >= 0, got " + std::to_string(tr.get_int("log_every_steps")));
+  if (tr.get_int("checkpoint_every") < 0)
+    tr.fail("checkpoint_every", "expected an integer >= 0, got " + std::to_string(tr.get_int("checkpoint_every")));
+  if (tr.get_int("log_every_steps") < 0)
+    tr.fail("log_every_steps", "expected an integer >= 0, got " + std::to_string(tr.get_int("log_every_steps")));
   tr.get_positive_int("eval_batch_size");
   tr.get_bool_or("restore_best_weights", false);
   const ConfigNode model = root.child("model");

@@ -27,8 +27,7 @@ void check_data_fits(const SplitFacts& s, const Network& net, const Loss& loss, 
     if (!loss.uses_labels())
       model.fail("loss", fmt::format("{} needs numeric targets (data task \"regression\"), but {} has class labels",
                                      loss.type(), where));
-    if (s.samples)
-      s.samples->check_labels(static_cast<int>(class_count(out)));
+    if (s.samples) s.samples->check_labels(static_cast<int>(class_count(out)));
     else if (s.num_classes > class_count(out))
       throw DataError(fmt::format("{}: {} classes, but the model has {} output(s)", where, s.num_classes, out));
   } else {

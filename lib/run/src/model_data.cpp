@@ -83,8 +83,8 @@ void map_class_names(Dataset& d, const LoadedModel& m) {
   for (const auto& name : d.class_names) {
     auto it = index.find(name);
     if (it == index.end())
-      throw DataError(d.source + ": class \"" + name + "\" is not one of the model's " +
-                      std::to_string(index.size()) + " classes " + m.meta.class_names.dump());
+      throw DataError(d.source + ": class \"" + name + "\" is not one of the model's " + std::to_string(index.size()) +
+                      " classes " + m.meta.class_names.dump());
     to_model.push_back(it->second);
   }
   for (auto& l : d.labels) l = to_model[static_cast<std::size_t>(l)];
@@ -140,11 +140,11 @@ Dataset load_eval_data(const LoadedModel& m, const DataSource& a) {
   } else {
     const auto& data = m.config.json["data"];
     if (!data.contains("test") || data["test"].is_null())
-      throw ConfigError(m.file.path() + ": the model's config has no data.test; give --data, --images/--labels or --csv");
+      throw ConfigError(m.file.path() +
+                        ": the model's config has no data.test; give --data, --images/--labels or --csv");
     d = load_from_spec(data["test"], m.file.path() + " (stored config): /data/test");
   }
-  if (!d.has_labels() && d.task == Task::classification)
-    throw DataError(d.source + ": no labels to evaluate against");
+  if (!d.has_labels() && d.task == Task::classification) throw DataError(d.source + ": no labels to evaluate against");
   fit_to_model(d, m);
   return d;
 }

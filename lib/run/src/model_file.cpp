@@ -86,8 +86,8 @@ LoadedModel load_model(const std::string& given) {
   nlohmann::json cfg = parse_meta(file, "config");
   Config config;
   try {
-    config = config_from_json(std::move(cfg), path + " (stored config)",
-                              std::filesystem::path(path).parent_path().string());
+    config =
+        config_from_json(std::move(cfg), path + " (stored config)", std::filesystem::path(path).parent_path().string());
   } catch (const ConfigError& e) {
     throw ModelFileError(std::string("stored config is invalid: ") + e.what());
   }
@@ -136,7 +136,8 @@ TrainerState restore_checkpoint(const LoadedModel& ckpt, Optimizer& opt, Schedul
     bool present = false;
     for (const auto& s : saved) present = present || s == name;
     if (!present) continue;
-    f.read_f32("optimizer." + name, {vec->size()}, std::span<float>(vec->data(), static_cast<std::size_t>(vec->size())));
+    f.read_f32("optimizer." + name, {vec->size()},
+               std::span<float>(vec->data(), static_cast<std::size_t>(vec->size())));
   }
   opt.set_steps(o.value("steps", std::int64_t{0}));
   const nlohmann::json s = parse_meta(f, "schedule_state");

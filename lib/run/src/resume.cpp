@@ -16,8 +16,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // The settings a resume may change (and, for each, the keys under it).
-const std::vector<std::string> kResumable = {"training.epochs", "training.early_stopping",
-                                             "training.checkpoint_every", "training.log_every_steps"};
+const std::vector<std::string> kResumable = {"training.epochs", "training.early_stopping", "training.checkpoint_every",
+                                             "training.log_every_steps"};
 
 bool resumable(const std::string& path) {
   for (const auto& r : kResumable)
@@ -56,9 +56,10 @@ void check_resume_arguments(const std::string& run_dir, const std::string& confi
         "it: start a new run with --out, or change what a resume allows with --set ({})",
         run_dir, config_arg, fmt::join(kResumable, ", ")));
   if (seed)
-    throw ConfigError(fmt::format("--seed {} on --resume {}: the seed fixed the run's initial weights, validation split "
-                                  "and data order; a resumed run keeps the seed it started with",
-                                  *seed, run_dir));
+    throw ConfigError(
+        fmt::format("--seed {} on --resume {}: the seed fixed the run's initial weights, validation split "
+                    "and data order; a resumed run keeps the seed it started with",
+                    *seed, run_dir));
 }
 
 Config resume_config(const std::string& run_dir, const std::vector<std::string>& overrides,
@@ -74,15 +75,16 @@ Config resume_config(const std::string& run_dir, const std::vector<std::string>&
     throw ConfigError(fmt::format(
         "{} on --resume {}: a resumed run must end as the run it continues, so it cannot change {} (it shaped "
         "the weights, data or optimizer state so far); allowed on resume: {}",
-        by_hand ? fmt::format("{} differs from the checkpoint's config at {}", file, path) : "--set " + path,
-        run_dir, path, fmt::join(kResumable, ", ")));
+        by_hand ? fmt::format("{} differs from the checkpoint's config at {}", file, path) : "--set " + path, run_dir,
+        path, fmt::join(kResumable, ", ")));
   }
   const auto epochs_before = checkpointed["training"]["epochs"].get<std::int64_t>();
   const auto epochs_after = after.json["training"]["epochs"].get<std::int64_t>();
   if (epochs_after < epochs_before)
-    throw ConfigError(fmt::format("--set training.epochs={} on --resume {}: the run was set to {} epochs; a resume can "
-                                  "only add epochs (start a new run to train for fewer)",
-                                  epochs_after, run_dir, epochs_before));
+    throw ConfigError(
+        fmt::format("--set training.epochs={} on --resume {}: the run was set to {} epochs; a resume can "
+                    "only add epochs (start a new run to train for fewer)",
+                    epochs_after, run_dir, epochs_before));
   return after;
 }
 

@@ -91,9 +91,10 @@ class TrainingRun {
         checkpoint_.file.metadata().count("trainer_state") ? checkpoint_.file.metadata().at("trainer_state") : "{}",
         nullptr, false));
     if (s.epoch < epochs() && !s.stopped_early) return std::nullopt;
-    note(fmt::format("{} has already finished ({} epochs{}); nothing to do (raise training.epochs with --set to "
-                     "train on)",
-                     options_.resume_dir, s.epoch, s.stopped_early ? ", stopped early" : ""));
+    note(
+        fmt::format("{} has already finished ({} epochs{}); nothing to do (raise training.epochs with --set to "
+                    "train on)",
+                    options_.resume_dir, s.epoch, s.stopped_early ? ", stopped early" : ""));
     const std::string summary = (fs::path(options_.resume_dir) / "summary.json").string();
     nlohmann::json j = fs::exists(summary) ? nlohmann::json::parse(read_file(summary), nullptr, false) : nullptr;
     if (!j.is_object()) j = {{"name", name()}, {"run_dir", options_.resume_dir}};
@@ -106,9 +107,11 @@ class TrainingRun {
     data_ = load_data(config_.root().child("data"), config_.base_dir, ex_.options.seed);
     check_data_fits(data_, ex_.net, *ex_.loss, config_.root().child("model"));
     if (ex_.options.restore_best_weights && !data_.validation && !ex_.options.early_stopping.enabled)
-      config_.root().child("training").fail(
-          "restore_best_weights", "needs a validation split or early_stopping: it restores the epoch with the best "
-                                  "monitored metric, and without either there is none");
+      config_.root()
+          .child("training")
+          .fail("restore_best_weights",
+                "needs a validation split or early_stopping: it restores the epoch with the best "
+                "monitored metric, and without either there is none");
     meta_.class_names = data_.train.class_names;
     meta_.preprocess = data_.preprocess.to_json();
     // The trainer sizes (and zeroes) the optimizer state, so a checkpoint's state is restored after.
@@ -125,9 +128,12 @@ class TrainingRun {
   }
 
   void open_run_dir() {
-    std::string dir = resuming() ? options_.resume_dir : options_.out_dir.empty() ? default_run_dir(name()) : options_.out_dir;
+    std::string dir = resuming()                 ? options_.resume_dir
+                      : options_.out_dir.empty() ? default_run_dir(name())
+                                                 : options_.out_dir;
     if (!resuming() && (fs::exists(fs::path(dir) / "config.json") || fs::exists(fs::path(dir) / "metrics.csv")))
-      throw ConfigError(fmt::format("run directory {} already holds a run; use --resume {} or another --out", dir, dir));
+      throw ConfigError(
+          fmt::format("run directory {} already holds a run; use --resume {} or another --out", dir, dir));
     make_directories(dir);
     files_ = RunDir(dir);
     write_file_atomic(files_.path("config.json"), config_.json.dump(2) + "\n");
@@ -147,8 +153,10 @@ class TrainingRun {
 
   void load_init_from() {
     const InitFromReport r = init_from(ex_.net, config_.json["model"]["init_from"].get<std::string>());
-    init_note_ = (fmt::format("init_from {}: {} tensors loaded ({}){}", r.path, r.loaded.size(), fmt::join(r.loaded, ", "),
-                     r.kept.empty() ? "" : fmt::format("; {} kept their initialisation ({})", r.kept.size(), fmt::join(r.kept, ", "))));
+    init_note_ = (fmt::format(
+        "init_from {}: {} tensors loaded ({}){}", r.path, r.loaded.size(), fmt::join(r.loaded, ", "),
+        r.kept.empty() ? ""
+                       : fmt::format("; {} kept their initialisation ({})", r.kept.size(), fmt::join(r.kept, ", "))));
   }
 
   // model.safetensors holds the best epoch's weights when training.restore_best_weights is set.
@@ -166,11 +174,13 @@ class TrainingRun {
   // The command line of the run's start, its --set overrides, and one entry per resume.
   void record_history() {
     if (!resuming()) {
-      run_files_ = {{"command_line", options_.command_line}, {"overrides", options_.overrides},
+      run_files_ = {{"command_line", options_.command_line},
+                    {"overrides", options_.overrides},
                     {"resumes", nlohmann::json::array()}};
       return;
     }
-    if (!run_files_.contains("resumes") || !run_files_["resumes"].is_array()) run_files_["resumes"] = nlohmann::json::array();
+    if (!run_files_.contains("resumes") || !run_files_["resumes"].is_array())
+      run_files_["resumes"] = nlohmann::json::array();
     run_files_["resumes"].push_back({{"at", utc_now()},
                                      {"from_epoch", trainer_->state().epoch + 1},
                                      {"command_line", options_.command_line},
@@ -179,7 +189,9 @@ class TrainingRun {
 
   TrainCallbacks callbacks() {
     TrainCallbacks cb = hooks_.train;
-    cb.on_log_step = [this](std::int64_t step, std::int64_t epoch, double loss) { files_.append_step(step, epoch, loss); };
+    cb.on_log_step = [this](std::int64_t step, std::int64_t epoch, double loss) {
+      files_.append_step(step, epoch, loss);
+    };
     cb.on_epoch_end = [this](const EpochMetrics& m, bool improved) { epoch_end(m, improved); };
     cb.on_checkpoint = [this](const TrainerState& s) { write_checkpoint(s); };
     return cb;
@@ -203,25 +215,27 @@ class TrainingRun {
   void note_early_stop(const EpochMetrics& m) const {
     const TrainerState& s = trainer_->state();
     const EarlyStopping& es = ex_.options.early_stopping;
-    note(fmt::format("stopped early at epoch {}: {} has not improved by more than {} for {} epochs; best epoch {} "
-                     "({} {}); {}",
-                     m.epoch, es.monitor, es.min_delta, s.bad_epochs, s.best_epoch, es.monitor, csv_number(s.best),
-                     ex_.options.restore_best_weights
-                         ? "model.safetensors will hold the best epoch's weights (restore_best_weights)"
-                         : "model.safetensors holds the last epoch's weights, best.safetensors the best epoch's"));
+    note(
+        fmt::format("stopped early at epoch {}: {} has not improved by more than {} for {} epochs; best epoch {} "
+                    "({} {}); {}",
+                    m.epoch, es.monitor, es.min_delta, s.bad_epochs, s.best_epoch, es.monitor, csv_number(s.best),
+                    ex_.options.restore_best_weights
+                        ? "model.safetensors will hold the best epoch's weights (restore_best_weights)"
+                        : "model.safetensors holds the last epoch's weights, best.safetensors the best epoch's"));
   }
 
   void write_curves(bool sync) {
     const std::int64_t best = trainer_->state().has_best ? trainer_->state().best_epoch : 0;
-    write_file_atomic(files_.path("curves.svg"), curves_svg({{name(), read_metrics_csv(files_.path("metrics.csv"))}}, best),
-                      sync);
+    write_file_atomic(files_.path("curves.svg"),
+                      curves_svg({{name(), read_metrics_csv(files_.path("metrics.csv"))}}, best), sync);
   }
 
   // Checkpoints are written as configured; they reach the disk (fsync) at most every
   // kSyncSeconds, and always at the end of training and on Ctrl-C: a crash of the process never
   // loses one, a crash of the machine at most the last few seconds.
   void write_checkpoint(const TrainerState& s) {
-    const bool final = s.epoch >= epochs() || s.stopped_early || (hooks_.train.should_stop && hooks_.train.should_stop());
+    const bool final =
+        s.epoch >= epochs() || s.stopped_early || (hooks_.train.should_stop && hooks_.train.should_stop());
     const bool sync = final || std::chrono::steady_clock::now() - last_sync_ >= std::chrono::seconds(kSyncSeconds);
     if (sync) {
       files_.sync();
@@ -244,7 +258,7 @@ class TrainingRun {
       files_.sync();
       const std::string ckpt = files_.path("checkpoint.safetensors");
       throw TrainingError(std::string(e.what()) + (fs::exists(ckpt) ? "; the last good checkpoint is " + ckpt
-                                                                     : "; no checkpoint was written yet"));
+                                                                    : "; no checkpoint was written yet"));
     }
     files_.sync();
     if (last_) write_curves(true);
@@ -255,8 +269,7 @@ class TrainingRun {
   nlohmann::json finish(double wall_seconds) {
     // A run resumed from its final checkpoint trains no epoch: its last epoch is in the checkpoint.
     nlohmann::json final_metrics = nlohmann::json::object();
-    if (last_)
-      final_metrics = epoch_json(*last_);
+    if (last_) final_metrics = epoch_json(*last_);
     else if (run_files_.contains("last_epoch") && run_files_["last_epoch"].is_object())
       final_metrics = run_files_["last_epoch"];
     restored_best_ = restore_best();
@@ -273,7 +286,8 @@ class TrainingRun {
     return summary;
   }
 
-  nlohmann::json summary_json(const nlohmann::json& final_metrics, const nlohmann::json& test, double wall_seconds) const {
+  nlohmann::json summary_json(const nlohmann::json& final_metrics, const nlohmann::json& test,
+                              double wall_seconds) const {
     const MetricsTable table = read_metrics_csv(files_.path("metrics.csv"));
     double all_seconds = 0, all_samples = 0;
     for (const auto& row : table.rows) {
@@ -355,6 +369,8 @@ void absolutize_init_from(nlohmann::json& model, const std::string& base_dir) {
   if (p.is_relative()) model["init_from"] = fs::absolute(fs::path(base_dir) / p).lexically_normal().string();
 }
 
-nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) { return TrainingRun(options, hooks).execute(); }
+nlohmann::json run_training(const RunOptions& options, RunHooks& hooks) {
+  return TrainingRun(options, hooks).execute();
+}
 
 }  // namespace nettrain

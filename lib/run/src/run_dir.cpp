@@ -55,7 +55,8 @@ void RunDir::resume_logs(const nlohmann::json& sizes) {
 }
 
 nlohmann::json RunDir::sizes() const {
-  return {{"metrics_bytes", file_size_or_zero(path("metrics.csv"))}, {"steps_bytes", file_size_or_zero(path("steps.csv"))}};
+  return {{"metrics_bytes", file_size_or_zero(path("metrics.csv"))},
+          {"steps_bytes", file_size_or_zero(path("steps.csv"))}};
 }
 
 void RunDir::append_step(std::int64_t step, std::int64_t epoch, double loss) {

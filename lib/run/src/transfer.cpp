@@ -46,8 +46,9 @@ std::vector<FrozenSlice> frozen_slices(const Network& net, const ConfigNode& mod
     const std::string key = std::to_string(i);
     if (std::find(layers.begin(), layers.end(), name) == layers.end()) {
       const std::string hint = closest_match(name, layers);
-      freeze.fail(key, fmt::format("no layer is named \"{}\"{}; layers: {}", name,
-                                   hint.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", hint), fmt::join(layers, ", ")));
+      freeze.fail(
+          key, fmt::format("no layer is named \"{}\"{}; layers: {}", name,
+                           hint.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", hint), fmt::join(layers, ", ")));
     }
     const std::size_t before = out.size();
     for (const TensorInfo& t : net.tensors())

@@ -121,8 +121,7 @@ Verdict judge(Probe& probe, Index e, double a, double L0, double h, double atol,
 
 }  // namespace
 
-GradCheckReport gradient_check(Network& net, Loss& loss, const Matrix& x, const Targets& t,
-                               const GradCheckOptions& o) {
+GradCheckReport gradient_check(Network& net, Loss& loss, const Matrix& x, const Targets& t, const GradCheckOptions& o) {
   if (!(o.h > 0) || !(o.rtol >= 0) || o.max_entries < 1)
     throw ConfigError("gradient check: expected a step > 0, rtol >= 0 and at least one entry per tensor");
   GradCheckReport r;

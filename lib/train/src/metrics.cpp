@@ -6,7 +6,7 @@
 namespace nettrain {
 
 ClassReport classification_report(std::span<const std::int32_t> labels, std::span<const std::int32_t> predicted,
-                                   std::size_t classes) {
+                                  std::size_t classes) {
   ClassReport r;
   r.confusion.assign(classes, std::vector<std::int64_t>(classes, 0));
   std::int64_t correct = 0;
@@ -57,10 +57,11 @@ std::vector<std::int32_t> top_k(const Matrix& z, Index row, Index k) {
   std::vector<std::int32_t> idx(static_cast<std::size_t>(z.cols()));
   std::iota(idx.begin(), idx.end(), 0);
   const auto kk = static_cast<std::size_t>(std::min(k, z.cols()));
-  std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(kk), idx.end(), [&](std::int32_t a, std::int32_t b) {
-    const float za = z(row, a), zb = z(row, b);
-    return za > zb || (za == zb && a < b);
-  });
+  std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(kk), idx.end(),
+                    [&](std::int32_t a, std::int32_t b) {
+                      const float za = z(row, a), zb = z(row, b);
+                      return za > zb || (za == zb && a < b);
+                    });
   idx.resize(kk);
   return idx;
 }

@@ -14,8 +14,7 @@ using namespace train_detail;
 ReduceOnPlateau::ReduceOnPlateau(const ConfigNode& cfg) {
   cfg.check_keys({"type", "factor", "patience", "min_lr", "threshold"});
   factor_ = read_positive(cfg, "factor", 0.1);
-  if (factor_ >= 1.0)
-    cfg.fail("factor", "expected a number in (0, 1), got " + std::to_string(factor_));
+  if (factor_ >= 1.0) cfg.fail("factor", "expected a number in (0, 1), got " + std::to_string(factor_));
   patience_ = cfg.get_positive_int_or("patience", 2);
   min_lr_ = read_non_negative(cfg, "min_lr", 0.0);
   threshold_ = read_non_negative(cfg, "threshold", 1e-4);
@@ -49,8 +48,7 @@ std::map<std::string, double> ReduceOnPlateau::state() const {
 
 void ReduceOnPlateau::set_state(const std::map<std::string, double>& s) {
   for (const char* key : {"best", "has_best", "bad_epochs", "scale"})
-    if (s.count(key) == 0)
-      throw ModelFileError("reduce_on_plateau state: missing \"" + std::string(key) + "\"");
+    if (s.count(key) == 0) throw ModelFileError("reduce_on_plateau state: missing \"" + std::string(key) + "\"");
   best_ = s.at("best");
   has_best_ = s.at("has_best") != 0.0;
   bad_epochs_ = static_cast<std::int64_t>(s.at("bad_epochs"));

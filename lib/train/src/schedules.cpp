@@ -49,15 +49,13 @@ CosineSchedule::CosineSchedule(const ConfigNode& cfg) {
   cfg.check_keys({"type", "min_lr", "warmup_epochs"});
   min_lr_ = read_non_negative(cfg, "min_lr", 0.0);
   warmup_epochs_ = cfg.get_int_or("warmup_epochs", 0);
-  if (warmup_epochs_ < 0)
-    cfg.fail("warmup_epochs", "expected an integer >= 0, got " + std::to_string(warmup_epochs_));
+  if (warmup_epochs_ < 0) cfg.fail("warmup_epochs", "expected an integer >= 0, got " + std::to_string(warmup_epochs_));
 }
 
 double CosineSchedule::lr(std::int64_t, std::int64_t step) const {
   const std::int64_t warmup = warmup_epochs_ * info_.steps_per_epoch;
   const std::int64_t total = info_.total_epochs * info_.steps_per_epoch;
-  if (step < warmup)
-    return info_.base_lr * static_cast<double>(step + 1) / static_cast<double>(warmup);
+  if (step < warmup) return info_.base_lr * static_cast<double>(step + 1) / static_cast<double>(warmup);
   // A warmup as long as the run leaves no cosine part: max(1, ...) keeps q defined.
   const double span = static_cast<double>(std::max<std::int64_t>(1, total - warmup));
   const double q = std::min(1.0, static_cast<double>(step - warmup) / span);

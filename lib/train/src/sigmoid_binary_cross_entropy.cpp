@@ -18,9 +18,7 @@ double sigmoid(double z) {
 
 }  // namespace
 
-SigmoidBinaryCrossEntropy::SigmoidBinaryCrossEntropy(const ConfigNode& cfg) {
-  cfg.check_keys({"type"});
-}
+SigmoidBinaryCrossEntropy::SigmoidBinaryCrossEntropy(const ConfigNode& cfg) { cfg.check_keys({"type"}); }
 
 double SigmoidBinaryCrossEntropy::forward(const Matrix& z, const Targets& t) {
   const Index batch = z.rows(), k = z.cols();
@@ -32,9 +30,8 @@ double SigmoidBinaryCrossEntropy::forward(const Matrix& z, const Targets& t) {
       for (Index j = 0; j < k; ++j) {
         const float v = (*t.values)(i, j);
         if (!(v >= 0.0f && v <= 1.0f))
-          throw DataError(type() + ": target " + std::to_string(v) + " at batch row " +
-                          std::to_string(i) + ", column " + std::to_string(j) +
-                          " is outside [0, 1]");
+          throw DataError(type() + ": target " + std::to_string(v) + " at batch row " + std::to_string(i) +
+                          ", column " + std::to_string(j) + " is outside [0, 1]");
       }
     targets_ = *t.values;
   } else {

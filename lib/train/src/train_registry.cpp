@@ -37,8 +37,7 @@ Registry<Optimizer> make_optimizer_registry() {
   r.add("adagrad", make<Optimizer, Adagrad>);
   r.add("rmsprop", make<Optimizer, RmsProp>);
   r.add("adam", [](const ConfigNode& c) { return std::make_unique<Adam>(c, Adam::Decay::l2); });
-  r.add("adamw",
-        [](const ConfigNode& c) { return std::make_unique<Adam>(c, Adam::Decay::decoupled); });
+  r.add("adamw", [](const ConfigNode& c) { return std::make_unique<Adam>(c, Adam::Decay::decoupled); });
   return r;
 }
 

@@ -28,9 +28,7 @@ bool sum_is_finite(const Vector& v) {
   return finite.load();
 }
 
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 double monitored(const EarlyStopping& es, const EpochMetrics& m) {
   if (es.monitor == "train_loss") return m.train_loss;
@@ -213,8 +211,7 @@ void Trainer::restore_frozen() {
   }
 }
 
-void Trainer::train(const Dataset& train, const Dataset* validation, const Preprocess& pp,
-                    const TrainCallbacks& cb) {
+void Trainer::train(const Dataset& train, const Dataset* validation, const Preprocess& pp, const TrainCallbacks& cb) {
   const Index n = train.num_samples;
   if (n == 0) throw DataError(train.source + ": the training set is empty");
   ScheduleInfo info;
@@ -299,7 +296,8 @@ EpochMetrics Trainer::epoch_metrics(Task task, double lr) const {
   EpochMetrics m;
   m.epoch = state_.epoch + 1;
   m.train_loss = state_.epoch_loss_sum / seen;
-  m.train_accuracy = task == Task::classification ? state_.epoch_correct / seen : std::numeric_limits<double>::quiet_NaN();
+  m.train_accuracy =
+      task == Task::classification ? state_.epoch_correct / seen : std::numeric_limits<double>::quiet_NaN();
   m.lr = lr;
   m.seconds = state_.epoch_seconds;
   m.samples_per_second = seen / std::max(state_.epoch_seconds, 1e-9);

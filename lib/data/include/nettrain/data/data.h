@@ -58,10 +58,10 @@ struct Dataset {
   std::vector<float> x_f32;
 
   Task task = Task::classification;
-  std::vector<std::int32_t> labels;      // (N), classification; empty when unlabeled
-  int num_classes = 0;                   // K: labels are in 0..K-1
-  std::vector<std::string> class_names;  // K names when the source had string labels, else empty
-  Matrix targets;                        // (N, T), regression
+  std::vector<std::int32_t> labels;       // (N), classification; empty when unlabeled
+  int num_classes = 0;                    // K: labels are in 0..K-1
+  std::vector<std::string> class_names;   // K names when the source had string labels, else empty
+  Matrix targets;                         // (N, T), regression
   std::vector<std::string> target_names;  // T column names (CSV with a header), else empty
 
   Index num_features() const { return sample_shape.size(); }
@@ -132,7 +132,7 @@ struct IdxArray {
   std::vector<std::uint64_t> dims;
   std::vector<std::uint8_t> data;  // count() elements in host byte order
   std::uint64_t count() const;
-  double at(std::uint64_t i) const;   // any element type as double
+  double at(std::uint64_t i) const;  // any element type as double
   std::vector<float> to_float() const;
 };
 
@@ -168,7 +168,7 @@ struct ColumnRef {
 struct CsvOptions {
   CsvHeader header = CsvHeader::autodetect;
   char delimiter = ',';
-  bool labeled = true;                  // false: every column is a feature (no label, no targets)
+  bool labeled = true;  // false: every column is a feature (no label, no targets)
   // The label column. When unset: a header column named "label" (what `convert` writes), else
   // fallback_label_column (a saved model's label column index), else the last column.
   std::optional<ColumnRef> label_column;
@@ -285,9 +285,8 @@ struct CsvToIdxResult {
 };
 // CSV -> PREFIX-images.idx (u8 when every value is an integer 0..255, else f32; dims N,shape
 // when `shape` is given, else N,features) and PREFIX-labels.idx (u8).
-CsvToIdxResult convert_csv_to_idx(const std::string& in_csv, const CsvOptions& opts,
-                                  const std::optional<Shape>& shape, const std::string& prefix);
-
+CsvToIdxResult convert_csv_to_idx(const std::string& in_csv, const CsvOptions& opts, const std::optional<Shape>& shape,
+                                  const std::string& prefix);
 
 // ---------------------------------------------------------------------------------------------
 template <typename T>

@@ -150,17 +150,17 @@ class Network {
 
   Vector params_, grads_, buffers_;
   std::vector<TensorInfo> tensors_;
-  std::vector<InitSpec> inits_;  // parallel to tensors_
+  std::vector<InitSpec> inits_;    // parallel to tensors_
   std::vector<std::size_t> uses_;  // per value: how many input slots of nodes read it
   Rng rng_{0};
 
   // Per-batch buffers, resized only when the batch size changes.
   Index batch_ = -1;
-  const Matrix* packed_input_ = nullptr;  // the x of the last forward
-  std::vector<Matrix> values_;   // per value: inputs (split copies, when several) then outputs
-  std::vector<Matrix> grads_of_;  // per value: dL/d(value)
+  const Matrix* packed_input_ = nullptr;      // the x of the last forward
+  std::vector<Matrix> values_;                // per value: inputs (split copies, when several) then outputs
+  std::vector<Matrix> grads_of_;              // per value: dL/d(value)
   std::vector<std::vector<Matrix>> scratch_;  // per node and input slot, for summed gradients
-  std::vector<std::size_t> received_;  // per value: gradient contributions seen this backward
+  std::vector<std::size_t> received_;         // per value: gradient contributions seen this backward
   Matrix input_grad_;
 };
 

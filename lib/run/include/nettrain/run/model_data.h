@@ -17,7 +17,6 @@ struct DataSource {
   std::string label_column;  // --label-column for CSV data ("" = the default rule)
 };
 
-
 // The dataset eval runs on: --data SPEC, --images/--labels, --csv, or else the model config's
 // "test" split. Classes are mapped onto the model's class names; labels are range-checked.
 Dataset load_eval_data(const LoadedModel& m, const DataSource& a);

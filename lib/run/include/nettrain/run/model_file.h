@@ -36,8 +36,8 @@ struct ModelMetadata {
 // The network's tensors plus the metadata above, ready to write.
 SafetensorsWriter model_writer(const Network& net, const Config& config, const ModelMetadata& meta);
 // model_writer plus optimizer, trainer and schedule state.
-SafetensorsWriter checkpoint_writer(Network& net, const Config& config, const ModelMetadata& meta,
-                                    Optimizer& opt, const Schedule& schedule, const TrainerState& state,
+SafetensorsWriter checkpoint_writer(Network& net, const Config& config, const ModelMetadata& meta, Optimizer& opt,
+                                    const Schedule& schedule, const TrainerState& state,
                                     const nlohmann::json& extra = {});
 
 struct LoadedModel {

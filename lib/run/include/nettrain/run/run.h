@@ -27,7 +27,7 @@ struct RunOptions {
   std::string resume_dir;              // continue this run
   std::optional<std::int64_t> seed;    // --seed
   int threads = 1;
-  std::string command_line;            // as typed, for summary.json
+  std::string command_line;  // as typed, for summary.json
 };
 
 struct RunHooks {

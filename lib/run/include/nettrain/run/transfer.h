@@ -19,9 +19,9 @@
 namespace nettrain {
 
 struct InitFromReport {
-  std::string path;                  // the file read
-  std::vector<std::string> loaded;   // tensors copied from it
-  std::vector<std::string> kept;     // tensors of the network it does not have
+  std::string path;                 // the file read
+  std::vector<std::string> loaded;  // tensors copied from it
+  std::vector<std::string> kept;    // tensors of the network it does not have
 };
 
 // Copies the file's tensors into `net` by name. Throws ModelFileError (exit 4) naming the file and

@@ -40,7 +40,7 @@ struct GradCheckOptions {
   Index max_entries = 64;  // per tensor; more entries than this are sampled at random
   double h = 1e-3;         // step of the differences
   double rtol = 1e-2;
-  double atol = -1;  // < 0: 8 × the measured rounding noise of the loss / 2h
+  double atol = -1;        // < 0: 8 × the measured rounding noise of the loss / 2h
   std::uint64_t seed = 0;  // which entries are sampled
 };
 

@@ -20,7 +20,7 @@ struct ClassReport {
 };
 
 ClassReport classification_report(std::span<const std::int32_t> labels, std::span<const std::int32_t> predicted,
-                                   std::size_t classes);
+                                  std::size_t classes);
 
 // Fraction of rows of z (samples, classes) whose label is among the k largest scores (ties are
 // broken towards the lower class index, as arg-max does); a binary sigmoid model as top_k ranks it.

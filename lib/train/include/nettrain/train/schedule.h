@@ -10,7 +10,7 @@
 namespace nettrain {
 
 struct ScheduleInfo {
-  double base_lr = 0.01;           // the optimizer's lr
+  double base_lr = 0.01;  // the optimizer's lr
   std::int64_t steps_per_epoch = 1;
   std::int64_t total_epochs = 1;
 };

@@ -69,10 +69,10 @@ struct EpochMetrics {
 
 // Everything besides weights and optimizer vectors that a checkpoint must hold.
 struct TrainerState {
-  std::int64_t epoch = 0;           // 0-based epoch in progress (== epochs when finished)
-  std::int64_t step = 0;            // global step count
-  SamplerState sampler;             // data order: the permutation stream and the position in it
-  Rng::State network_rng{};         // dropout stream
+  std::int64_t epoch = 0;    // 0-based epoch in progress (== epochs when finished)
+  std::int64_t step = 0;     // global step count
+  SamplerState sampler;      // data order: the permutation stream and the position in it
+  Rng::State network_rng{};  // dropout stream
   // Running sums of the epoch in progress, so a mid-epoch resume reports the same metrics.
   double epoch_loss_sum = 0, epoch_correct = 0, epoch_seconds = 0;
   std::int64_t epoch_samples = 0;
