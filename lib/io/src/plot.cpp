@@ -15,6 +15,23 @@
 #include "nettrain/io/plot.h"
 
 namespace nettrain {
+
+std::string escape_xml(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 namespace {
 
 constexpr double kPanelW = 550, kFigH = 440, kPlotTop = 74, kPlotBottomMargin = 58, kRightMargin = 22;
@@ -40,22 +57,6 @@ std::string fmt(double v, int decimals) {
 }
 
 std::string px(double v) { return fmt(v, 2); }
-
-std::string escape_xml(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (const char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 // Rough width of a text in a sans-serif font: 0.6 em per character (UTF-8 aware).
 double text_width(const std::string& s, double font) {

@@ -3,6 +3,8 @@
 // figures scaled to the column, sections not split across printed pages where avoidable.
 #include "nettrain/report/html.h"
 
+#include "nettrain/io/plot.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -60,20 +62,7 @@ bool looks_numeric(const std::string& s) {
 
 }  // namespace
 
-std::string escape_html(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (const char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string escape_html(const std::string& s) { return escape_xml(s); }
 
 std::string html_page(const std::string& title, const std::string& body, const std::string& script) {
   std::string out =

@@ -15,6 +15,9 @@
 
 namespace nettrain {
 
+// Text for XML and HTML: & < > " ' as entities.
+std::string escape_xml(const std::string& s);
+
 // One line. NaN (or infinite) y values are gaps: the line breaks there. Points are marked with
 // dots when the series has at most 30 finite points; an isolated point (no finite neighbour) is
 // always marked, so a one-point series is visible. `color` indexes a colour-blind-friendly
