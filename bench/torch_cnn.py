@@ -98,7 +98,7 @@ def main():
         total, t0 = 0.0, time.perf_counter()
         for i in range(0, len(x), batch):
             idx = order[i:i + batch]
-            opt.zero_grad()
+            opt.zero_grad(set_to_none=True)
             loss = loss_fn(net(x[idx]), y[idx])
             loss.backward()
             opt.step()

@@ -16,9 +16,15 @@ using namespace nettrain;
 
 namespace {
 
-std::unique_ptr<Loss> make_loss(const std::string& name) {
+// `smoothing` > 0 sets label smoothing (model.label_smoothing), which only some losses take.
+std::unique_ptr<Loss> make_loss(const std::string& name, double smoothing = 0.0) {
   const nlohmann::json j = {{"type", name}};
-  return loss_registry().create(name, ConfigNode(j, "/model/loss", "test.json"));
+  auto loss = loss_registry().create(name, ConfigNode(j, "/model/loss", "test.json"));
+  if (smoothing > 0.0) {
+    REQUIRE(loss->supports_label_smoothing());
+    loss->set_label_smoothing(smoothing);
+  }
+  return loss;
 }
 
 Matrix mat(Index rows, Index cols, std::initializer_list<float> v) {
@@ -124,7 +130,10 @@ namespace {
 // losses (|L'''| < 1 after the 1/B scaling), and dz itself is float (rel. error ~1e-7 of
 // values <= 1). A tolerance of 1e-5 leaves two orders of margin, while a wrong scale (a missing
 // 1/B or 1/K) or sign is off by > 0.05.
-void check_loss_gradient(const std::string& name, Rng& rng) {
+// `tol` 5e-5 for softmax with smoothing: its exponentials are float (relative error 6e-8), so the
+// log-sum-exp carries up to ~6e-8 absolute error, which the division by 2h turns into up to 3e-5;
+// a wrong scale or sign is still off by > 0.05.
+void check_loss_gradient(const std::string& name, Rng& rng, double smoothing = 0.0, double tol = 1e-5) {
   const auto cases = loss_cases();
   CAPTURE(name);
   REQUIRE(cases.count(name) == 1);
@@ -133,7 +142,7 @@ void check_loss_gradient(const std::string& name, Rng& rng) {
     Matrix zr(c.z.rows(), c.z.cols());
     for (Index k = 0; k < zr.size(); ++k) zr.data()[k] = 4.0f * rng.uniform() - 2.0f;
     for (const Matrix* zp : std::initializer_list<const Matrix*>{&c.z, &zr}) {
-      auto loss = make_loss(name);
+      auto loss = make_loss(name, smoothing);
       const Targets t = c.targets();
       Matrix z = *zp, dz;
       loss->forward(z, t);
@@ -151,7 +160,7 @@ void check_loss_gradient(const std::string& name, Rng& rng) {
           const double down = z(i, j), lm = loss->forward(z, t);
           z(i, j) = z0;
           const double numeric = (lp - lm) / (up - down);
-          CHECK(std::fabs(dz(i, j) - numeric) < 1e-5);
+          CHECK(std::fabs(dz(i, j) - numeric) < tol);
         }
     }
   }
@@ -168,6 +177,26 @@ TEST_CASE("losses: backward matches central differences of the double loss") {
 TEST_CASE("loss softmax_cross_entropy: gradient check") {
   Rng rng(12);
   check_loss_gradient("softmax_cross_entropy", rng);
+}
+TEST_CASE("loss softmax_cross_entropy with label smoothing: hand value and gradient check") {
+  // ε = 0.3, K = 3: the target is 0.8 on the label and 0.1 elsewhere.
+  // Row 0: z = (0, 0, 0), label 1: log-sum-exp ln 3, Σ q·z = 0, loss ln 3 = 1.0986123.
+  // Row 1: z = (0, ln 2, ln 5), label 0: log-sum-exp ln 8, Σ q·z = 0.1 ln 2 + 0.1 ln 5 = 0.1 ln 10,
+  //        loss ln 8 - 0.1 ln 10 = 2.0794415 - 0.2302585 = 1.8491830.
+  // Mean: 1.4738976.
+  auto loss = make_loss("softmax_cross_entropy", 0.3);
+  const Matrix z = mat(2, 3, {0, 0, 0, 0, ln2, ln5});
+  const std::vector<std::int32_t> y = {1, 0};
+  CHECK(loss->forward(z, Targets{y, nullptr}) == doctest::Approx(1.4738976).epsilon(1e-6));
+  // dz = (p - q) / B: row 0 p = 1/3 each, q = (0.1, 0.8, 0.1) -> (0.2333, -0.4667, 0.2333) / 2.
+  Matrix dz;
+  loss->backward(dz);
+  CHECK(dz(0, 0) == doctest::Approx((1.0 / 3 - 0.1) / 2).epsilon(1e-6));
+  CHECK(dz(0, 1) == doctest::Approx((1.0 / 3 - 0.8) / 2).epsilon(1e-6));
+  Rng rng(15);
+  check_loss_gradient("softmax_cross_entropy", rng, 0.3, 5e-5);
+  // The losses over values take no smoothing.
+  CHECK_FALSE(make_loss("mse")->supports_label_smoothing());
 }
 TEST_CASE("loss sigmoid_binary_cross_entropy: gradient check") {
   Rng rng(13);

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "nettrain/core/errors.h"
 #include "nettrain/core/files.h"
 #include "nettrain/run/transfer.h"
@@ -15,7 +17,8 @@ namespace nettrain {
 namespace {
 
 const std::vector<std::string> kTopKeys = {"name", "description", "seed", "data", "model", "training"};
-const std::vector<std::string> kModelKeys = {"input_shape", "inputs", "layers", "loss", "init_from", "freeze"};
+const std::vector<std::string> kModelKeys = {"input_shape", "inputs", "layers",         "loss",
+                                             "init_from",   "freeze", "label_smoothing"};
 const std::vector<std::string> kTrainingKeys = {
     "epochs",         "batch_size",       "shuffle",         "optimizer",       "lr_schedule",
     "early_stopping", "checkpoint_every", "log_every_steps", "eval_batch_size", "restore_best_weights"};
@@ -230,9 +233,19 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
 }
 
 std::unique_ptr<Loss> build_loss(const Config& config) {
-  const ConfigNode loss = config.root().child("model").child("loss");
+  const ConfigNode model = config.root().child("model");
+  const ConfigNode loss = model.child("loss");
   loss.require_object();
-  return loss_registry().create(loss.get_string("type"), loss);
+  auto l = loss_registry().create(loss.get_string("type"), loss);
+  if (model.has("label_smoothing")) {
+    const double eps = model.get_number("label_smoothing");
+    if (!l->supports_label_smoothing())
+      model.fail("label_smoothing", "smooths class labels; the loss " + l->type() + " takes none");
+    if (!(eps >= 0.0 && eps < 1.0))
+      model.fail("label_smoothing", fmt::format("must be in [0, 1), got {}", eps));
+    l->set_label_smoothing(eps);
+  }
+  return l;
 }
 
 Experiment build_experiment(const Config& config) {

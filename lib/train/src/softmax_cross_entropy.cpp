@@ -39,7 +39,17 @@ double SoftmaxCrossEntropy::forward(const Matrix& z, const Targets& t) {
   probs_.resize(batch, z.cols());  // no-op unless the batch size changed
   labels_.assign(t.labels.begin(), t.labels.end());
   double total = 0.0;
-  for (Index i = 0; i < batch; ++i) total += softmax_row(z, i, probs_) - z(i, t.labels[i]);
+  if (epsilon_ == 0.0) {
+    for (Index i = 0; i < batch; ++i) total += softmax_row(z, i, probs_) - z(i, t.labels[i]);
+  } else {
+    const Index k = z.cols();
+    const double off = epsilon_ / static_cast<double>(k);
+    for (Index i = 0; i < batch; ++i) {
+      double row_sum = 0.0;
+      for (Index j = 0; j < k; ++j) row_sum += static_cast<double>(z(i, j));
+      total += softmax_row(z, i, probs_) - (1.0 - epsilon_) * z(i, t.labels[i]) - off * row_sum;
+    }
+  }
   return batch > 0 ? total / static_cast<double>(batch) : 0.0;
 }
 
@@ -47,8 +57,15 @@ void SoftmaxCrossEntropy::backward(Matrix& dz) {
   const Index batch = probs_.rows();
   const float inv_b = batch > 0 ? 1.0f / static_cast<float>(batch) : 0.0f;
   dz.resize(batch, probs_.cols());
-  dz.noalias() = probs_ * inv_b;
-  for (Index i = 0; i < batch; ++i) dz(i, labels_[static_cast<std::size_t>(i)]) -= inv_b;
+  if (epsilon_ == 0.0) {
+    dz.noalias() = probs_ * inv_b;
+    for (Index i = 0; i < batch; ++i) dz(i, labels_[static_cast<std::size_t>(i)]) -= inv_b;
+    return;
+  }
+  const auto off = static_cast<float>(epsilon_ / static_cast<double>(probs_.cols()));
+  const auto hit = static_cast<float>(1.0 - epsilon_);
+  dz.noalias() = ((probs_.array() - off) * inv_b).matrix();
+  for (Index i = 0; i < batch; ++i) dz(i, labels_[static_cast<std::size_t>(i)]) -= hit * inv_b;
 }
 
 void SoftmaxCrossEntropy::predict(const Matrix& z, Matrix& probs) const {

@@ -27,6 +27,10 @@ class Loss {
   virtual bool uses_values() const = 0;
   // The fewest outputs the loss makes sense on (softmax over one output is always 1).
   virtual Index min_outputs() const { return 1; }
+  // Label smoothing (model.label_smoothing): only losses over class labels take it; the others
+  // answer false and the config is refused.
+  virtual bool supports_label_smoothing() const { return false; }
+  virtual void set_label_smoothing(double /*epsilon*/) {}
 
   // z: (batch, out), the network's raw output. Returns the mean loss over the batch (computed in
   // double). Keeps what backward needs.
