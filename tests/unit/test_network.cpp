@@ -3,8 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "nettrain/core/errors.h"
+#include "nettrain/core/parallel.h"
 #include "nettrain/layers/network.h"
 
 using namespace nettrain;
@@ -154,4 +156,46 @@ TEST_CASE("network: one contiguous parameter buffer that the layers read") {
 TEST_CASE("network: a feature count that does not fit is a data error") {
   Network net = build(json::parse(R"({"input_shape": [3], "layers": [{"type": "relu"}]})"));
   CHECK_THROWS_AS(net.forward(Matrix::Zero(2, 4), Mode::eval), DataError);
+}
+
+TEST_CASE("network: infer() runs blocks of rows; the same output as forward(), the same bits on any thread count") {
+  // The shipped CNN's layers: one sample's activations are ~129k floats, so infer() runs blocks
+  // of 128 rows, and 300 rows take three blocks (the last one short).
+  const json model = json::parse(R"({"input_shape": [1, 28, 28], "layers": [
+      {"type": "conv2d", "filters": 32, "kernel": 3, "padding": "same"}, {"type": "batchnorm"},
+      {"type": "relu"}, {"type": "maxpool2d"},
+      {"type": "conv2d", "filters": 64, "kernel": 3, "padding": "same"}, {"type": "batchnorm"},
+      {"type": "relu"}, {"type": "maxpool2d"}, {"type": "dropout", "rate": 0.25}, {"type": "flatten"},
+      {"type": "affine", "units": 256}, {"type": "relu"}, {"type": "affine", "units": 10}]})");
+  Network net = build(model);
+  net.init_params(5);
+  Rng rng(9);
+  // Running statistics away from (0, 1), so eval-mode batchnorm does real work: means in
+  // (-0.1, 0.1), variances in (0.5, 1.5).
+  for (const TensorInfo& t : net.tensors()) {
+    if (t.trainable) continue;
+    const bool var = t.name.ends_with("running_var");
+    for (Index i = 0; i < t.size; ++i)
+      net.buffers()[t.offset + i] = static_cast<float>(var ? 0.5 + rng.uniform() : 0.2 * rng.uniform() - 0.1);
+  }
+  const Index n = 300;
+  CHECK(net.infer_block_rows() == 128);
+  Matrix x(n, 784);
+  for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform());
+  const int threads = num_threads();
+  Matrix one, two;
+  set_num_threads(1);
+  net.infer(x, one);
+  set_num_threads(2);
+  net.infer(x, two);
+  set_num_threads(threads);
+  REQUIRE(one.rows() == n);
+  REQUIRE(one.cols() == 10);
+  CHECK(std::memcmp(one.data(), two.data(), sizeof(float) * static_cast<std::size_t>(one.size())) == 0);
+  const Matrix whole = net.forward(x, Mode::eval);
+  CHECK(whole.allFinite());
+  CHECK(whole.row(0) != whole.row(200));  // samples differ, so a block of the wrong rows would show
+  const float scale = whole.cwiseAbs().maxCoeff();
+  CHECK(scale > 0.1f);
+  CHECK((whole - one).cwiseAbs().maxCoeff() <= 1e-5f * scale);
 }

@@ -207,7 +207,7 @@ void apply_class_names(const ConfigNode& data_node, DataBundle& b) {
 }  // namespace
 
 DataBundle load_data(const ConfigNode& data_node, const std::string& base_dir, std::uint64_t seed) {
-  data_node.check_keys({"train", "validation", "test", "preprocess", "class_names"});
+  data_node.check_keys({"train", "validation", "test", "preprocess", "class_names", "augment"});
   DataBundle b;
   b.preprocess = parse_preprocess(data_node);
   b.train = load_dataset(parse_data_spec(data_node.child("train"), base_dir));
@@ -244,7 +244,7 @@ DataBundle load_data(const ConfigNode& data_node, const std::string& base_dir, s
 }
 
 DataSummary inspect_data(const ConfigNode& data_node, const std::string& base_dir) {
-  data_node.check_keys({"train", "validation", "test", "preprocess", "class_names"});
+  data_node.check_keys({"train", "validation", "test", "preprocess", "class_names", "augment"});
   DataSummary s;
   s.preprocess = parse_preprocess(data_node);
   std::vector<std::int32_t> train_labels;

@@ -335,6 +335,27 @@ const Matrix& Network::forward(const Matrix& x, Mode mode) {
   return values_.back();
 }
 
+Index Network::infer_block_rows() const {
+  Index per_sample = input_size();
+  for (const Node& n : nodes_) per_sample += n.shape.size();
+  const Index rows = kInferFloats / std::max<Index>(per_sample, 1) / 16 * 16;
+  return std::max<Index>(rows, 16);
+}
+
+void Network::infer(const Matrix& x, Matrix& out) {
+  const Index n = x.rows(), block = infer_block_rows();
+  if (n <= block) {
+    out = forward(x, Mode::eval);
+    return;
+  }
+  out.resize(n, output_shape().size());
+  for (Index start = 0; start < n; start += block) {
+    const Index rows = std::min(block, n - start);
+    block_ = x.middleRows(start, rows);
+    out.middleRows(start, rows) = forward(block_, Mode::eval);
+  }
+}
+
 void Network::backward(const Matrix& dy) {
   if (batch_ < 0 || packed_input_ == nullptr) throw std::logic_error("Network::backward before forward");
   std::fill(received_.begin(), received_.end(), 0);

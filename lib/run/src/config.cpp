@@ -241,8 +241,7 @@ std::unique_ptr<Loss> build_loss(const Config& config) {
     const double eps = model.get_number("label_smoothing");
     if (!l->supports_label_smoothing())
       model.fail("label_smoothing", "smooths class labels; the loss " + l->type() + " takes none");
-    if (!(eps >= 0.0 && eps < 1.0))
-      model.fail("label_smoothing", fmt::format("must be in [0, 1), got {}", eps));
+    if (!(eps >= 0.0 && eps < 1.0)) model.fail("label_smoothing", fmt::format("must be in [0, 1), got {}", eps));
     l->set_label_smoothing(eps);
   }
   return l;
@@ -270,6 +269,16 @@ Experiment build_experiment(const Config& config) {
   o.base_lr = e.optimizer->base_lr();
   o.restore_best_weights = tr.get_bool_or("restore_best_weights", false);
   o.frozen = frozen_slices(e.net, root.child("model"));
+  const ConfigNode data = root.child("data");
+  if (data.has("augment")) {
+    o.augment = parse_augment(data.child("augment"));
+    const Shape in = e.net.input_shape();
+    if (o.augment.enabled() && in.dims.size() != 2 && in.dims.size() != 3)
+      data.fail("augment",
+                "shifts and flips images: model.input_shape must be [channels, height, width] or "
+                "[height, width], got " +
+                    in.str());
+  }
   if (tr.has("early_stopping")) {
     const ConfigNode es = tr.child("early_stopping");
     o.early_stopping.enabled = true;

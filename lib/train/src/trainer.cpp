@@ -113,6 +113,7 @@ EvalResult evaluate(Network& net, Loss& loss, const Dataset& data, const Preproc
   EvalResult r;
   const Index n = data.num_samples;
   Batch batch;
+  Matrix z;
   std::vector<std::int32_t> batch_pred;
   std::vector<Index> idx;
   double loss_sum = 0;
@@ -126,7 +127,7 @@ EvalResult evaluate(Network& net, Loss& loss, const Dataset& data, const Preproc
     idx.resize(static_cast<std::size_t>(b));
     for (Index i = 0; i < b; ++i) idx[static_cast<std::size_t>(i)] = start + i;
     data.fill_batch(idx, pp, batch);
-    const Matrix& z = net.forward(batch.x, Mode::eval);
+    net.infer(batch.x, z);
     if (has_loss) {
       loss_sum += loss.forward(z, batch.targets(data.task)) * static_cast<double>(b);
       if (labeled) correct += count_correct(z, batch.labels);
@@ -148,6 +149,13 @@ Trainer::Trainer(Network& net, Loss& loss, Optimizer& opt, Schedule& schedule, T
     : net_(net), loss_(loss), opt_(opt), schedule_(schedule), options_(std::move(options)) {
   opt_.reset(net_.param_count());
   state_.network_rng = net_.rng().state();
+  if (options_.augment.enabled()) {
+    const Shape in = net_.input_shape();
+    const std::size_t d = in.dims.size();
+    if (d != 2 && d != 3) throw std::logic_error("augment needs an image input");
+    augmenter_.emplace(options_.augment, d == 3 ? in.dims[0] : 1, in.dims[d - 2], in.dims[d - 1],
+                       options_.seed ^ 0x6175676D656E74ULL);  // "augment"
+  }
 }
 
 void Trainer::restore(const TrainerState& state) {
@@ -268,6 +276,7 @@ double Trainer::run_epoch_steps(const Dataset& train, const Preprocess& pp, Batc
     if (!sampler.next(indices_)) break;  // the sampler has moved on to the next epoch's order
     const auto b = static_cast<Index>(indices_.size());
     train.fill_batch(indices_, pp, batch_);
+    if (augmenter_) augmenter_->apply(batch_.x, static_cast<std::uint64_t>(state_.step));
     lr = schedule_.lr(state_.epoch, state_.step);
     double loss = 0;
     Index correct = 0;

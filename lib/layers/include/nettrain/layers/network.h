@@ -72,6 +72,19 @@ class Network {
   // x: (batch, input_size()); with several inputs their features are consecutive column blocks
   // in declaration order. Returns the output (batch, output_shape().size()).
   const Matrix& forward(const Matrix& x, Mode mode);
+  // The eval-mode forward of any number of samples into `out` (rows, output size), run in blocks
+  // of rows so that the activations held at once stay near kInferFloats floats however large x
+  // is (evaluation of 1000-image batches of a CNN would otherwise hold every layer's output of
+  // all 1000). Every layer works sample by sample in eval mode, so `out` equals
+  // forward(x, Mode::eval) up to rounding: OpenBLAS picks its kernel by a product's size, so a
+  // product of fewer rows can round differently. The blocks depend on the shapes only, so `out`
+  // is the same bits for any thread count.
+  void infer(const Matrix& x, Matrix& out);
+  static constexpr Index kInferFloats = Index{1} << 22;  // 16 MB of activations
+  // The rows infer() runs at once: kInferFloats over the floats of one sample's activations,
+  // a multiple of 16, at least 16.
+  Index infer_block_rows() const;
+
   // dy: (batch, out), dL/d(output). Gradients are ADDED into grads(): zero them first.
   void backward(const Matrix& dy);
 
@@ -162,6 +175,7 @@ class Network {
   std::vector<std::vector<Matrix>> scratch_;  // per node and input slot, for summed gradients
   std::vector<std::size_t> received_;         // per value: gradient contributions seen this backward
   Matrix input_grad_;
+  Matrix block_;  // infer(): the rows of x of the current block
 };
 
 }  // namespace nettrain

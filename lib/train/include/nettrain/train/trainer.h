@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nettrain/data/augment.h"
 #include "nettrain/data/data.h"
 #include "nettrain/train/loss.h"
 #include "nettrain/layers/network.h"
@@ -49,6 +50,9 @@ struct TrainOptions {
   std::uint64_t seed = 0;
   bool restore_best_weights = false;  // read by the run: the final model is the best epoch's
   std::vector<FrozenSlice> frozen;    // left unchanged by every step
+  // Shifts and flips of training batches (data.augment), on the network's [C, H, W] or [H, W]
+  // input; the run checks the shape.
+  AugmentSpec augment;
 };
 
 // Loss and accuracy of a pass over a source (accuracy is NaN for regression).
@@ -136,6 +140,7 @@ class Trainer {
   Matrix dz_;
   std::vector<Index> indices_;
   std::vector<float> frozen_values_;  // the frozen slices' values, in options_.frozen order
+  std::optional<Augmenter> augmenter_;
   void snapshot_frozen();
   void restore_frozen();
 };
