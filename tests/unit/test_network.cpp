@@ -160,7 +160,7 @@ TEST_CASE("network: a feature count that does not fit is a data error") {
 
 TEST_CASE("network: infer() runs blocks of rows; the same output as forward(), the same bits on any thread count") {
   // The shipped CNN's layers: one sample's activations are ~129k floats, so infer() runs blocks
-  // of 128 rows, and 300 rows take three blocks (the last one short).
+  // of 32 rows, and 300 rows take ten blocks (the last one short).
   const json model = json::parse(R"({"input_shape": [1, 28, 28], "layers": [
       {"type": "conv2d", "filters": 32, "kernel": 3, "padding": "same"}, {"type": "batchnorm"},
       {"type": "relu"}, {"type": "maxpool2d"},
@@ -179,7 +179,7 @@ TEST_CASE("network: infer() runs blocks of rows; the same output as forward(), t
       net.buffers()[t.offset + i] = static_cast<float>(var ? 0.5 + rng.uniform() : 0.2 * rng.uniform() - 0.1);
   }
   const Index n = 300;
-  CHECK(net.infer_block_rows() == 128);
+  CHECK(net.infer_block_rows() == 32);
   Matrix x(n, 784);
   for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform());
   const int threads = num_threads();

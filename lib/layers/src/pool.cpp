@@ -31,6 +31,37 @@ Span cols_under(const Window& w, Index ow) {
   return {std::max<Index>(w0, 0), std::min(w0 + w.kw, w.W)};
 }
 
+// The common 2x2 stride-2 max-pool without padding, one sample: the first maximum of each
+// window (a, b over c, d) and, when `at` is given, its input index.
+void max_pool_2x2(const Window& w, const float* x, float* y, std::int32_t* at) {
+  for (Index c = 0; c < w.C; ++c)
+    for (Index oh = 0; oh < w.OH; ++oh) {
+      const Index top = (c * w.H + 2 * oh) * w.W;
+      const float* r0 = x + top;
+      const float* r1 = r0 + w.W;
+      float* out = y + (c * w.OH + oh) * w.OW;
+      if (at == nullptr) {
+        for (Index ow = 0; ow < w.OW; ++ow) {
+          const Index i = 2 * ow;
+          // The value of the first maximum: the same whichever maximum is taken.
+          out[ow] = std::max(std::max(r0[i], r0[i + 1]), std::max(r1[i], r1[i + 1]));
+        }
+        continue;
+      }
+      std::int32_t* idx = at + (c * w.OH + oh) * w.OW;
+      for (Index ow = 0; ow < w.OW; ++ow) {
+        const Index i = 2 * ow;
+        float best = r0[i];
+        Index best_at = top + i;
+        if (r0[i + 1] > best) best = r0[i + 1], best_at = top + i + 1;
+        if (r1[i] > best) best = r1[i], best_at = top + w.W + i;
+        if (r1[i + 1] > best) best = r1[i + 1], best_at = top + w.W + i + 1;
+        out[ow] = best;
+        idx[ow] = static_cast<std::int32_t>(best_at);
+      }
+    }
+}
+
 }  // namespace
 
 std::unique_ptr<Layer> Pool2d::create_max(const ConfigNode& node) {
@@ -47,13 +78,22 @@ Shape Pool2d::build(const std::vector<Shape>& inputs) {
   return Shape{win_.C, win_.OH, win_.OW};
 }
 
-void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /*ctx*/) {
+void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
   const Window& w = win_;
   const Matrix& in = *x[0];
   const Index N = in.rows(), P = w.OH * w.OW;
   ensure_size(y, N, w.C * P);
   if (max_ && (argmax_.rows() != N || argmax_.cols() != y.cols())) argmax_.resize(N, y.cols());
   const float inv_area = 1.0f / static_cast<float>(w.kh * w.kw);
+  if (max_ && w.kh == 2 && w.kw == 2 && w.sh == 2 && w.sw == 2 && w.top == 0 && w.left == 0) {
+    // Backward reads the argmax only after a training forward.
+    const bool keep = ctx.mode == Mode::train;
+    parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / in.cols()), [&](Index n0, Index n1) {
+      for (Index n = n0; n < n1; ++n)
+        max_pool_2x2(w, in.row(n).data(), y.row(n).data(), keep ? argmax_.row(n).data() : nullptr);
+    });
+    return;
+  }
   // Samples are independent: fixed ranges of them over the pool.
   parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / in.cols()), [&](Index n0, Index n1) {
     for (Index n = n0; n < n1; ++n) {
