@@ -54,7 +54,7 @@ MappedFile::~MappedFile() {
 std::int64_t MappedFile::size_on_disk() const {
   if (fd_ < 0) return static_cast<std::int64_t>(size_);
   struct stat st {};
-  if (::fstat(fd_, &st) != 0 || st.st_nlink == 0) return -1;
+  if (::fstat(fd_, &st) != 0) return -1;
   return static_cast<std::int64_t>(st.st_size);
 }
 

@@ -42,7 +42,17 @@ void Dataset::check_labels(int k) const {
   }
 }
 
+void Dataset::check_mapped() const {
+  if (!mapped) return;
+  const std::int64_t now = mapped->size_on_disk();
+  if (now != static_cast<std::int64_t>(mapped->size()))
+    throw DataError(mapped->path() + ": the data file changed while in use: expected " +
+                    std::to_string(mapped->size()) + " bytes, found " + std::to_string(now) +
+                    " (truncated or rewritten in place; replace a data file by renaming a new one over it)");
+}
+
 void Dataset::fill_features(std::span<const Index> indices, const Preprocess& pp, Matrix& x) const {
+  check_mapped();
   const Index f = num_features();
   const auto b = static_cast<Index>(indices.size());
   if (x.rows() != b || x.cols() != f) x.resize(b, f);

@@ -25,8 +25,9 @@ class MappedFile {
   std::string_view text() const { return {reinterpret_cast<const char*>(data_), size_}; }
   const std::string& path() const { return path_; }
 
-  // The file's size on disk now, or -1 when it is gone (deleted files keep their mapping on
-  // Linux; a file truncated below size() would make reading its tail fault).
+  // The file's size on disk now. A file deleted (or replaced by a rename) while mapped keeps its
+  // data until the map is closed (Linux); one truncated below size() would make reading its
+  // tail fault (SIGBUS): readers check this first.
   std::int64_t size_on_disk() const;
 
  private:

@@ -88,6 +88,11 @@ struct Dataset {
   // Throws DataError naming the first sample whose label is outside 0..num_classes-1.
   void check_labels(int num_classes) const;
 
+  // Throws DataError when the mapped file's size on disk is no longer the size mapped (it was
+  // truncated or rewritten in place: reading on would fault). A deleted file is fine: its data
+  // stays mapped. Called by fill_features.
+  void check_mapped() const;
+
   // The hot path: fills x (and labels or values) for the samples `indices`, converting u8 to
   // float and applying `pp`. No allocation when the batch size is unchanged.
   void fill_features(std::span<const Index> indices, const Preprocess& pp, Matrix& x) const;
