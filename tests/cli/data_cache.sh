@@ -55,7 +55,7 @@ expect_note "$WORK/u3" "off"
 cmp -s "$WORK/u1/model.safetensors" "$WORK/u3/model.safetensors" || fail "--no-cache trained other bits"
 
 # The CSV edited in place, same size, mtime put back: the content hash sees it.
-ucache=$(cache_files | while read -r f; do grep -qa "u.csv" "$f" && echo "$f"; done)
+ucache=$(cache_files | while read -r f; do if grep -qa "u.csv" "$f"; then echo "$f"; fi; done)
 [[ -n $ucache ]] || fail "no cache file names u.csv"
 stamp=$(stat -c %y "$WORK/u.csv")
 sed -i '2s/^\([0-9]\)/9/' "$WORK/u.csv"
