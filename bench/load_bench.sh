@@ -5,8 +5,9 @@
 # values, ~125 MB, written to /tmp once); the data cache of the Fashion-MNIST CSV; numpy.loadtxt
 # and pandas.read_csv on that CSV. Prints seconds, MB/s and the ratio to nettrain's 2-thread CSV
 # time. Then trains one epoch of a small MLP (784-8-10, batch 1024, 2 threads) on a generated 3 GB
-# raw IDX file (memory-mapped; removed at the end) and on Fashion-MNIST (in memory), and prints
-# samples/s of both and the peak private memory (RssAnon) of the 3 GB run.
+# raw IDX file (memory-mapped, then read into memory with NETTRAIN_MMAP=0; removed at the end) and
+# on Fashion-MNIST (in memory), and prints samples/s of each and the peak private memory
+# (RssAnon) of the mapped 3 GB run. Needs python3-numpy and python3-pandas (Debian).
 # Usage: bench/load_bench.sh [BUILD_DIR]   (default: build; builds nettrain and nettrain_load_bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,13 +65,17 @@ while kill -0 $pid 2>/dev/null; do
   sleep 0.1
 done
 wait $pid
+NETTRAIN_MMAP=0 "$build/app/nettrain" train "$big/big.json" --out "$big/run-big-mem" --threads 2 -q
 "$build/app/nettrain" train "$big/fm.json" --out "$big/run-fm" --threads 2 -q
 sps() { $py -c "import json,sys; j=json.load(open(sys.argv[1])); print('%d %.2f' % (j['samples_per_second'], j['train_seconds']))" "$1/summary.json"; }
 read -r big_sps big_s <<<"$(sps "$big/run-big")"
+read -r mem_sps mem_s <<<"$(sps "$big/run-big-mem")"
 read -r fm_sps fm_s <<<"$(sps "$big/run-fm")"
 echo
 printf '%-48s %12s %10s %10s\n' "training 1 epoch, 784-8-10, batch 1024, 2 threads" samples/s seconds "x in-mem"
-printf '%-48s %12s %10s %10s\n' "3 GB raw IDX (3.8M samples), mapped" "$big_sps" "$big_s" "$(awk -v a="$big_sps" -v b="$fm_sps" 'BEGIN{printf "%.2f", a / b}')"
+ratio() { awk -v a="$1" -v b="$fm_sps" 'BEGIN{printf "%.2f", a / b}'; }
+printf '%-48s %12s %10s %10s\n' "3 GB raw IDX (3.8M samples), mapped" "$big_sps" "$big_s" "$(ratio "$big_sps")"
+printf '%-48s %12s %10s %10s\n' "3 GB raw IDX, in memory (NETTRAIN_MMAP=0)" "$mem_sps" "$mem_s" "$(ratio "$mem_sps")"
 printf '%-48s %12s %10s %10s\n' "Fashion-MNIST .gz (60k samples), in memory" "$fm_sps" "$fm_s" 1
 echo "peak private memory (RssAnon) of the 3 GB run: $((peak / 1024)) MB"
 echo "load after: $(uptime)"
