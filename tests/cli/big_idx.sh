@@ -1,5 +1,6 @@
-# Data larger than memory would be: a generated 3 GB raw IDX file trained for 2 epochs of a small
-# MLP through the memory map, with the process's private (anonymous) memory at most 300 MB, and
+# Data larger than memory would be: a generated 3 GB raw IDX file with a 1 % validation split
+# trained for 2 epochs of a small MLP through the memory map (both parts of the split are views of
+# it), with the process's private (anonymous) memory at most 300 MB, and
 # the same bits as with the file read into memory (NETTRAIN_MMAP=0). Also the same data set's
 # image file cut after its header: a DataError at load naming the file and the byte counts.
 # About a minute in Release (the ASan pass does not run it). The 3 GB file is removed on exit.
@@ -13,7 +14,7 @@ size=$(stat -c %s "$WORK/img.idx")
 cat >"$WORK/big.json" <<EOF
 {"name": "big", "seed": 3,
  "data": {"train": {"format": "idx", "images": "$WORK/img.idx", "labels": "$WORK/lab.idx"},
-          "preprocess": {"scale": 0.00392156862745098}},
+          "validation": {"split": 0.01}, "preprocess": {"scale": 0.00392156862745098}},
  "model": {"input_shape": [784], "layers": [{"type": "affine", "name": "fc1", "units": 8}, {"type": "relu"},
            {"type": "affine", "name": "out", "units": 10}], "loss": "softmax_cross_entropy"},
  "training": {"epochs": 2, "batch_size": 1024, "optimizer": {"type": "sgd", "lr": 0.05}, "log_every_steps": 1000}}
@@ -32,8 +33,8 @@ wait $pid || { cat "$WORK/err" >&2; fail "mapped training failed"; }
 echo "mapped: $n samples, peak RssAnon $((peak / 1024)) MB"
 [[ $peak -gt 0 ]] || fail "RssAnon was never read"
 [[ $peak -le $((300 * 1024)) ]] || fail "private memory peaked at $((peak / 1024)) MB, expected at most 300 MB"
-check "$(python3 -c "import json; print(json.load(open('$WORK/mapped/summary.json'))['train_samples'])") == $n" \
-  "summary.json: train_samples is not $n"
+check "$(python3 -c "import json; j = json.load(open('$WORK/mapped/summary.json')); print(j['train_samples'] + j['validation_samples'])") == $n" \
+  "summary.json: train and validation samples do not add up to $n"
 
 # In memory: the same bits.
 NETTRAIN_MMAP=0 run 0 "$NETTRAIN" train "$WORK/big.json" --out "$WORK/memory" -q

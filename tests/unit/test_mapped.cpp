@@ -1,5 +1,6 @@
 // Data read through a memory map: a raw u8 IDX file is mapped (a .gz one is not), gives the same
-// batches and subsets as the file read into memory (NETTRAIN_MMAP=0), survives the file's
+// batches, subsets (views of the map) and validation splits as the file read into memory
+// (NETTRAIN_MMAP=0), survives the file's
 // deletion, and a file truncated while mapped is a DataError at the next batch, not a SIGBUS.
 #include <doctest/doctest.h>
 #include <stdlib.h>
@@ -53,14 +54,31 @@ TEST_CASE("mapped: a raw u8 IDX file is mapped and reads as the file in memory d
   const std::vector<Index> rows = {49, 0, 17, 17, 3};
   CHECK(batch_of(mapped, rows) == batch_of(memory, rows));
   CHECK(mapped.feature(17, 5) == memory.feature(17, 5));
-  const Dataset sub = mapped.subset(rows);
-  CHECK(sub.mapped_file() == nullptr);
-  CHECK(sub.x_u8 == memory.subset(rows).x_u8);
-  CHECK(sub.labels == memory.subset(rows).labels);
+  const Dataset sub = mapped.subset(rows);  // a view of the same map
+  CHECK(sub.mapped_file() == mapped.mapped_file());
+  CHECK(sub.x_u8.empty());
+  const Dataset sub_memory = memory.subset(rows);
+  CHECK(sub_memory.x_u8.size() == 60);
+  CHECK(batch_of(sub, {0, 1, 2, 3, 4}) == batch_of(sub_memory, {0, 1, 2, 3, 4}));
+  CHECK(batch_of(sub.subset(std::vector<Index>{4, 0}), {0, 1}) == batch_of(memory, {3, 49}));
+  CHECK(sub.labels == sub_memory.labels);
+  CHECK(sub.feature(2, 5) == memory.feature(17, 5));
+  auto [tr, va] = split_validation(mapped, 0.2, 7);
+  auto [tr_m, va_m] = split_validation(memory, 0.2, 7);
+  CHECK(tr.mapped_file() != nullptr);
+  CHECK(tr.num_samples == tr_m.num_samples);
+  std::vector<Index> all(static_cast<std::size_t>(tr.num_samples));
+  for (std::size_t k = 0; k < all.size(); ++k) all[k] = static_cast<Index>(k);
+  CHECK(batch_of(tr, all) == batch_of(tr_m, all));
+  CHECK(batch_of(va, {0, 1, 2}) == batch_of(va_m, {0, 1, 2}));
   Preprocess a, b;
   a.standardize = b.standardize = true;
   a.fit(mapped);
   b.fit(memory);
+  CHECK(a.mean() == b.mean());
+  CHECK(a.stddev() == b.stddev());
+  a.fit(tr);  // through the view's rows
+  b.fit(tr_m);
   CHECK(a.mean() == b.mean());
   CHECK(a.stddev() == b.stddev());
 }

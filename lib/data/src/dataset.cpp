@@ -28,7 +28,7 @@ const float* Dataset::f32_data() const {
 }
 
 float Dataset::feature(Index sample, Index j) const {
-  const auto at = static_cast<std::size_t>(sample * num_features() + j);
+  const auto at = static_cast<std::size_t>(storage_row(sample) * num_features() + j);
   const std::uint8_t* u8 = u8_data();
   return u8 ? static_cast<float>(u8[at]) : f32_data()[at];
 }
@@ -61,7 +61,7 @@ void Dataset::fill_features(std::span<const Index> indices, const Preprocess& pp
   const float* f32 = f32_data();
   parallel_ranges(b, std::max<Index>(1, (Index{1} << 14) / std::max<Index>(f, 1)), [&](Index r0, Index r1) {
     for (Index r = r0; r < r1; ++r) {
-      const Index i = indices[static_cast<std::size_t>(r)];
+      const Index i = storage_row(indices[static_cast<std::size_t>(r)]);
       if (u8) pp.apply_row(u8 + i * f, x.row(r).data(), f);
       else pp.apply_row(f32 + i * f, x.row(r).data(), f);
     }
@@ -96,12 +96,22 @@ Dataset Dataset::subset(std::span<const Index> indices) const {
   const auto f = static_cast<std::size_t>(num_features());
   const std::uint8_t* u8 = u8_data();
   const float* f32 = f32_data();
-  if (u8) d.x_u8.resize(indices.size() * f);
-  else d.x_f32.resize(indices.size() * f);
+  if (mapped) {  // a view of the same map
+    d.mapped = mapped;
+    d.mapped_offset = mapped_offset;
+    d.mapped_u8 = mapped_u8;
+    auto r = std::make_shared<std::vector<Index>>(indices.size());
+    for (std::size_t k = 0; k < indices.size(); ++k) (*r)[k] = storage_row(indices[k]);
+    d.rows = std::move(r);
+  } else if (u8) {
+    d.x_u8.resize(indices.size() * f);
+  } else {
+    d.x_f32.resize(indices.size() * f);
+  }
   for (std::size_t r = 0; r < indices.size(); ++r) {
     const auto i = static_cast<std::size_t>(indices[r]);
-    if (u8) std::copy_n(u8 + i * f, f, d.x_u8.data() + r * f);
-    else std::copy_n(f32 + i * f, f, d.x_f32.data() + r * f);
+    if (!mapped && u8) std::copy_n(u8 + i * f, f, d.x_u8.data() + r * f);
+    if (!mapped && !u8) std::copy_n(f32 + i * f, f, d.x_f32.data() + r * f);
     if (!labels.empty()) d.labels.push_back(labels[i]);
   }
   if (targets.size() > 0) {
@@ -128,7 +138,7 @@ void Preprocess::fit(const Dataset& train) {
   const float* f32 = train.f32_data();
   for (Index i = 0; i < n; ++i) {
     for (Index j = 0; j < f; ++j) {
-      const auto at = static_cast<std::size_t>(i * f + j);
+      const auto at = static_cast<std::size_t>(train.storage_row(i) * f + j);
       const double v = static_cast<double>(u8 ? static_cast<float>(u8[at]) : f32[at]) * scale;
       sum[static_cast<std::size_t>(j)] += v;
       sq[static_cast<std::size_t>(j)] += v * v;

@@ -64,6 +64,8 @@ struct Dataset {
   std::shared_ptr<const MappedFile> mapped;
   std::size_t mapped_offset = 0;
   bool mapped_u8 = true;
+  // A subset of mapped features is a view: sample i is row (*rows)[i] of the mapped file.
+  std::shared_ptr<const std::vector<Index>> rows;
   // What the data cache did for this CSV ("hit PATH", "written PATH", ...); "" otherwise.
   std::string cache_note;
 
@@ -76,9 +78,11 @@ struct Dataset {
 
   Index num_features() const { return sample_shape.size(); }
   bool is_u8() const { return mapped ? mapped_u8 : !x_u8.empty() || (x_f32.empty() && num_samples == 0); }
-  // The features (num_samples * num_features values) wherever they are; nullptr for the other type.
+  // The features' storage, row-major, wherever it is; nullptr for the other type. Sample i is
+  // its row storage_row(i) (i itself unless this is a subset of a mapped file).
   const std::uint8_t* u8_data() const;
   const float* f32_data() const;
+  Index storage_row(Index i) const { return rows ? (*rows)[static_cast<std::size_t>(i)] : i; }
   // The file the features are read from while training (a mapped file), else nullptr.
   const MappedFile* mapped_file() const { return mapped.get(); }
   bool has_labels() const { return !labels.empty(); }
@@ -98,8 +102,8 @@ struct Dataset {
   void fill_features(std::span<const Index> indices, const Preprocess& pp, Matrix& x) const;
   void fill_batch(std::span<const Index> indices, const Preprocess& pp, Batch& b) const;
 
-  // A new dataset of the given samples, in that order (labels, names and targets follow). The
-  // features are copied into memory, also from a mapped file.
+  // A new dataset of the given samples, in that order (labels, names and targets follow). Its
+  // features are a copy, or, from a mapped file, a view of the same map (no copy).
   Dataset subset(std::span<const Index> indices) const;
 };
 
