@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "nettrain/data/data.h"
 #include "nettrain/run/model_data.h"
 #include "nettrain/train/metrics.h"
 #include "nettrain/train/trainer.h"
@@ -19,6 +20,7 @@ nlohmann::json json_num(double v) { return std::isfinite(v) ? nlohmann::json(v) 
 }  // namespace
 
 int cmd_eval(const GlobalOptions& g, const EvalArgs& a) {
+  set_data_cache(!a.no_cache);
   use_threads(a.threads);
   LoadedModel m = load_model(a.best ? best_model_path(a.model) : a.model);
   Dataset d = load_eval_data(m, a.data);

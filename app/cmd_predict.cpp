@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "nettrain/data/data.h"
 #include "nettrain/run/model_data.h"
 #include "nettrain/core/files.h"
 #include "nettrain/train/metrics.h"
@@ -89,6 +90,7 @@ Rows class_rows(const Matrix& z, const Matrix& probs, const std::vector<std::str
 }  // namespace
 
 int cmd_predict(const GlobalOptions& g, const PredictArgs& a) {
+  set_data_cache(!a.no_cache);
   use_threads(a.threads);
   LoadedModel m = load_model(a.best ? best_model_path(a.model) : a.model);
   Dataset d = load_predict_data(m, a.input, a.label_column);

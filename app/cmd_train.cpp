@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "commands.h"
+#include "nettrain/data/data.h"
 #include "log.h"
 #include "nettrain/core/errors.h"
 #include "nettrain/report/report.h"
@@ -47,6 +48,7 @@ void print_outcome(const nlohmann::json& summary) {
 }  // namespace
 
 int cmd_train(const GlobalOptions& g, const TrainArgs& a) {
+  set_data_cache(!a.no_cache);
   RunOptions options;
   options.config_path = a.config;
   options.overrides = a.overrides;

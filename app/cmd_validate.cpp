@@ -14,6 +14,7 @@
 namespace nettrain::app {
 
 int cmd_validate(const GlobalOptions& g, const ValidateArgs& a) {
+  set_data_cache(!a.no_cache);
   Config config = load_config(a.config, a.overrides);
   Experiment ex = build_experiment(config);
   const DataSummary data = inspect_data(config.root().child("data"), config.base_dir);

@@ -25,6 +25,7 @@ struct TrainArgs {
   int threads = 0;  // 0: all cores
   std::optional<std::int64_t> seed;
   std::string command_line;  // as typed, recorded in summary.json
+  bool no_cache = false;     // --no-cache: parse CSVs, neither read nor write the data cache
 };
 int cmd_train(const GlobalOptions& g, const TrainArgs& a);
 
@@ -37,6 +38,7 @@ struct EvalArgs {
   bool confusion = false;
   std::int64_t top_k = 5;
   int threads = 0;
+  bool no_cache = false;
 };
 int cmd_eval(const GlobalOptions& g, const EvalArgs& a);
 
@@ -49,12 +51,14 @@ struct PredictArgs {
   bool probs = false;
   std::int64_t top_k = 1;
   int threads = 0;
+  bool no_cache = false;
 };
 int cmd_predict(const GlobalOptions& g, const PredictArgs& a);
 
 struct ValidateArgs {
   std::string config;
   std::vector<std::string> overrides;
+  bool no_cache = false;
 };
 int cmd_validate(const GlobalOptions& g, const ValidateArgs& a);
 
@@ -78,6 +82,7 @@ struct ReportArgs {
   DataArgs data;       // test data other than the run's own, as in eval
   std::int64_t top_k = 5;
   int threads = 0;
+  bool no_cache = false;
 };
 int cmd_report(const GlobalOptions& g, const ReportArgs& a);
 

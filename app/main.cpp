@@ -62,6 +62,10 @@ void add_threads(CLI::App* cmd, int& threads) {
   cmd->add_option("--threads", threads, "threads (default: all cores)")->check(CLI::Range(1, 1024));
 }
 
+void add_no_cache(CLI::App* cmd, bool& no_cache) {
+  cmd->add_flag("--no-cache", no_cache, "parse CSV data every time: neither read nor write the data cache");
+}
+
 // The command line as a shell would take it back: arguments with spaces or quotes are quoted.
 std::string command_line(int argc, char** argv) {
   std::vector<std::string> words;
@@ -87,6 +91,7 @@ Command add_train(CLI::App& app, GlobalOptions& g, std::string line) {
   c->add_option("--resume", a->resume, "continue the stopped run in this run directory");
   add_threads(c, a->threads);
   c->add_option("--seed", a->seed, "override the config's seed (not with --resume)");
+  add_no_cache(c, a->no_cache);
   add_global(c, g);
   return {c, [&g, a] {
             if (a->config.empty() && a->resume.empty())
@@ -110,6 +115,7 @@ Command add_eval(CLI::App& app, GlobalOptions& g) {
   c->add_flag("--best", a->best, "use the run's best.safetensors (MODEL is a run directory)");
   c->add_option("--top-k", a->top_k, "also report top-k accuracy")->check(kAtLeastOne)->capture_default_str();
   add_threads(c, a->threads);
+  add_no_cache(c, a->no_cache);
   add_global(c, g);
   return {c, [&g, a] { return cmd_eval(g, *a); }};
 }
@@ -127,6 +133,7 @@ Command add_predict(CLI::App& app, GlobalOptions& g) {
   c->add_flag("--best", a->best, "use the run's best.safetensors (MODEL is a run directory)");
   c->add_option("--top-k", a->top_k, "the k best classes per sample")->check(kAtLeastOne)->capture_default_str();
   add_threads(c, a->threads);
+  add_no_cache(c, a->no_cache);
   add_global(c, g);
   return {c, [&g, a] { return cmd_predict(g, *a); }};
 }
@@ -136,6 +143,7 @@ Command add_validate(CLI::App& app, GlobalOptions& g) {
   auto* c = app.add_subcommand("validate", "check a config and its data headers; print the layer table");
   c->add_option("config", a->config, "config file (JSON)")->required();
   c->add_option("--set", a->overrides, "override a config value: PATH=VALUE (repeatable)");
+  add_no_cache(c, a->no_cache);
   add_global(c, g);
   return {c, [&g, a] { return cmd_validate(g, *a); }};
 }

@@ -163,6 +163,9 @@ idx_case("idx_empty", b"")
 gz = gzip.compress(idx(8, [4, 2, 2], img), mtime=0)
 idx_case("idx_corrupt_gzip", gz[:12] + bytes(b ^ 0x5A for b in gz[12:-8]) + gz[-8:])
 idx_case("idx_truncated_gzip", gz[: len(gz) - 10])
+# A 3 GB data set's image file cut 64 KiB after its header: an error at load (from the file
+# size), before anything is mapped or trained.
+idx_case("idx_big_truncated", idx(8, [3825664, 28, 28], img * 4096))
 idx_case("idx_gzip_claims_huge", gzip.compress(idx(8, [60000, 784, 784], img), mtime=0))
 
 # Found by tests/fuzz (fuzz_idx): a zero dimension (0 values per sample; an f32 copy from null).

@@ -81,13 +81,14 @@ CsvToIdxResult convert_csv_to_idx(const std::string& in_csv, const CsvOptions& o
   } else {
     img.dims.push_back(static_cast<std::uint64_t>(d.num_features()));
   }
+  const auto values = static_cast<std::size_t>(d.num_samples * d.num_features());
   if (r.u8) {
     img.type = IdxType::u8;
-    img.data = d.x_u8;
+    img.data.assign(d.u8_data(), d.u8_data() + values);
   } else {
     img.type = IdxType::f32;
-    img.data.resize(d.x_f32.size() * 4);
-    std::memcpy(img.data.data(), d.x_f32.data(), img.data.size());
+    img.data.resize(values * 4);
+    std::memcpy(img.data.data(), d.f32_data(), img.data.size());
   }
   r.images_path = prefix + "-images.idx";
   write_idx(r.images_path, img);

@@ -8,6 +8,10 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <cstring>
+#include <exception>
+#include <iterator>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -15,6 +19,8 @@
 
 #include "nettrain/data/data.h"
 #include "nettrain/core/errors.h"
+#include "nettrain/core/mapped_file.h"
+#include "nettrain/core/parallel.h"
 
 namespace nettrain {
 namespace {
@@ -41,15 +47,21 @@ std::string unquoted_show(char c) {
   return s.substr(1, s.size() - 2);
 }
 
+// A parse error at line:col (1-based column; the line is relative to where parsing started).
+struct CsvFail {
+  long line = 0, col = 0;
+  std::string msg;
+};
+
 struct Parser {
   std::string name;
   const char* begin;
   const char* end;
   char delim;
 
-  [[noreturn]] void fail(long line, long col, const std::string& msg) const {
-    throw DataError(name + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + msg);
-  }
+  // Throws CsvFail; the public entry points turn it into a DataError naming file:line:column
+  // (a chunk's lines are counted from the chunk's start until the chunks before it are known).
+  [[noreturn]] void fail(long line, long col, const std::string& msg) const { throw CsvFail{line, col, msg}; }
 
   // Reads one field at p, unescaping quotes; leaves p on the delimiter, the line end or the end.
   // `line` advances over newlines inside quotes.
@@ -251,11 +263,8 @@ struct Columns {
   }
 };
 
-// The cells of every data row: features and targets row-major, label cells as text with their
-// line and column.
+// The label cells of every data row, as text with their line and column.
 struct Cells {
-  std::vector<float> feats;
-  std::vector<float> targs;
   std::vector<std::string> labels;
   std::vector<std::pair<long, long>> label_pos;
   std::size_t rows = 0;
@@ -354,77 +363,210 @@ float slow_number(const Parser& P, const char*& p, long& line, const char* ls, c
   return static_cast<float>(dv);
 }
 
-// Every data row from p on, each checked to have ncols fields.
-Cells read_rows(const Parser& P, const char* p, long line, const Columns& cols) {
-  using Kind = ColumnRole::Kind;
-  const std::size_t ncols = cols.count(), F = cols.features, T = cols.targets;
-  // Upper bound of the rows, so the feature buffer is allocated once.
-  const std::size_t rest = static_cast<std::size_t>(P.end - p);
-  // Lines may end in \n, \r\n or a lone \r, mixed in one file: count both (an upper bound).
-  std::size_t max_rows =
-      static_cast<std::size_t>(std::count(p, P.end, '\n')) + static_cast<std::size_t>(std::count(p, P.end, '\r'));
-  max_rows = std::min(max_rows + 1, rest / 2 + 1);
-  Cells cells;
-  cells.feats.resize(max_rows * F);
-  cells.targs.resize(max_rows * T);
-  if (cols.has_label()) {
-    cells.labels.reserve(max_rows);
-    cells.label_pos.reserve(max_rows);
-  }
-  std::size_t row = 0;
-  const ColumnRole* roles = cols.roles.data();
-  const char delim = P.delim;
-  while (P.skip_blank(p, line)) {
-    const char* ls = p;
-    float* out = cells.feats.data() + row * F;
-    for (std::size_t c = 0; c < ncols; ++c) {
-      const ColumnRole r = roles[c];
-      if (r.kind == Kind::label) {
-        const long l0 = line;
-        const char* fs = p;
-        cells.labels.push_back(P.read_field(p, line, ls));
-        cells.label_pos.emplace_back(l0, static_cast<long>(fs - ls) + 1);
-      } else {
-        float v;
-        if (!fast_number(p, P.end, delim, v)) v = slow_number(P, p, line, ls, cols, c);
-        if (r.kind == Kind::feature) out[r.slot] = v;
-        else cells.targs[row * T + r.slot] = v;
-      }
-      if (c + 1 < ncols) {
-        if (p < P.end && *p == delim) {
-          ++p;
-          continue;
-        }
-        P.fail(line, static_cast<long>(p - ls) + 1,
-               "expected " + std::to_string(ncols) + " fields, found " + std::to_string(c + 1));
-      } else if (!is_eol(p, P.end)) {
-        P.fail(line, static_cast<long>(p - ls) + 1,
-               "expected " + std::to_string(ncols) + " fields, found " + std::to_string(P.count_fields(ls, line)));
-      }
+// The rows of one chunk of the data. Features stay u8 while every value so far is an integer
+// 0..255 and turn float at the first that is not; lines are counted from the chunk's start.
+struct Chunk {
+  const char* begin = nullptr;         // where the file was cut: after a '\n'
+  const char* limit = nullptr;         // the rows that start before it belong to this chunk
+  const char* first = nullptr;         // the first row (after blank lines), or the end
+  const char* stop = nullptr;          // where the row after the last starts (after blank lines), or the end
+  long first_line = 0, stop_line = 0;  // lines from begin to first and to stop
+  std::size_t rows = 0;
+  bool u8 = true;
+  std::vector<std::uint8_t> x_u8;
+  std::vector<float> x_f32;
+  std::vector<float> targs;
+  Cells labels;  // lines counted from begin
+  std::optional<CsvFail> error;
+  std::exception_ptr other_error;  // anything else (out of memory)
+};
+
+// Bytes per chunk: the cuts depend on the file alone, never on the thread count.
+constexpr std::size_t kChunkBytes = std::size_t{1} << 21;
+
+inline void put_feature(Chunk& k, std::size_t at, float v) {
+  if (k.u8) {
+    if (v >= 0.0f && v <= 255.0f && static_cast<float>(static_cast<int>(v)) == v) {
+      k.x_u8[at] = static_cast<std::uint8_t>(v);
+      return;
     }
-    P.skip_eol(p);
-    ++line;
-    ++row;
+    k.x_f32.assign(k.x_u8.begin(), k.x_u8.end());
+    k.x_u8 = {};
+    k.u8 = false;
   }
-  cells.rows = row;
-  cells.feats.resize(row * F);
-  return cells;
+  k.x_f32[at] = v;
 }
 
-// u8 when every feature is an integer 0..255 (images exported as CSV).
-void store_features(Dataset& d, std::vector<float> feats) {
-  bool u8 = true;
-  for (float v : feats)
-    if (!(v >= 0.0f && v <= 255.0f && v == std::floor(v))) {
-      u8 = false;
-      break;
+// One row at p (a row start, not blank), checked to have ncols fields; leaves p after its line end.
+void parse_row(const Parser& P, const Columns& cols, Chunk& k, const char*& p, long& line) {
+  using Kind = ColumnRole::Kind;
+  const std::size_t ncols = cols.count(), F = cols.features, T = cols.targets;
+  const std::size_t fbase = k.rows * F, tbase = k.rows * T;
+  if (k.u8) k.x_u8.resize(fbase + F);
+  else k.x_f32.resize(fbase + F);
+  k.targs.resize(tbase + T);
+  const char* ls = p;
+  const char delim = P.delim;
+  for (std::size_t c = 0; c < ncols; ++c) {
+    const ColumnRole r = cols.roles[c];
+    if (r.kind == Kind::label) {
+      const long l0 = line;
+      const char* fs = p;
+      k.labels.labels.push_back(P.read_field(p, line, ls));
+      k.labels.label_pos.emplace_back(l0, static_cast<long>(fs - ls) + 1);
+    } else {
+      float v;
+      if (!fast_number(p, P.end, delim, v)) v = slow_number(P, p, line, ls, cols, c);
+      if (r.kind == Kind::feature) put_feature(k, fbase + r.slot, v);
+      else k.targs[tbase + r.slot] = v;
     }
-  if (u8) {
-    d.x_u8.resize(feats.size());
-    std::transform(feats.begin(), feats.end(), d.x_u8.begin(), [](float v) { return static_cast<std::uint8_t>(v); });
-  } else {
-    d.x_f32 = std::move(feats);
+    if (c + 1 < ncols) {
+      if (p < P.end && *p == delim) {
+        ++p;
+        continue;
+      }
+      P.fail(line, static_cast<long>(p - ls) + 1,
+             "expected " + std::to_string(ncols) + " fields, found " + std::to_string(c + 1));
+    } else if (!is_eol(p, P.end)) {
+      P.fail(line, static_cast<long>(p - ls) + 1,
+             "expected " + std::to_string(ncols) + " fields, found " + std::to_string(P.count_fields(ls, line)));
+    }
   }
+  P.skip_eol(p);
+  ++line;
+  ++k.rows;
+}
+
+// Every row that starts in [k.begin, k.limit); a row may run past the limit. Errors are kept.
+void parse_chunk(const Parser& P, const Columns& cols, Chunk& k) {
+  try {
+    const char* p = k.begin;
+    long line = 0;
+    bool more = P.skip_blank(p, line);
+    k.first = p;
+    k.first_line = line;
+    if (more && p < k.limit) {  // buffers for the rows expected, guessed from the first row
+      const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(P.end - p));
+      const auto len = static_cast<std::size_t>((nl ? static_cast<const char*>(nl) : P.end) - p) + 1;
+      const std::size_t rows = static_cast<std::size_t>(k.limit - p) / len + 2;
+      k.x_u8.reserve(rows * cols.features);
+      k.targs.reserve(rows * cols.targets);
+      if (cols.has_label()) {
+        k.labels.labels.reserve(rows);
+        k.labels.label_pos.reserve(rows);
+      }
+    }
+    while (more && p < k.limit) {
+      parse_row(P, cols, k, p, line);
+      more = P.skip_blank(p, line);
+    }
+    k.stop = p;
+    k.stop_line = line;
+  } catch (CsvFail& f) {
+    k.error = std::move(f);
+  } catch (...) {
+    k.other_error = std::current_exception();
+  }
+}
+
+// The data from p on cut into chunks of about `chunk_bytes`, each cut just after a '\n'.
+std::vector<Chunk> cut_chunks(const char* p, const char* end, std::size_t chunk_bytes) {
+  const auto bytes = static_cast<std::size_t>(end - p);
+  const std::size_t n = std::max<std::size_t>(1, (bytes + chunk_bytes - 1) / chunk_bytes);
+  std::vector<Chunk> chunks(n);
+  const char* at = p;
+  for (std::size_t k = 0; k < n; ++k) {
+    chunks[k].begin = at;
+    const char* cut = k + 1 == n ? end : std::max(at, p + (k + 1) * chunk_bytes);
+    if (cut < end) {
+      const void* nl = std::memchr(cut, '\n', static_cast<std::size_t>(end - cut));
+      cut = nl ? static_cast<const char*>(nl) + 1 : end;
+    }
+    chunks[k].limit = cut;
+    at = cut;
+  }
+  return chunks;
+}
+
+// Checks the chunks in file order and turns their lines into file lines (`line0` is the line of
+// the first chunk's start): the earliest error wins. A cut inside a quoted field with a line
+// break shows as a chunk that does not stop where the next one's first row is: the rest of the
+// file is then parsed again in one piece from where that chunk stopped.
+void join_chunks(const Parser& P, const Columns& cols, std::vector<Chunk>& chunks, long line0) {
+  long offset = line0;  // the file line of chunks[k].begin
+  for (std::size_t k = 0; k < chunks.size(); ++k) {
+    Chunk& c = chunks[k];
+    if (c.other_error) std::rethrow_exception(c.other_error);
+    if (c.error) {
+      c.error->line += offset;
+      throw *c.error;
+    }
+    for (auto& pos : c.labels.label_pos) pos.first += offset;
+    if (k + 1 == chunks.size()) break;
+    if (chunks[k + 1].first != c.stop) {
+      Chunk rest;
+      rest.begin = c.stop;
+      rest.limit = P.end;
+      parse_chunk(P, cols, rest);
+      chunks.resize(k + 1);
+      chunks.push_back(std::move(rest));
+      offset += c.stop_line;
+    } else {
+      offset += c.stop_line - chunks[k + 1].first_line;
+    }
+  }
+}
+
+// Every data row from p on, parsed in chunks over the pool: the same values, errors and line
+// numbers as one pass from the start, on any number of threads.
+std::vector<Chunk> read_rows(const Parser& P, const char* p, long line, const Columns& cols, std::size_t chunk_bytes) {
+  std::vector<Chunk> chunks = cut_chunks(p, P.end, chunk_bytes);
+  parallel_for_chunks(static_cast<std::int64_t>(chunks.size()),
+                      [&](std::int64_t k) { parse_chunk(P, cols, chunks[static_cast<std::size_t>(k)]); });
+  join_chunks(P, cols, chunks, line);
+  return chunks;
+}
+
+// The chunks' features, targets and label cells in one dataset: u8 when every feature of every
+// chunk is an integer 0..255 (images exported as CSV), else float.
+Cells gather_rows(Dataset& d, std::vector<Chunk>& chunks, const Columns& cols) {
+  const std::size_t F = cols.features, T = cols.targets;
+  std::vector<std::size_t> start(chunks.size() + 1, 0);
+  bool u8 = true;
+  for (std::size_t k = 0; k < chunks.size(); ++k) {
+    start[k + 1] = start[k] + chunks[k].rows;
+    u8 = u8 && chunks[k].u8;
+  }
+  const std::size_t N = start.back();
+  if (u8) d.x_u8.resize(N * F);
+  else d.x_f32.resize(N * F);
+  parallel_for_chunks(static_cast<std::int64_t>(chunks.size()), [&](std::int64_t i) {
+    Chunk& c = chunks[static_cast<std::size_t>(i)];
+    const auto at = static_cast<std::ptrdiff_t>(start[static_cast<std::size_t>(i)] * F);
+    if (u8) std::copy(c.x_u8.begin(), c.x_u8.end(), d.x_u8.begin() + at);
+    else if (c.u8) std::copy(c.x_u8.begin(), c.x_u8.end(), d.x_f32.begin() + at);
+    else std::copy(c.x_f32.begin(), c.x_f32.end(), d.x_f32.begin() + at);
+    c.x_u8 = {};
+    c.x_f32 = {};
+  });
+  if (T > 0) {
+    d.targets.resize(static_cast<Index>(N), static_cast<Index>(T));
+    for (std::size_t k = 0; k < chunks.size(); ++k)
+      for (std::size_t r = 0; r < chunks[k].rows; ++r)
+        for (std::size_t t = 0; t < T; ++t)
+          d.targets(static_cast<Index>(start[k] + r), static_cast<Index>(t)) = chunks[k].targs[r * T + t];
+  }
+  Cells cells;
+  cells.rows = N;
+  if (cols.has_label()) {
+    cells.labels.reserve(N);
+    cells.label_pos.reserve(N);
+    for (auto& c : chunks) {
+      std::move(c.labels.labels.begin(), c.labels.labels.end(), std::back_inserter(cells.labels));
+      cells.label_pos.insert(cells.label_pos.end(), c.labels.label_pos.begin(), c.labels.label_pos.end());
+    }
+  }
+  return cells;
 }
 
 // Integer labels 0..K-1.
@@ -481,19 +623,14 @@ void store_labels(Dataset& d, const Parser& P, const Cells& cells, const Columns
 
 std::string ColumnRef::str() const { return by_name() ? "\"" + name + "\"" : std::to_string(index); }
 
-std::vector<std::string> csv_row_fields(std::string_view text, char delimiter, const std::string& name) {
-  const Parser P{name, text.data(), text.data() + text.size(), delimiter};
-  const char* p = skip_bom(text);
-  long line = 1;
-  return P.read_row(p, line);
+namespace {
+
+DataError to_data_error(const std::string& name, const CsvFail& f) {
+  return DataError(name + ":" + std::to_string(f.line) + ":" + std::to_string(f.col) + ": " + f.msg);
 }
 
-Dataset read_csv(const std::string& path, const CsvOptions& opts) {
-  const std::string text = read_file(path);
-  return parse_csv(text, path, opts);
-}
-
-Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptions& opts) {
+Dataset parse_csv_text(std::string_view text, const std::string& name, const CsvOptions& opts,
+                       std::size_t chunk_bytes) {
   const Parser P{name, text.data(), text.data() + text.size(), opts.delimiter};
   const char* p = skip_bom(text);
   long line = 1;
@@ -509,19 +646,42 @@ Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptio
   d.source = name;
   d.task = opts.task;
   const Columns cols = assign_roles(std::move(names), ncols, opts, name, data_first_line, d.target_names);
-  Cells cells = read_rows(P, p, line, cols);
-  const std::size_t N = cells.rows, T = cols.targets;
-  d.num_samples = static_cast<Index>(N);
+  std::vector<Chunk> chunks = read_rows(P, p, line, cols, chunk_bytes);
   d.sample_shape = Shape{static_cast<Index>(cols.features)};
-  store_features(d, std::move(cells.feats));
-  if (T > 0) {
-    d.targets.resize(static_cast<Index>(N), static_cast<Index>(T));
-    for (std::size_t i = 0; i < N; ++i)
-      for (std::size_t t = 0; t < T; ++t)
-        d.targets(static_cast<Index>(i), static_cast<Index>(t)) = cells.targs[i * T + t];
-  }
+  const Cells cells = gather_rows(d, chunks, cols);
+  d.num_samples = static_cast<Index>(cells.rows);
   if (cols.has_label()) store_labels(d, P, cells, cols, opts.num_classes);
   return d;
+}
+
+}  // namespace
+
+std::vector<std::string> csv_row_fields(std::string_view text, char delimiter, const std::string& name) {
+  const Parser P{name, text.data(), text.data() + text.size(), delimiter};
+  const char* p = skip_bom(text);
+  long line = 1;
+  try {
+    return P.read_row(p, line);
+  } catch (const CsvFail& f) {
+    throw to_data_error(name, f);
+  }
+}
+
+Dataset read_csv(const std::string& path, const CsvOptions& opts) {
+  const MappedFile file(path);
+  return parse_csv(file.text(), path, opts);
+}
+
+Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptions& opts) {
+  return parse_csv(text, name, opts, kChunkBytes);
+}
+
+Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptions& opts, std::size_t chunk_bytes) {
+  try {
+    return parse_csv_text(text, name, opts, std::max<std::size_t>(chunk_bytes, 1));
+  } catch (const CsvFail& f) {
+    throw to_data_error(name, f);
+  }
 }
 
 ColumnRef ColumnRef::parse(const std::string& text) {

@@ -17,10 +17,20 @@ Targets Batch::targets(Task task) const {
   return t;
 }
 
+const std::uint8_t* Dataset::u8_data() const {
+  if (mapped) return mapped_u8 ? mapped->data() + mapped_offset : nullptr;
+  return x_u8.empty() ? nullptr : x_u8.data();
+}
+
+const float* Dataset::f32_data() const {
+  if (mapped) return mapped_u8 ? nullptr : reinterpret_cast<const float*>(mapped->data() + mapped_offset);
+  return x_f32.empty() ? nullptr : x_f32.data();
+}
+
 float Dataset::feature(Index sample, Index j) const {
-  const Index f = num_features();
-  return x_u8.empty() ? x_f32[static_cast<std::size_t>(sample * f + j)]
-                      : static_cast<float>(x_u8[static_cast<std::size_t>(sample * f + j)]);
+  const auto at = static_cast<std::size_t>(storage_row(sample) * num_features() + j);
+  const std::uint8_t* u8 = u8_data();
+  return u8 ? static_cast<float>(u8[at]) : f32_data()[at];
 }
 
 void Dataset::check_labels(int k) const {
@@ -32,16 +42,28 @@ void Dataset::check_labels(int k) const {
   }
 }
 
+void Dataset::check_mapped() const {
+  if (!mapped) return;
+  const std::int64_t now = mapped->size_on_disk();
+  if (now != static_cast<std::int64_t>(mapped->size()))
+    throw DataError(mapped->path() + ": the data file changed while in use: expected " +
+                    std::to_string(mapped->size()) + " bytes, found " + std::to_string(now) +
+                    " (truncated or rewritten in place; replace a data file by renaming a new one over it)");
+}
+
 void Dataset::fill_features(std::span<const Index> indices, const Preprocess& pp, Matrix& x) const {
+  check_mapped();
   const Index f = num_features();
   const auto b = static_cast<Index>(indices.size());
   if (x.rows() != b || x.cols() != f) x.resize(b, f);
   // Rows are independent: fixed ranges of them over the pool (the gathers are memory-bound).
+  const std::uint8_t* u8 = u8_data();
+  const float* f32 = f32_data();
   parallel_ranges(b, std::max<Index>(1, (Index{1} << 14) / std::max<Index>(f, 1)), [&](Index r0, Index r1) {
     for (Index r = r0; r < r1; ++r) {
-      const Index i = indices[static_cast<std::size_t>(r)];
-      if (x_u8.empty()) pp.apply_row(x_f32.data() + i * f, x.row(r).data(), f);
-      else pp.apply_row(x_u8.data() + i * f, x.row(r).data(), f);
+      const Index i = storage_row(indices[static_cast<std::size_t>(r)]);
+      if (u8) pp.apply_row(u8 + i * f, x.row(r).data(), f);
+      else pp.apply_row(f32 + i * f, x.row(r).data(), f);
     }
   });
 }
@@ -70,17 +92,26 @@ Dataset Dataset::subset(std::span<const Index> indices) const {
   d.num_classes = num_classes;
   d.class_names = class_names;
   d.target_names = target_names;
+  d.cache_note = cache_note;
   const auto f = static_cast<std::size_t>(num_features());
-  if (!x_u8.empty()) d.x_u8.resize(indices.size() * f);
-  else d.x_f32.resize(indices.size() * f);
+  const std::uint8_t* u8 = u8_data();
+  const float* f32 = f32_data();
+  if (mapped) {  // a view of the same map
+    d.mapped = mapped;
+    d.mapped_offset = mapped_offset;
+    d.mapped_u8 = mapped_u8;
+    auto r = std::make_shared<std::vector<Index>>(indices.size());
+    for (std::size_t k = 0; k < indices.size(); ++k) (*r)[k] = storage_row(indices[k]);
+    d.rows = std::move(r);
+  } else if (u8) {
+    d.x_u8.resize(indices.size() * f);
+  } else {
+    d.x_f32.resize(indices.size() * f);
+  }
   for (std::size_t r = 0; r < indices.size(); ++r) {
     const auto i = static_cast<std::size_t>(indices[r]);
-    if (!x_u8.empty())
-      std::copy_n(x_u8.begin() + static_cast<std::ptrdiff_t>(i * f), f,
-                  d.x_u8.begin() + static_cast<std::ptrdiff_t>(r * f));
-    else
-      std::copy_n(x_f32.begin() + static_cast<std::ptrdiff_t>(i * f), f,
-                  d.x_f32.begin() + static_cast<std::ptrdiff_t>(r * f));
+    if (!mapped && u8) std::copy_n(u8 + i * f, f, d.x_u8.data() + r * f);
+    if (!mapped && !u8) std::copy_n(f32 + i * f, f, d.x_f32.data() + r * f);
     if (!labels.empty()) d.labels.push_back(labels[i]);
   }
   if (targets.size() > 0) {
@@ -100,11 +131,15 @@ void Preprocess::fit(const Dataset& train) {
   const Index f = train.num_features();
   const Index n = train.num_samples;
   if (n == 0) throw DataError(train.source + ": cannot fit standardize statistics on an empty dataset");
-  // Sums in double: 60000 samples of values up to 255 lose nothing.
+  // Sums in double: 60000 samples of values up to 255 lose nothing. One pass over the samples in
+  // file order, so a mapped data set is streamed.
   std::vector<double> sum(static_cast<std::size_t>(f), 0.0), sq(static_cast<std::size_t>(f), 0.0);
+  const std::uint8_t* u8 = train.u8_data();
+  const float* f32 = train.f32_data();
   for (Index i = 0; i < n; ++i) {
     for (Index j = 0; j < f; ++j) {
-      const double v = static_cast<double>(train.feature(i, j)) * scale;
+      const auto at = static_cast<std::size_t>(train.storage_row(i) * f + j);
+      const double v = static_cast<double>(u8 ? static_cast<float>(u8[at]) : f32[at]) * scale;
       sum[static_cast<std::size_t>(j)] += v;
       sq[static_cast<std::size_t>(j)] += v * v;
     }

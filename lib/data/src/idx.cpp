@@ -21,6 +21,7 @@
 
 #include "nettrain/data/data.h"
 #include "nettrain/core/errors.h"
+#include "nettrain/core/mapped_file.h"
 
 namespace nettrain {
 namespace {
@@ -350,8 +351,24 @@ void write_idx(const std::string& path, const IdxArray& a, bool gzip) {
 }
 
 Dataset load_idx(const std::string& images, const std::string& labels) {
-  IdxArray img = read_idx(images);
+  IdxArray img;
   Dataset d;
+  const IdxHeader h = read_idx_header(images);  // for a raw file: its size checked against the dims
+  if (!h.gzip && h.type == IdxType::u8 && data_mmap_enabled()) {
+    // Mapped: the pages are the kernel's page cache, read a batch at a time.
+    auto map = std::make_shared<MappedFile>(images);
+    const std::size_t header_bytes = 4 + 4 * h.dims.size();
+    if (map->size() != header_bytes + h.count())
+      throw DataError(images + ": changed while being opened: expected " + std::to_string(header_bytes + h.count()) +
+                      " bytes (header dims " + dims_str(h.dims) + "), found " + std::to_string(map->size()));
+    img.type = h.type;
+    img.dims = h.dims;
+    d.mapped = std::move(map);
+    d.mapped_offset = header_bytes;
+    d.mapped_u8 = true;
+  } else {
+    img = read_idx(images);
+  }
   d.source = images;
   d.num_samples = static_cast<Index>(img.dims[0]);
   std::vector<Index> shape;
@@ -361,7 +378,7 @@ Dataset load_idx(const std::string& images, const std::string& labels) {
   if (d.num_samples == 0)
     throw DataError(images + ": bytes 4..8: expected at least one sample, found dims " + dims_str(img.dims));
   if (img.type == IdxType::u8) {
-    d.x_u8 = std::move(img.data);
+    if (!d.mapped) d.x_u8 = std::move(img.data);
   } else {
     d.x_f32 = img.to_float();
     const std::size_t hb = 4 + 4 * img.dims.size();

@@ -122,7 +122,7 @@ Dataset load_dataset(const DataSpec& spec) {
     }
     return d;
   }
-  return read_csv(spec.path, spec.csv);
+  return read_csv_cached(spec.path, spec.csv);
 }
 
 std::pair<Dataset, Dataset> split_validation(const Dataset& all, double fraction, std::uint64_t seed) {
@@ -269,7 +269,7 @@ DataSummary inspect_data(const ConfigNode& data_node, const std::string& base_di
       if (keep) *keep = labels;
       out.num_classes = spec.csv.num_classes > 0 ? spec.csv.num_classes : mx + 1;
     } else {
-      const Dataset d = read_csv(spec.path, spec.csv);
+      const Dataset d = read_csv_cached(spec.path, spec.csv);
       out.source = d.source;
       out.num_samples = d.num_samples;
       out.sample_shape = d.sample_shape;

@@ -149,6 +149,21 @@ class TrainingRun {
       files_.start_logs();
       if (!init_note_.empty()) note(init_note_);  // now that train.log exists
     }
+    const nlohmann::json cache_notes = data_cache_notes();
+    for (const auto& [split, what] : cache_notes.items())
+      note(fmt::format("data cache: {}: {}{}", split, what.get<std::string>(),
+                       what.get<std::string>().rfind("not written", 0) == 0 ? " (training goes on without it)" : ""));
+  }
+
+  // What the data cache did for each CSV split ({} when no split is a CSV).
+  nlohmann::json data_cache_notes() const {
+    nlohmann::json j = nlohmann::json::object();
+    if (!data_.train.cache_note.empty()) j["train"] = data_.train.cache_note;
+    if (data_.validation && !data_.validation->cache_note.empty() &&
+        data_.validation->source.find("(validation split)") == std::string::npos)
+      j["validation"] = data_.validation->cache_note;
+    if (data_.test && !data_.test->cache_note.empty()) j["test"] = data_.test->cache_note;
+    return j;
   }
 
   void load_init_from() {
@@ -313,6 +328,7 @@ class TrainingRun {
             {"parameters", ex_.net.param_count()},
             {"train_samples", data_.train.num_samples},
             {"validation_samples", data_.validation ? data_.validation->num_samples : 0},
+            {"data_cache", data_cache_notes()},
             {"train_seconds", all_seconds},
             {"samples_per_second", all_seconds > 0 ? all_samples / all_seconds : 0.0},
             {"wall_seconds", wall_seconds},

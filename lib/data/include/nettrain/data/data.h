@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -23,6 +24,7 @@
 
 #include "nettrain/core/config_node.h"
 #include "nettrain/core/files.h"
+#include "nettrain/core/mapped_file.h"
 #include "nettrain/core/rng.h"
 #include "nettrain/core/tensor.h"
 
@@ -53,9 +55,19 @@ struct Dataset {
   std::string source;  // file name(s), for messages
   Index num_samples = 0;
   Shape sample_shape;  // [784], or [28, 28] from IDX dims
-  // Features, row-major (num_samples, num_features): exactly one of the two is filled.
+  // Features, row-major (num_samples, num_features): in exactly one of x_u8 and x_f32, or, for
+  // an uncompressed u8 IDX file and the data cache, in `mapped` from byte `mapped_offset` on (u8
+  // or host-order f32 as `mapped_u8` says), read a batch at a time (NETTRAIN_MMAP=0 reads them
+  // into x_u8/x_f32 instead).
   std::vector<std::uint8_t> x_u8;
   std::vector<float> x_f32;
+  std::shared_ptr<const MappedFile> mapped;
+  std::size_t mapped_offset = 0;
+  bool mapped_u8 = true;
+  // A subset of mapped features is a view: sample i is row (*rows)[i] of the mapped file.
+  std::shared_ptr<const std::vector<Index>> rows;
+  // What the data cache did for this CSV ("hit PATH", "written PATH", ...); "" otherwise.
+  std::string cache_note;
 
   Task task = Task::classification;
   std::vector<std::int32_t> labels;       // (N), classification; empty when unlabeled
@@ -65,7 +77,14 @@ struct Dataset {
   std::vector<std::string> target_names;  // T column names (CSV with a header), else empty
 
   Index num_features() const { return sample_shape.size(); }
-  bool is_u8() const { return !x_u8.empty() || (x_f32.empty() && num_samples == 0); }
+  bool is_u8() const { return mapped ? mapped_u8 : !x_u8.empty() || (x_f32.empty() && num_samples == 0); }
+  // The features' storage, row-major, wherever it is; nullptr for the other type. Sample i is
+  // its row storage_row(i) (i itself unless this is a subset of a mapped file).
+  const std::uint8_t* u8_data() const;
+  const float* f32_data() const;
+  Index storage_row(Index i) const { return rows ? (*rows)[static_cast<std::size_t>(i)] : i; }
+  // The file the features are read from while training (a mapped file), else nullptr.
+  const MappedFile* mapped_file() const { return mapped.get(); }
   bool has_labels() const { return !labels.empty(); }
   Index num_targets() const { return targets.cols(); }
   float feature(Index sample, Index j) const;  // raw value, before preprocessing
@@ -73,12 +92,18 @@ struct Dataset {
   // Throws DataError naming the first sample whose label is outside 0..num_classes-1.
   void check_labels(int num_classes) const;
 
+  // Throws DataError when the mapped file's size on disk is no longer the size mapped (it was
+  // truncated or rewritten in place: reading on would fault). A deleted file is fine: its data
+  // stays mapped. Called by fill_features.
+  void check_mapped() const;
+
   // The hot path: fills x (and labels or values) for the samples `indices`, converting u8 to
   // float and applying `pp`. No allocation when the batch size is unchanged.
   void fill_features(std::span<const Index> indices, const Preprocess& pp, Matrix& x) const;
   void fill_batch(std::span<const Index> indices, const Preprocess& pp, Batch& b) const;
 
-  // A new dataset of the given samples, in that order (labels, names and targets follow).
+  // A new dataset of the given samples, in that order (labels, names and targets follow). Its
+  // features are a copy, or, from a mapped file, a view of the same map (no copy).
   Dataset subset(std::span<const Index> indices) const;
 };
 
@@ -178,13 +203,39 @@ struct CsvOptions {
   int num_classes = 0;                    // 0: max integer label + 1, or the number of names
 };
 
-// Reads the whole file. Features in [0, 255] that are all integers are kept as u8.
+// Reads the whole file (memory-mapped). Features in [0, 255] that are all integers are kept as
+// u8. The rows are parsed in chunks of about 2 MiB cut at line starts, over the thread pool: the
+// cuts depend on the file alone and the result (values, errors, line numbers: the earliest error
+// in the file wins) is the same as one pass on one thread.
 Dataset read_csv(const std::string& path, const CsvOptions& opts);
 // Parses CSV text held in memory; `name` is used in messages.
 Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptions& opts);
+// The same with chunks of `chunk_bytes` (tests cut small texts everywhere with it): the result
+// does not depend on it.
+Dataset parse_csv(std::string_view text, const std::string& name, const CsvOptions& opts, std::size_t chunk_bytes);
 // The fields of the first row of `text`, split as parse_csv splits them (quotes and spaces
 // removed); `name` is used in messages.
 std::vector<std::string> csv_row_fields(std::string_view text, char delimiter, const std::string& name);
+
+// ---------------------------------------------------------------------------------------------
+// The data cache (README "Data cache"): the first read of a CSV writes a typed binary copy (u8
+// or f32 features, labels, targets, class and target names) to data_cache_dir(); later reads
+// check it (format version, size, checksum, and the key: the CSV's path, size, mtime, a content
+// hash of its first and last 256 KiB and 64 sampled blocks, the CSV options) and map it instead
+// of parsing. A missing, stale, truncated, other-version or corrupt cache file is rebuilt; one
+// that cannot be written is skipped (Dataset::cache_note says so: callers warn, never fail).
+
+// Process-wide switch, on by default (`--no-cache` turns it off).
+void set_data_cache(bool enabled);
+bool data_cache_enabled();
+// $NETTRAIN_CACHE, else $XDG_CACHE_HOME/nettrain/data, else $HOME/.cache/nettrain/data.
+std::string data_cache_dir();
+// False when the environment has NETTRAIN_MMAP=0: raw IDX files and cache files are then read
+// into memory instead of mapped (same results).
+bool data_mmap_enabled();
+// read_csv through the cache; sets cache_note to "off", "hit FILE", "written FILE",
+// "rebuilt (WHY) FILE" or "not written: WHY".
+Dataset read_csv_cached(const std::string& path, const CsvOptions& opts);
 
 // ---------------------------------------------------------------------------------------------
 // Data specs: the "data" section of the config (SPEC §3).
