@@ -72,6 +72,13 @@ class Network {
   // x: (batch, input_size()); with several inputs their features are consecutive column blocks
   // in declaration order. Returns the output (batch, output_shape().size()).
   const Matrix& forward(const Matrix& x, Mode mode);
+  // Data-parallel training: the next forward's x is rows [first, first + x.rows()) of a global
+  // batch of `total` rows, and batch reductions go through `c` (see Context). Default: one process.
+  void set_batch_slice(Collective* c, Index first, Index total) {
+    collective_ = c;
+    first_row_ = first;
+    total_rows_ = total;
+  }
   // dy: (batch, out), dL/d(output). Gradients are ADDED into grads(): zero them first.
   void backward(const Matrix& dy);
 
@@ -153,6 +160,8 @@ class Network {
   std::vector<InitSpec> inits_;    // parallel to tensors_
   std::vector<std::size_t> uses_;  // per value: how many input slots of nodes read it
   Rng rng_{0};
+  Collective* collective_ = nullptr;
+  Index first_row_ = 0, total_rows_ = 0;
 
   // Per-batch buffers, resized only when the batch size changes.
   Index batch_ = -1;
