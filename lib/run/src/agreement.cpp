@@ -104,8 +104,8 @@ void check_same_inputs(Collective& comm, const nlohmann::json& config, const Dat
   if (const int r = differing(datas)) {
     comm.set_agreed_failure();
     throw DataError(fmt::format(
-        "rank {} read other data than rank 0 (digest {} vs {}): every process must read the same data files",
-        r, datas[static_cast<std::size_t>(r)], datas[0]));
+        "rank {} read other data than rank 0 (digest {} vs {}): every process must read the same data files", r,
+        datas[static_cast<std::size_t>(r)], datas[0]));
   }
 }
 

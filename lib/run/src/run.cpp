@@ -60,7 +60,8 @@ class TrainingRun {
     });
     if (done) return *done;
     check_same_inputs(comm(), config_.json, data_);
-    agree(comm(), true, [&] { open_run_dir(); });
+    use_checkpoint_weights();
+    agree(comm(), true, [&] { open_run_files(); });
     train();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     nlohmann::json summary;
@@ -148,15 +149,14 @@ class TrainingRun {
     trainer_->restore(restore_checkpoint(checkpoint_, *ex_.optimizer, *ex_.schedule));
   }
 
-  // On every process: the resumed weights. On rank 0 (agree): the files.
-  void open_run_dir() {
-    if (resuming()) {
-      ex_.net.params() = checkpoint_.net.params();
-      ex_.net.buffers() = checkpoint_.net.buffers();
-    }
-    if (writer()) open_run_files();
+  // On every process: a resumed run's weights.
+  void use_checkpoint_weights() {
+    if (!resuming()) return;
+    ex_.net.params() = checkpoint_.net.params();
+    ex_.net.buffers() = checkpoint_.net.buffers();
   }
 
+  // The run directory (rank 0 alone).
   void open_run_files() {
     std::string dir = resuming()                 ? options_.resume_dir
                       : options_.out_dir.empty() ? default_run_dir(name())
