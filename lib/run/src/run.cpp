@@ -365,6 +365,7 @@ class TrainingRun {
             {"samples_per_second", all_seconds > 0 ? all_samples / all_seconds : 0.0},
             {"wall_seconds", wall_seconds},
             {"processes", comm().size()},
+            {"communication_seconds", comm().seconds()},
             {"threads", options_.threads},
             {"seed", config_.json["seed"]},
             {"paths",
