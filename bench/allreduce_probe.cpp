@@ -43,7 +43,8 @@ int main() {
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
-  if (rank == 0) std::printf("# %d processes\n# MB  gather_sum_ms  gather_sum_ms_per_MB  allreduce_ms  allreduce_ms_per_MB\n", size);
+  if (rank == 0)
+    std::printf("# %d processes\n# MB  gather_sum_ms  gather_sum_ms_per_MB  allreduce_ms  allreduce_ms_per_MB\n", size);
   for (double mb : {0.01, 0.1, 1.0, 4.0, 8.0}) {
     const auto n = static_cast<std::size_t>(mb * 1e6 / sizeof(float));
     std::vector<float> v(n, 1.0f), all(n * static_cast<std::size_t>(size));
