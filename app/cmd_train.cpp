@@ -57,6 +57,8 @@ int cmd_train(const GlobalOptions& g, const TrainArgs& a) {
   options.seed = a.seed;
   options.threads = use_threads(a.threads);
   options.command_line = a.command_line;
+  options.collective = g.world;
+  const bool rank0 = g.world == nullptr || g.world->rank() == 0;
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -77,8 +79,10 @@ int cmd_train(const GlobalOptions& g, const TrainArgs& a) {
     epochs = config.json["training"]["epochs"].get<std::int64_t>();
     batch_size = config.json["training"]["batch_size"].get<std::int64_t>();
     bar = std::make_unique<ProgressBar>(bar_on, epochs);
-    spdlog::info("run {}: {} parameters, {} threads, run directory {}", config.json["name"].get<std::string>(),
-                 net.param_count(), options.threads, dir);
+    const int processes = g.world ? g.world->size() : 1;
+    spdlog::info("run {}: {} parameters, {}{} threads, run directory {}", config.json["name"].get<std::string>(),
+                 net.param_count(), processes > 1 ? fmt::format("{} processes × ", processes) : "", options.threads,
+                 dir);
   };
   hooks.train.on_step = [&](std::int64_t epoch, std::int64_t batch, std::int64_t batches, double loss, double accuracy,
                             double sps) {
@@ -97,6 +101,13 @@ int cmd_train(const GlobalOptions& g, const TrainArgs& a) {
   nlohmann::json summary;
   try {
     summary = run_training(options, hooks);
+  } catch (const TrainingError& e) {
+    if (bar) bar->clear();
+    // Ctrl-C on mpirun reaches the ranks as SIGTERM or SIGINT on some of them: all stopped at the
+    // same step (trainer.h), and rank 0 says how to go on.
+    if (std::string(e.what()).starts_with("interrupted") && !run_dir.empty())
+      spdlog::warn("interrupted; resume with: nettrain train --resume {}", run_dir);
+    throw;
   } catch (...) {
     if (bar) bar->clear();
     if (g_signal.load() != 0 && !run_dir.empty())
@@ -105,6 +116,7 @@ int cmd_train(const GlobalOptions& g, const TrainArgs& a) {
   }
   if (bar) bar->clear();
   remove_log_file();
+  if (!rank0) return 0;
   // report.html comes after the run is complete. When it cannot be written the summary is still
   // printed, then the failure is an I/O error (exit 5) that says the run itself is complete.
   std::string report_failure;

@@ -2,6 +2,8 @@
 // propagate as nettrain::Error and are mapped to exit codes in main.cpp alone.
 #pragma once
 
+#include "nettrain/core/collective.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,6 +17,8 @@ struct GlobalOptions {
   bool quiet = false;
   bool json = false;
   std::string log_level = "info";
+  // The processes of this run (mpirun), or one process; `train` splits its batches over them.
+  nettrain::Collective* world = nullptr;
 };
 
 struct TrainArgs {

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "log.h"
 #include "nettrain/core/errors.h"
+#include "nettrain/dist/world.h"
 #include "nettrain/export/onnx.h"
 
 using namespace nettrain::app;
@@ -248,20 +249,34 @@ Command add_compare(CLI::App& app, GlobalOptions& g) {
           }};
 }
 
+// An error of this process. Under mpirun an error all processes raised together is printed by
+// rank 0 alone and every process exits with its code; one this process alone saw is printed with
+// its rank and ends the whole job (the others would wait for it forever).
+int fail(const GlobalOptions& g, const std::string& message, int code) {
+  const nettrain::Collective* w = g.world;
+  if (w == nullptr || w->size() == 1) {
+    report_error(message);
+    return code;
+  }
+  if (w->agreed_failure()) {
+    if (w->rank() == 0) report_error(message);
+    return code;
+  }
+  report_error(fmt::format("rank {} of {}: {}", w->rank(), w->size(), message));
+  nettrain::dist::abort_world(code);
+}
+
 // Runs the parsed subcommand; library errors become their exit codes here and nowhere else.
-int run_command(const std::vector<Command>& commands) {
+int run_command(const std::vector<Command>& commands, const GlobalOptions& g) {
   try {
     for (const Command& c : commands)
       if (c.cli->parsed()) return c.run();
   } catch (const nettrain::Error& e) {
-    report_error(e.what());
-    return e.exit_code();
+    return fail(g, e.what(), e.exit_code());
   } catch (const std::bad_alloc&) {
-    report_error("out of memory");
-    return 1;
+    return fail(g, "out of memory", 1);
   } catch (const std::exception& e) {
-    report_error(std::string("internal error: ") + e.what());
-    return 1;
+    return fail(g, std::string("internal error: ") + e.what(), 1);
   }
   return 2;
 }
@@ -294,6 +309,18 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
+  std::unique_ptr<nettrain::Collective> world;
+  try {
+    world = nettrain::dist::join_world();
+  } catch (const nettrain::Error& e) {
+    report_error(e.what());
+    return e.exit_code();
+  }
+  g.world = world.get();
+  if (world->rank() != 0) {  // the other ranks print errors only
+    g.quiet = true;
+    g.json = false;
+  }
   setup_logging(g);
-  return run_command(commands);
+  return run_command(commands, g);
 }

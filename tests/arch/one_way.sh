@@ -2,7 +2,7 @@
 # The modules' one-way rule, checked from the sources: a file of module M may include only
 # "nettrain/<N>/..." headers of M itself and of the modules below it. The build enforces the same
 # (a module's target does not see a higher module's include folder); this test names the file.
-#   core -> layers, data, io -> train -> run -> report, export -> app
+#   core -> layers, data, io -> train -> run -> report, export -> app;  core -> dist -> app
 # Usage: one_way.sh NETTRAIN_BINARY SOURCE_DIR (the binary is unused; every cli test gets it).
 set -euo pipefail
 root=$2
@@ -11,6 +11,7 @@ declare -A allowed=(
   [layers]="core layers"
   [data]="core data"
   [io]="core io"
+  [dist]="core dist"
   [train]="core layers data io train"
   [run]="core layers data io train run"
   [export]="core layers data io train run export"

@@ -257,3 +257,54 @@ TEST_CASE("layers: exp defaults to base e; pow with an integer exponent takes ne
   p0.layer->backward(std::vector<const Matrix*>{&x0}, y0, Matrix::Ones(1, 2), std::vector<Matrix*>{&dx0});
   CHECK(dx0.isZero());  // not 0·0^{-1} = NaN
 }
+
+TEST_CASE("layers: dropout on a slice of a global batch keeps that slice's rows of the global mask") {
+  // Data parallelism: a process holding rows [20, 35) of a 50-row batch draws the same mask rows
+  // as one process drawing the whole batch, and leaves the stream where that process leaves it.
+  LayerBench b = make_bench(json{{"type", "dropout"}, {"rate", 0.5}}, {Shape{40}});
+  const Matrix x = Matrix::Constant(50, 40, 1.0f);
+  Rng whole_rng(77), slice_rng(77);
+  Matrix whole, slice;
+  b.layer->forward(std::vector<const Matrix*>{&x}, whole, Context{Mode::train, &whole_rng});
+  const Matrix rows = x.middleRows(20, 15);
+  b.layer->forward(std::vector<const Matrix*>{&rows}, slice, Context{Mode::train, &slice_rng, nullptr, 20, 50});
+  CHECK(slice == whole.middleRows(20, 15));
+  CHECK(slice_rng.state() == whole_rng.state());
+}
+
+namespace {
+// Two processes holding the same rows: every sum across them doubles.
+class TwinProcesses : public Collective {
+ public:
+  int size() const override { return 2; }
+  void sum(std::span<double> v) override {
+    for (double& d : v) d *= 2.0;
+    ++calls;
+  }
+  int calls = 0;
+};
+}  // namespace
+
+TEST_CASE("layers: batchnorm sums its batch statistics across processes through ctx.collective") {
+  // Two processes with identical rows see the statistics of one: the same output and input
+  // gradient bits (every sum and count doubles exactly), while the parameter gradients hold
+  // this process's rows only (the trainer sums them across processes afterwards).
+  Rng rng(5);
+  const std::vector<Matrix> xs = random_inputs({Shape{3, 2, 2}}, 6, false, rng);
+  const Matrix dy = random_inputs({Shape{3, 2, 2}}, 6, false, rng)[0];
+  auto run = [&](Collective* c, Matrix& y, Matrix& dx) {
+    LayerBench b = make_bench(json{{"type", "batchnorm"}}, {Shape{3, 2, 2}});
+    std::fill(b.param(0), b.param(0) + 3, 1.5f);
+    b.layer->forward(std::vector<const Matrix*>{&xs[0]}, y, Context{Mode::train, nullptr, c, 0, c ? 12 : 0});
+    b.layer->backward(std::vector<const Matrix*>{&xs[0]}, y, dy, std::vector<Matrix*>{&dx});
+    return std::vector<float>(b.grads.begin(), b.grads.end());
+  };
+  Matrix y1, dx1, y2, dx2;
+  TwinProcesses twins;
+  const std::vector<float> g1 = run(nullptr, y1, dx1);
+  const std::vector<float> g2 = run(&twins, y2, dx2);
+  CHECK(twins.calls == 3);  // the mean, the variance, the backward sums
+  CHECK(y1 == y2);
+  CHECK(dx1 == dx2);
+  CHECK(g1 == g2);
+}

@@ -32,6 +32,7 @@ Shape BatchNorm::build(const std::vector<Shape>& inputs) {
     throw ConfigError("expected an input of shape [features] or [channels, height, width], got " + s.str());
   }
   inv_std_.resize(channels_);
+  sums_.resize(static_cast<std::size_t>(2 * channels_));
   return s;
 }
 
@@ -76,19 +77,33 @@ void for_channels(Index channels, Index values_per_channel, F&& f) {
 
 }  // namespace
 
+template <typename F>
+void BatchNorm::batch_sums(const Matrix& a, Index offset, F f) {
+  for_channels(channels_, a.rows() * spatial_,
+               [&](Index c) { sums_[static_cast<std::size_t>(offset + c)] = sum_rows(a, c, spatial_, f); });
+  if (collective_ != nullptr) collective_->sum(std::span<double>(sums_.data() + offset, channels_));
+}
+
 void BatchNorm::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
   last_mode_ = ctx.mode;
+  collective_ = ctx.collective;
   const Matrix& in = *x[0];
+  total_rows_ = ctx.global_rows(in.rows());
   ensure_size(xhat_, in.rows(), in.cols());
   ensure_size(y, in.rows(), in.cols());
   const Index S = spatial_;
-  const double m = static_cast<double>(in.rows() * S);
+  const double m = static_cast<double>(total_rows_ * S);
+  const bool train = ctx.mode == Mode::train;
+  // Training: the statistics of the whole global batch, the mean first, then the variance around it.
+  if (train) {
+    batch_sums(in, 0, [](const auto& v) { return v.sum(); });
+    batch_sums_around_mean(in, m);
+  }
   for_channels(channels_, in.rows() * S, [&](Index c) {
     double mean = 0.0, var = 0.0;
-    if (ctx.mode == Mode::train) {
-      mean = sum_rows(in, c, S, [](const auto& v) { return v.sum(); }) / m;
-      const auto mu = static_cast<float>(mean);
-      var = sum_rows(in, c, S, [mu](const auto& v) { return (v.array() - mu).square().sum(); }) / m;
+    if (train) {
+      mean = sums_[static_cast<std::size_t>(c)] / m;
+      var = sums_[static_cast<std::size_t>(channels_ + c)] / m;
       const double unbiased = m > 1.0 ? var * m / (m - 1.0) : var;
       running_mean_[c] = static_cast<float>(momentum_ * running_mean_[c] + (1.0 - momentum_) * mean);
       running_var_[c] = static_cast<float>(momentum_ * running_var_[c] + (1.0 - momentum_) * unbiased);
@@ -107,24 +122,44 @@ void BatchNorm::forward(std::span<const Matrix* const> x, Matrix& y, const Conte
   });
 }
 
+// sums_[C + c] = Σ (x − μ_c)² over the global batch, μ_c = sums_[c] / m.
+void BatchNorm::batch_sums_around_mean(const Matrix& in, double m) {
+  const Index S = spatial_;
+  for_channels(channels_, in.rows() * S, [&](Index c) {
+    const auto mu = static_cast<float>(sums_[static_cast<std::size_t>(c)] / m);
+    sums_[static_cast<std::size_t>(channels_ + c)] =
+        sum_rows(in, c, S, [mu](const auto& v) { return (v.array() - mu).square().sum(); });
+  });
+  if (collective_ != nullptr) collective_->sum(std::span<double>(sums_.data() + channels_, channels_));
+}
+
 void BatchNorm::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y*/, const Matrix& dy,
                          std::span<Matrix* const> dx) {
   const Index S = spatial_;
-  const float m = static_cast<float>(dy.rows() * S);
+  const float m = static_cast<float>(total_rows_ * S);
   if (dx[0] != nullptr) ensure_size(*dx[0], dy.rows(), dy.cols());
+  // Σ dy and Σ dy·x̂ per channel: this process's rows go into the gradients (summed across
+  // processes with all the others), the whole batch's into dx.
   for_channels(channels_, dy.rows() * S, [&](Index c) {
-    const auto sum_dy = static_cast<float>(sum_rows(dy, c, S, [](const auto& v) { return v.sum(); }));
+    const double sum_dy = sum_rows(dy, c, S, [](const auto& v) { return v.sum(); });
     double dot = 0.0;
     for (Index r = 0; r < dy.rows(); ++r)
       dot += static_cast<double>(dy.row(r).segment(c * S, S).dot(xhat_.row(r).segment(c * S, S)));
-    const auto sum_dy_xhat = static_cast<float>(dot);
-    dgamma_[c] += sum_dy_xhat;
-    dbeta_[c] += sum_dy;
-    if (dx[0] == nullptr) return;
+    dgamma_[c] += static_cast<float>(dot);
+    dbeta_[c] += static_cast<float>(sum_dy);
+    sums_[static_cast<std::size_t>(c)] = sum_dy;
+    sums_[static_cast<std::size_t>(channels_ + c)] = dot;
+  });
+  if (dx[0] == nullptr) return;
+  const bool train = last_mode_ == Mode::train;
+  if (train && collective_ != nullptr) collective_->sum(std::span<double>(sums_.data(), 2 * channels_));
+  for_channels(channels_, dy.rows() * S, [&](Index c) {
+    const auto sum_dy = static_cast<float>(sums_[static_cast<std::size_t>(c)]);
+    const auto sum_dy_xhat = static_cast<float>(sums_[static_cast<std::size_t>(channels_ + c)]);
     const float k = gamma_[c] * inv_std_[c];
     for (Index r = 0; r < dy.rows(); ++r) {
       auto d = dx[0]->row(r).segment(c * S, S);
-      if (last_mode_ == Mode::train)
+      if (train)
         d.array() = (k / m) * (m * dy.row(r).segment(c * S, S).array() - sum_dy -
                                xhat_.row(r).segment(c * S, S).array() * sum_dy_xhat);
       else d = k * dy.row(r).segment(c * S, S);

@@ -52,6 +52,16 @@ class BatchNorm : public Layer {
   float* running_var_ = nullptr;   // (C)
   Matrix xhat_;                    // (batch, C·S), from the last forward
   Vector inv_std_;                 // (C): 1/√(σ² + ε) used by the last forward
+  // Data parallel: the batch's rows on all processes and the sums across them (Context).
+  Collective* collective_ = nullptr;
+  Index total_rows_ = 0;
+  std::vector<double> sums_;  // (2·C): per-channel sums of this batch, summed across processes
+
+  // Per-channel Σ over the batch of f(row segment) into sums_[offset + c], then summed across
+  // processes.
+  template <typename F>
+  void batch_sums(const Matrix& a, Index offset, F f);
+  void batch_sums_around_mean(const Matrix& in, double m);
 };
 
 }  // namespace nettrain

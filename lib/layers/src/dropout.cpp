@@ -26,8 +26,14 @@ void Dropout::forward(std::span<const Matrix* const> x, Matrix& y, const Context
   if (ctx.rng == nullptr) throw std::logic_error("dropout: train-mode forward needs ctx.rng");
   ensure_size(mask_, in.rows(), in.cols());
   const float keep_scale = 1.0f / (1.0f - rate_);
+  // The mask of the whole global batch is drawn in row order; this process keeps its rows.
+  const Index cols = in.cols();
+  const Index before = ctx.first_row * cols;
+  const Index after = (ctx.global_rows(in.rows()) - ctx.first_row - in.rows()) * cols;
+  for (Index i = 0; i < before; ++i) ctx.rng->uniform();
   float* m = mask_.data();
   for (Index i = 0; i < mask_.size(); ++i) m[i] = ctx.rng->uniform() >= rate_ ? keep_scale : 0.0f;
+  for (Index i = 0; i < after; ++i) ctx.rng->uniform();
   ensure_size(y, in.rows(), in.cols());
   y.array() = in.array() * mask_.array();
 }

@@ -15,6 +15,7 @@
 #include "nettrain/core/errors.h"
 #include "nettrain/core/files.h"
 #include "nettrain/io/plot.h"
+#include "nettrain/run/agreement.h"
 #include "nettrain/run/fit.h"
 #include "nettrain/run/model_file.h"
 #include "nettrain/run/resume.h"
@@ -52,6 +53,30 @@ class TrainingRun {
 
   nlohmann::json execute() {
     const auto wall0 = std::chrono::steady_clock::now();
+    std::optional<nlohmann::json> done;
+    agree(comm(), false, [&] {
+      done = load_inputs();
+      if (!done) prepare();
+    });
+    if (done) return *done;
+    check_same_inputs(comm(), config_.json, data_);
+    use_checkpoint_weights();
+    agree(comm(), true, [&] { open_run_files(); });
+    train();
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    nlohmann::json summary;
+    finish_model();
+    agree(comm(), true, [&] { summary = write_final(wall); });
+    return summary;
+  }
+
+ private:
+  Collective& comm() const { return options_.collective ? *options_.collective : single_process(); }
+  bool writer() const { return comm().rank() == 0; }  // rank 0 alone writes the run directory
+
+  // The config (new, or the resumed run's) and the checkpoint; the summary when the resumed run
+  // has already finished.
+  std::optional<nlohmann::json> load_inputs() {
     if (resuming()) {
       check_resume_arguments(options_.resume_dir, options_.config_path, options_.seed);
       if (!fs::exists(fs::path(options_.resume_dir) / "checkpoint.safetensors") && fs::exists(options_.resume_dir))
@@ -60,7 +85,7 @@ class TrainingRun {
       checkpoint_ = load_model((fs::path(options_.resume_dir) / "checkpoint.safetensors").string());
       config_ = resume_config(options_.resume_dir, options_.overrides, checkpoint_.config.json);
       run_files_ = read_run_files(checkpoint_);
-      if (auto done = already_finished()) return *done;
+      if (auto done = already_finished()) return done;
     } else {
       std::vector<std::string> overrides = options_.overrides;
       if (options_.seed) overrides.push_back(fmt::format("seed={}", *options_.seed));
@@ -68,16 +93,12 @@ class TrainingRun {
       absolutize_data_paths(config_.json["data"], config_.base_dir);
       absolutize_init_from(config_.json["model"], config_.base_dir);
     }
-    prepare();
-    open_run_dir();
-    train();
-    return finish(std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count());
+    return std::nullopt;
   }
 
- private:
   bool resuming() const { return !options_.resume_dir.empty(); }
   void note(const std::string& m) const {
-    if (hooks_.log) hooks_.log(m);
+    if (hooks_.log && writer()) hooks_.log(m);
   }
   std::string name() const { return config_.json["name"].get<std::string>(); }
   std::int64_t epochs() const { return config_.json["training"]["epochs"].get<std::int64_t>(); }
@@ -104,6 +125,7 @@ class TrainingRun {
   // Everything that can be checked before touching the disk.
   void prepare() {
     ex_ = build_experiment(config_);
+    ex_.options.collective = options_.collective;
     data_ = load_data(config_.root().child("data"), config_.base_dir, ex_.options.seed);
     check_data_fits(data_, ex_.net, *ex_.loss, config_.root().child("model"));
     if (ex_.options.restore_best_weights && !data_.validation && !ex_.options.early_stopping.enabled)
@@ -127,7 +149,15 @@ class TrainingRun {
     trainer_->restore(restore_checkpoint(checkpoint_, *ex_.optimizer, *ex_.schedule));
   }
 
-  void open_run_dir() {
+  // On every process: a resumed run's weights.
+  void use_checkpoint_weights() {
+    if (!resuming()) return;
+    ex_.net.params() = checkpoint_.net.params();
+    ex_.net.buffers() = checkpoint_.net.buffers();
+  }
+
+  // The run directory (rank 0 alone).
+  void open_run_files() {
     std::string dir = resuming()                 ? options_.resume_dir
                       : options_.out_dir.empty() ? default_run_dir(name())
                                                  : options_.out_dir;
@@ -140,8 +170,6 @@ class TrainingRun {
     if (hooks_.on_run_dir) hooks_.on_run_dir(dir, config_, ex_.net);
     record_history();
     if (resuming()) {
-      ex_.net.params() = checkpoint_.net.params();
-      ex_.net.buffers() = checkpoint_.net.buffers();
       files_.resume_logs(run_files_);
       const TrainerState& s = trainer_->state();
       note(fmt::format("resuming {} at epoch {}, step {}", dir, s.epoch + 1, s.step));
@@ -204,6 +232,11 @@ class TrainingRun {
 
   TrainCallbacks callbacks() {
     TrainCallbacks cb = hooks_.train;
+    if (!writer()) {  // the other ranks train in step and stay quiet
+      cb = TrainCallbacks{};
+      cb.should_stop = hooks_.train.should_stop;
+      return cb;
+    }
     cb.on_log_step = [this](std::int64_t step, std::int64_t epoch, double loss) {
       files_.append_step(step, epoch, loss);
     };
@@ -270,29 +303,44 @@ class TrainingRun {
     try {
       trainer_->train(data_.train, data_.validation ? &*data_.validation : nullptr, data_.preprocess, callbacks());
     } catch (const TrainingError& e) {
+      // Divergence and Ctrl-C are seen by every process at the same step (global sums).
+      comm().set_agreed_failure();
+      if (!writer()) throw;
       files_.sync();
       const std::string ckpt = files_.path("checkpoint.safetensors");
       throw TrainingError(std::string(e.what()) + (fs::exists(ckpt) ? "; the last good checkpoint is " + ckpt
                                                                     : "; no checkpoint was written yet"));
     }
+    if (!writer()) return;
     files_.sync();
     if (last_) write_curves(true);
     if (fs::exists(files_.path("best.safetensors"))) sync_file(files_.path("best.safetensors"));
   }
 
-  // Test evaluation, model.safetensors and summary.json.
-  nlohmann::json finish(double wall_seconds) {
+  // The final weights (the best epoch's, read by rank 0 and sent to all) and the test
+  // evaluation, split across the processes.
+  void finish_model() {
+    if (writer()) restored_best_ = restore_best();
+    if (comm().size() > 1) {
+      comm().broadcast(std::span<float>(ex_.net.params().data(), static_cast<std::size_t>(ex_.net.params().size())));
+      comm().broadcast(std::span<float>(ex_.net.buffers().data(), static_cast<std::size_t>(ex_.net.buffers().size())));
+    }
+    if (data_.test) {
+      const EvalResult r =
+          evaluate_split(ex_.net, *ex_.loss, *data_.test, data_.preprocess, ex_.options.eval_batch_size, comm());
+      test_ = {{"loss", json_number(r.loss)}, {"accuracy", json_number(r.accuracy)}, {"samples", r.samples}};
+    }
+  }
+
+  // model.safetensors and summary.json (rank 0; the others return a summary without files).
+  nlohmann::json write_final(double wall_seconds) {
+    if (!writer()) return {{"name", name()}, {"rank", comm().rank()}};
     // A run resumed from its final checkpoint trains no epoch: its last epoch is in the checkpoint.
     nlohmann::json final_metrics = nlohmann::json::object();
     if (last_) final_metrics = epoch_json(*last_);
     else if (run_files_.contains("last_epoch") && run_files_["last_epoch"].is_object())
       final_metrics = run_files_["last_epoch"];
-    restored_best_ = restore_best();
-    nlohmann::json test = nullptr;
-    if (data_.test) {
-      const EvalResult r = evaluate(ex_.net, *ex_.loss, *data_.test, data_.preprocess, ex_.options.eval_batch_size);
-      test = {{"loss", json_number(r.loss)}, {"accuracy", json_number(r.accuracy)}, {"samples", r.samples}};
-    }
+    const nlohmann::json& test = test_;
     meta_.metrics = final_metrics;
     if (!test.is_null()) meta_.metrics["test"] = test;
     model_writer(ex_.net, config_, meta_).write(files_.path("model.safetensors"));
@@ -332,7 +380,8 @@ class TrainingRun {
             {"train_seconds", all_seconds},
             {"samples_per_second", all_seconds > 0 ? all_samples / all_seconds : 0.0},
             {"wall_seconds", wall_seconds},
-            {"processes", 1},
+            {"processes", comm().size()},
+            {"communication_seconds", comm().seconds()},
             {"threads", options_.threads},
             {"seed", config_.json["seed"]},
             {"paths",
@@ -358,6 +407,7 @@ class TrainingRun {
   RunDir files_;
   std::optional<EpochMetrics> last_;
   bool restored_best_ = false;
+  nlohmann::json test_ = nullptr;
   std::string init_note_;
   static constexpr int kSyncSeconds = 5;
   std::chrono::steady_clock::time_point last_sync_ = std::chrono::steady_clock::now();

@@ -2,6 +2,7 @@
 #include "nettrain/train/trainer.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -108,29 +109,33 @@ Index count_correct(const Matrix& z, std::span<const std::int32_t> labels) {
   return correct;
 }
 
-EvalResult evaluate(Network& net, Loss& loss, const Dataset& data, const Preprocess& pp, Index batch_size,
-                    std::vector<std::int32_t>* predictions, Matrix* outputs) {
-  EvalResult r;
-  const Index n = data.num_samples;
+namespace {
+
+// Loss and correct-count sums over samples [first, first + count) of `data`, in batches.
+struct EvalSums {
+  double loss_sum = 0;
+  double correct = 0;
+};
+
+EvalSums evaluate_range(Network& net, Loss& loss, const Dataset& data, const Preprocess& pp, Index batch_size,
+                        Index first, Index count, std::vector<std::int32_t>* predictions, Matrix* outputs) {
+  EvalSums sums;
   Batch batch;
   Matrix z;
   std::vector<std::int32_t> batch_pred;
   std::vector<Index> idx;
-  double loss_sum = 0;
-  Index correct = 0;
   const bool labeled = data.task == Task::classification && data.has_labels();
   const bool has_loss = labeled || (data.task == Task::regression && data.num_targets() > 0);
-  if (predictions) predictions->clear();
-  if (outputs) outputs->resize(n, net.output_shape().size());
-  for (Index start = 0; start < n; start += batch_size) {
-    const Index b = std::min(batch_size, n - start);
+  net.set_batch_slice(nullptr, 0, 0);  // evaluation reduces nothing inside the layers
+  for (Index start = first; start < first + count; start += batch_size) {
+    const Index b = std::min(batch_size, first + count - start);
     idx.resize(static_cast<std::size_t>(b));
     for (Index i = 0; i < b; ++i) idx[static_cast<std::size_t>(i)] = start + i;
     data.fill_batch(idx, pp, batch);
     net.infer(batch.x, z);
     if (has_loss) {
-      loss_sum += loss.forward(z, batch.targets(data.task)) * static_cast<double>(b);
-      if (labeled) correct += count_correct(z, batch.labels);
+      sums.loss_sum += loss.forward(z, batch.targets(data.task)) * static_cast<double>(b);
+      if (labeled) sums.correct += static_cast<double>(count_correct(z, batch.labels));
     }
     if (predictions) {
       argmax_rows(z, batch_pred);
@@ -138,11 +143,36 @@ EvalResult evaluate(Network& net, Loss& loss, const Dataset& data, const Preproc
     }
     if (outputs) outputs->middleRows(start, b) = z;
   }
+  return sums;
+}
+
+EvalResult eval_result(const Dataset& data, const EvalSums& sums) {
+  EvalResult r;
+  const Index n = data.num_samples;
+  const bool labeled = data.task == Task::classification && data.has_labels();
+  const bool has_loss = labeled || (data.task == Task::regression && data.num_targets() > 0);
   r.samples = n;
-  r.loss = n > 0 && has_loss ? loss_sum / static_cast<double>(n) : std::numeric_limits<double>::quiet_NaN();
-  r.accuracy = labeled && n > 0 ? static_cast<double>(correct) / static_cast<double>(n)
-                                : std::numeric_limits<double>::quiet_NaN();
+  r.loss = n > 0 && has_loss ? sums.loss_sum / static_cast<double>(n) : std::numeric_limits<double>::quiet_NaN();
+  r.accuracy = labeled && n > 0 ? sums.correct / static_cast<double>(n) : std::numeric_limits<double>::quiet_NaN();
   return r;
+}
+
+}  // namespace
+
+EvalResult evaluate(Network& net, Loss& loss, const Dataset& data, const Preprocess& pp, Index batch_size,
+                    std::vector<std::int32_t>* predictions, Matrix* outputs) {
+  if (predictions) predictions->clear();
+  if (outputs) outputs->resize(data.num_samples, net.output_shape().size());
+  return eval_result(data, evaluate_range(net, loss, data, pp, batch_size, 0, data.num_samples, predictions, outputs));
+}
+
+EvalResult evaluate_split(Network& net, Loss& loss, const Dataset& data, const Preprocess& pp, Index batch_size,
+                          Collective& comm) {
+  const BatchSlice mine = batch_slice(data.num_samples, comm.rank(), comm.size());
+  const EvalSums s = evaluate_range(net, loss, data, pp, batch_size, mine.first, mine.count, nullptr, nullptr);
+  std::array<double, 2> v{s.loss_sum, s.correct};
+  comm.sum(v);
+  return eval_result(data, {v[0], v[1]});
 }
 
 Trainer::Trainer(Network& net, Loss& loss, Optimizer& opt, Schedule& schedule, TrainOptions options)
@@ -175,18 +205,25 @@ void Trainer::diverged(const std::string& what) const {
   throw TrainingError(msg);
 }
 
-void Trainer::step_batch(Task task, double lr, double& loss, Index& correct) {
-  const Matrix& z = net_.forward(batch_.x, Mode::train);  // (batch, out)
-  loss = loss_.forward(z, batch_.targets(task));
-  if (!std::isfinite(loss)) {
+void Trainer::step_batch(Task task, double lr, Index global_rows, double& loss_sum, double& correct) {
+  const Matrix& z = net_.forward(batch_.x, Mode::train);  // (rows, out): this process's rows
+  const Index rows = z.rows();
+  const double loss = loss_.forward(z, batch_.targets(task));
+  std::array<double, 2> sums{loss * static_cast<double>(rows),
+                             task == Task::classification ? static_cast<double>(count_correct(z, batch_.labels)) : 0.0};
+  comm().sum(sums);
+  loss_sum = sums[0];
+  correct = sums[1];
+  if (!std::isfinite(loss_sum)) {
     const std::string layer = net_.first_nonfinite_output();
-    diverged("the loss is " + std::to_string(loss) +
+    diverged("the loss is " + std::to_string(comm().size() == 1 ? loss : loss_sum / static_cast<double>(global_rows)) +
              (layer.empty() ? "" : "; first layer with non-finite output: " + layer));
   }
-  correct = task == Task::classification ? count_correct(z, batch_.labels) : 0;
-  loss_.backward(dz_);
+  loss_.backward(dz_);  // the mean over this process's rows: rescaled to the global batch's mean
+  if (rows != global_rows) dz_ *= static_cast<float>(rows) / static_cast<float>(global_rows);
   net_.zero_grads();
   net_.backward(dz_);
+  comm().sum(std::span<float>(net_.grads().data(), static_cast<std::size_t>(net_.grads().size())));
   // The guard costs one summing pass per vector: a NaN or Inf anywhere makes the sum non-finite
   // (a finite sum that overflows only sends us to the exact per-tensor search, which finds nothing).
   if (!sum_is_finite(net_.grads())) {
@@ -198,6 +235,12 @@ void Trainer::step_batch(Task task, double lr, double& loss, Index& correct) {
   restore_frozen();
   if (!sum_is_finite(net_.params()) && !net_.params().allFinite())
     diverged("a parameter became non-finite after the update");
+}
+
+bool Trainer::stop_requested(const TrainCallbacks& cb) const {
+  std::array<double, 1> stop{cb.should_stop && cb.should_stop() ? 1.0 : 0.0};
+  if (comm().size() > 1) comm().sum(stop);
+  return stop[0] > 0.0;
 }
 
 // Frozen slices are put back after every update (and after the forward pass updated batchnorm
@@ -236,7 +279,7 @@ void Trainer::train(const Dataset& train, const Dataset* validation, const Prepr
     const double lr = run_epoch_steps(train, pp, sampler, cb);
     EpochMetrics m = epoch_metrics(train.task, lr);
     if (validation != nullptr && validation->num_samples > 0) {
-      const EvalResult v = evaluate(net_, loss_, *validation, pp, options_.eval_batch_size);
+      const EvalResult v = evaluate_split(net_, loss_, *validation, pp, options_.eval_batch_size, comm());
       m.val_loss = v.loss;
       if (train.task == Task::classification) m.val_accuracy = v.accuracy;
     }
@@ -265,7 +308,7 @@ double Trainer::run_epoch_steps(const Dataset& train, const Preprocess& pp, Batc
   const auto batch_size = static_cast<std::uint64_t>(options_.batch_size);
   double lr = schedule_.lr(state_.epoch, state_.step);
   while (true) {
-    if (cb.should_stop && cb.should_stop()) {
+    if (stop_requested(cb)) {
       state_.sampler = sampler.state();
       state_.network_rng = net_.rng().state();
       if (cb.on_checkpoint) cb.on_checkpoint(state_);
@@ -275,15 +318,19 @@ double Trainer::run_epoch_steps(const Dataset& train, const Preprocess& pp, Batc
     const auto t0 = Clock::now();
     if (!sampler.next(indices_)) break;  // the sampler has moved on to the next epoch's order
     const auto b = static_cast<Index>(indices_.size());
-    train.fill_batch(indices_, pp, batch_);
-    if (augmenter_) augmenter_->apply(batch_.x, static_cast<std::uint64_t>(state_.step));
+    const BatchSlice mine = batch_slice(b, comm().rank(), comm().size());
+    train.fill_batch(std::span<const Index>(indices_).subspan(static_cast<std::size_t>(mine.first),
+                                                              static_cast<std::size_t>(mine.count)),
+                     pp, batch_);
+    if (comm().size() > 1) net_.set_batch_slice(&comm(), mine.first, b);
+    if (augmenter_) augmenter_->apply(batch_.x, static_cast<std::uint64_t>(state_.step), mine.first);
     lr = schedule_.lr(state_.epoch, state_.step);
-    double loss = 0;
-    Index correct = 0;
-    step_batch(train.task, lr, loss, correct);
+    double loss_sum = 0, correct = 0;
+    step_batch(train.task, lr, b, loss_sum, correct);
+    const double loss = loss_sum / static_cast<double>(b);
     ++state_.step;
-    state_.epoch_loss_sum += loss * static_cast<double>(b);
-    state_.epoch_correct += static_cast<double>(correct);
+    state_.epoch_loss_sum += loss_sum;
+    state_.epoch_correct += correct;
     state_.epoch_samples += b;
     state_.epoch_seconds += seconds_since(t0);
     if (cb.on_log_step && options_.log_every_steps > 0 && state_.step % options_.log_every_steps == 0)

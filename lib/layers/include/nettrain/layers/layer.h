@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "nettrain/core/collective.h"
 #include "nettrain/core/init.h"
 #include "nettrain/core/rng.h"
 #include "nettrain/core/tensor.h"
@@ -38,6 +39,15 @@ enum class Mode { train, eval };
 struct Context {
   Mode mode = Mode::train;
   Rng* rng = nullptr;  // the network's stream for stochastic layers (dropout); saved in checkpoints
+  // Data-parallel training: this process's x holds rows [first_row, first_row + x.rows()) of a
+  // global batch of total_rows rows (0: x is the whole batch). Layers that reduce over the batch
+  // (batchnorm's statistics) sum across processes through `collective`; layers that draw per
+  // element (dropout) draw for the whole global batch and keep their rows, so every process
+  // uses its rows of the one mask a single process would draw.
+  Collective* collective = nullptr;
+  Index first_row = 0;
+  Index total_rows = 0;
+  Index global_rows(Index local_rows) const { return total_rows > 0 ? total_rows : local_rows; }
 };
 
 // A slice of the network's flat storage that a layer asks for.

@@ -85,6 +85,13 @@ class Network {
   // a multiple of 16, at least 16.
   Index infer_block_rows() const;
 
+  // Data-parallel training: the next forward's x is rows [first, first + x.rows()) of a global
+  // batch of `total` rows, and batch reductions go through `c` (see Context). Default: one process.
+  void set_batch_slice(Collective* c, Index first, Index total) {
+    collective_ = c;
+    first_row_ = first;
+    total_rows_ = total;
+  }
   // dy: (batch, out), dL/d(output). Gradients are ADDED into grads(): zero them first.
   void backward(const Matrix& dy);
 
@@ -166,6 +173,8 @@ class Network {
   std::vector<InitSpec> inits_;    // parallel to tensors_
   std::vector<std::size_t> uses_;  // per value: how many input slots of nodes read it
   Rng rng_{0};
+  Collective* collective_ = nullptr;
+  Index first_row_ = 0, total_rows_ = 0;
 
   // Per-batch buffers, resized only when the batch size changes.
   Index batch_ = -1;

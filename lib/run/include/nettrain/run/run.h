@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "nettrain/core/collective.h"
 #include "nettrain/run/config.h"
 #include "nettrain/data/data.h"
 #include "nettrain/train/trainer.h"
@@ -26,8 +27,11 @@ struct RunOptions {
   std::string out_dir;                 // "" = runs/<name>-<YYYYmmdd-HHMMSS>
   std::string resume_dir;              // continue this run
   std::optional<std::int64_t> seed;    // --seed
-  int threads = 1;
-  std::string command_line;  // as typed, for summary.json
+  int threads = 1;                     // per process
+  std::string command_line;            // as typed, for summary.json
+  // The processes of a data-parallel run (mpirun); nullptr: one process. Rank 0 alone writes the
+  // run directory; all ranks read the config, the data and (on --resume) the checkpoint.
+  Collective* collective = nullptr;
 };
 
 struct RunHooks {

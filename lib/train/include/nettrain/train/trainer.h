@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nettrain/core/collective.h"
 #include "nettrain/data/augment.h"
 #include "nettrain/data/data.h"
 #include "nettrain/train/loss.h"
@@ -53,6 +54,10 @@ struct TrainOptions {
   // Shifts and flips of training batches (data.augment), on the network's [C, H, W] or [H, W]
   // input; the run checks the shape.
   AugmentSpec augment;
+  // Data-parallel training: each process computes its slice of every batch (batch_slice) and the
+  // gradients, batchnorm statistics, loss and accuracy sums are summed across processes; every
+  // process applies the same update. nullptr: one process.
+  Collective* collective = nullptr;
 };
 
 // Loss and accuracy of a pass over a source (accuracy is NaN for regression).
@@ -122,7 +127,12 @@ class Trainer {
   std::int64_t steps_per_epoch(Index samples) const;
 
  private:
-  void step_batch(Task task, double lr, double& loss, Index& correct);
+  // One step on this process's rows of the batch in indices_; `loss` is the global batch's sum
+  // of losses, `correct` its count of correct predictions.
+  void step_batch(Task task, double lr, Index global_rows, double& loss_sum, double& correct);
+  Collective& comm() const { return options_.collective ? *options_.collective : single_process(); }
+  // Whether any process was asked to stop (Ctrl-C): all agree, so all stop at the same step.
+  bool stop_requested(const TrainCallbacks& cb) const;
   // The steps of the epoch in progress, until the sampler's order ends; returns the last rate.
   double run_epoch_steps(const Dataset& train, const Preprocess& pp, BatchSampler& sampler, const TrainCallbacks& cb);
   EpochMetrics epoch_metrics(Task task, double lr) const;
@@ -138,7 +148,8 @@ class Trainer {
   TrainerState state_;
   Batch batch_;
   Matrix dz_;
-  std::vector<Index> indices_;
+  std::vector<Index> indices_;  // the global batch's samples
+  std::vector<double> step_sums_;
   std::vector<float> frozen_values_;  // the frozen slices' values, in options_.frozen order
   std::optional<Augmenter> augmenter_;
   void snapshot_frozen();
@@ -149,6 +160,10 @@ class Trainer {
 // `predictions` is given it receives the arg-max class of every sample (classification).
 EvalResult evaluate(Network& net, Loss& loss, const Dataset& data, const Preprocess& pp, Index batch_size,
                     std::vector<std::int32_t>* predictions = nullptr, Matrix* outputs = nullptr);
+// The same split across the processes of `comm`: each evaluates its contiguous slice of the
+// samples and the sums are added in rank order.
+EvalResult evaluate_split(Network& net, Loss& loss, const Dataset& data, const Preprocess& pp, Index batch_size,
+                          Collective& comm);
 
 // Number of rows of z (batch, classes) whose arg-max equals the label; ties take the lowest index.
 Index count_correct(const Matrix& z, std::span<const std::int32_t> labels);

@@ -1,0 +1,60 @@
+# Data-parallel training under mpirun (README "Several processes"): np 2 trains the model one
+# process trains (losses within 1e-5, the same test accuracy) for an MLP with batchnorm and
+# dropout and for a CNN; np 2 gives the same bits run to run and for any thread count; a run
+# resumes with another process count; processes with another config or other data are refused.
+source "$(dirname "$0")/lib.sh.inc"
+source "$ROOT/tests/cli/resume_common.sh.inc"
+source "$ROOT/tests/cli/mpi_common.sh.inc"
+
+mlp_config "$WORK/mlp.json" 3
+run 0 "$NETTRAIN" train "$WORK/mlp.json" --out "$WORK/m1" --threads 1 -q
+run 0 mpi 2 train "$WORK/mlp.json" --out "$WORK/m2" --threads 1 --json
+check "$(json_get "j['processes']") == 2 and $(json_get "j['threads']") == 1" "summary.json: processes 2, threads 1"
+close_runs "$WORK/m1" "$WORK/m2" "mlp np 1 vs np 2"
+run 0 mpi 2 train "$WORK/mlp.json" --out "$WORK/m2b" --threads 2 -q
+same_run "$WORK/m2" "$WORK/m2b" "mlp np 2 twice (1 and 2 threads per process)"
+[[ ! -e $WORK/m2b/report.html ]] || [[ $(ls "$WORK" | grep -c '^m2b') == 1 ]] || fail "another rank wrote files"
+
+cnn_config "$WORK/cnn.json"
+run 0 "$NETTRAIN" train "$WORK/cnn.json" --out "$WORK/c1" --threads 1 -q
+run 0 mpi 2 train "$WORK/cnn.json" --out "$WORK/c2" --threads 1 -q
+close_runs "$WORK/c1" "$WORK/c2" "cnn np 1 vs np 2"
+
+# Resume with another process count: 2 epochs, then the third with the other count.
+mlp_config "$WORK/mlp2.json" 2
+run 0 mpi 2 train "$WORK/mlp2.json" --out "$WORK/r21" --threads 1 -q
+run 0 "$NETTRAIN" train --resume "$WORK/r21" --set training.epochs=3 --threads 1 -q
+close_runs "$WORK/m1" "$WORK/r21" "np 2 resumed with np 1"
+run 0 "$NETTRAIN" train "$WORK/mlp2.json" --out "$WORK/r12" --threads 1 -q
+run 0 mpi 2 train --resume "$WORK/r12" --set training.epochs=3 --threads 1 -q
+close_runs "$WORK/m1" "$WORK/r12" "np 1 resumed with np 2"
+python3 -c "import json,sys; s=json.load(open('$WORK/r12/summary.json')); sys.exit(0 if s['processes']==2 and len(s['resumes'])==1 else 1)" ||
+  fail "r12/summary.json: processes 2 and one resume"
+
+# Rank 1 with another --set: exit 2, naming the rank; nothing written.
+cat >"$WORK/other_lr.sh" <<SH
+#!/bin/sh
+[ "\$OMPI_COMM_WORLD_RANK" = 1 ] && exec "$NETTRAIN" "\$@" --set training.optimizer.lr=0.006
+exec "$NETTRAIN" "\$@"
+SH
+chmod +x "$WORK/other_lr.sh"
+run 2 mpirun -np 2 "$WORK/other_lr.sh" train "$WORK/mlp.json" --out "$WORK/bad" -q
+err_has "rank 1 resolved another config than rank 0"
+[[ $(grep -c 'error:' "$WORK/err") == 1 ]] || fail "the config mismatch should be reported once"
+[[ ! -e $WORK/bad ]] || fail "a refused run wrote $WORK/bad"
+
+# Rank 1 reads another file at the same path (its own mount namespace): exit 3, naming the rank.
+cp "$ROOT/data/spirals.csv" "$WORK/spirals.csv"
+sed 's/,0$/,1/' "$WORK/spirals.csv" >"$WORK/other.csv"
+sed "s|$ROOT/data/spirals.csv|$WORK/spirals.csv|g" "$WORK/mlp.json" >"$WORK/local.json"
+cat >"$WORK/other_data.sh" <<SH
+#!/bin/sh
+[ "\$OMPI_COMM_WORLD_RANK" = 1 ] &&
+  exec unshare -m sh -c 'mount --bind "$WORK/other.csv" "$WORK/spirals.csv" && exec "\$0" "\$@"' "$NETTRAIN" "\$@"
+exec "$NETTRAIN" "\$@"
+SH
+chmod +x "$WORK/other_data.sh"
+run 3 mpirun -np 2 "$WORK/other_data.sh" train "$WORK/local.json" --out "$WORK/bad" -q
+err_has "rank 1 read other data than rank 0"
+[[ ! -e $WORK/bad ]] || fail "a refused run wrote $WORK/bad"
+echo ok
