@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "nettrain/core/errors.h"
@@ -34,11 +35,20 @@ struct Fnv {
   std::string hex() const { return fmt::format("{:016x}", h); }
 };
 
+// The split's size, shape, labels and targets, and the features of up to 256 samples spread over
+// it: read through the dataset's accessors, so a process that maps the data (or its cache) and one
+// that parsed it agree, and a data set larger than memory is not read whole.
 void digest_split(Fnv& f, const Dataset& d) {
   f.value(d.num_samples);
   for (std::size_t i = 0; i < d.sample_shape.rank(); ++i) f.value(d.sample_shape[i]);
-  f.bytes(d.x_u8.data(), d.x_u8.size());
-  f.bytes(d.x_f32.data(), d.x_f32.size() * sizeof(float));
+  const Index features = d.num_features(), n = d.num_samples, picks = std::min<Index>(n, 256);
+  for (Index k = 0; k < picks; ++k) {
+    const Index row = d.storage_row(k * n / picks);
+    if (d.is_u8())
+      f.bytes(d.u8_data() + row * features, static_cast<std::size_t>(features));
+    else
+      f.bytes(d.f32_data() + row * features, static_cast<std::size_t>(features) * sizeof(float));
+  }
   f.bytes(d.labels.data(), d.labels.size() * sizeof(std::int32_t));
   f.bytes(d.targets.data(), static_cast<std::size_t>(d.targets.size()) * sizeof(float));
 }
