@@ -165,8 +165,8 @@ class Trainer {
 // `predictions` is given it receives the arg-max class of every sample (classification).
 EvalResult evaluate(Network& net, Loss& loss, const Dataset& data, const Preprocess& pp, Index batch_size,
                     std::vector<std::int32_t>* predictions = nullptr, Matrix* outputs = nullptr);
-// The same split across the processes of `comm`: each evaluates its contiguous slice of the
-// samples and the sums are added in rank order.
+// The same split across the processes of `comm`: each evaluates a contiguous run of the batches
+// and the batches' sums are added in batch order (the one-process result, bit for bit).
 EvalResult evaluate_split(Network& net, Loss& loss, const Dataset& data, const Preprocess& pp, Index batch_size,
                           Collective& comm);
 
