@@ -1,7 +1,8 @@
 # Data-parallel training under mpirun (README "Several processes"): np 2 trains the model one
 # process trains (losses within 1e-5, the same test accuracy) for an MLP with batchnorm and
 # dropout and for a CNN; np 2 gives the same bits run to run and for any thread count; a run
-# resumes with another process count; processes with another config or other data are refused.
+# resumes with another process count; with training.batch_shards, 1, 2 and 4 processes give the
+# same bytes; processes with another config or other data are refused.
 source "$(dirname "$0")/lib.sh.inc"
 source "$ROOT/tests/cli/resume_common.sh.inc"
 source "$ROOT/tests/cli/mpi_common.sh.inc"
@@ -30,6 +31,30 @@ run 0 mpi 2 train --resume "$WORK/r12" --set training.epochs=3 --threads 1 -q
 close_runs "$WORK/m1" "$WORK/r12" "np 1 resumed with np 2"
 python3 -c "import json,sys; s=json.load(open('$WORK/r12/summary.json')); sys.exit(0 if s['processes']==2 and len(s['resumes'])==1 else 1)" ||
   fail "r12/summary.json: processes 2 and one resume"
+
+# training.batch_shards (the goal): the same model.safetensors bytes, metrics and steps for 1, 2
+# and 4 processes and any thread count, for the MLP and the CNN; a resume with another process
+# count ends bit-identical to the unbroken run; 3 processes do not split 4 shards: exit 2.
+shards() { python3 -c "import json,sys; c=json.load(open('$1')); c['training'].update(batch_size=64, batch_shards=4, epochs=$2); json.dump(c, open('$3', 'w'))"; }
+shards "$WORK/mlp.json" 3 "$WORK/smlp.json"
+shards "$WORK/cnn.json" 2 "$WORK/scnn.json"
+for cfg in smlp scnn; do
+  run 0 "$NETTRAIN" train "$WORK/$cfg.json" --out "$WORK/$cfg-1" --threads 1 -q
+  run 0 "$NETTRAIN" train "$WORK/$cfg.json" --out "$WORK/$cfg-1t" --threads 2 -q
+  run 0 mpi 2 train "$WORK/$cfg.json" --out "$WORK/$cfg-2" --threads 1 -q
+  run 0 mpi 4 train "$WORK/$cfg.json" --out "$WORK/$cfg-4" --threads 1 -q
+  for other in 1t 2 4; do same_run "$WORK/$cfg-1" "$WORK/$cfg-$other" "$cfg: 1 process vs $other"; done
+done
+shards "$WORK/mlp.json" 2 "$WORK/smlp2.json"
+run 0 mpi 2 train "$WORK/smlp2.json" --out "$WORK/s21" --threads 1 -q
+run 0 "$NETTRAIN" train --resume "$WORK/s21" --set training.epochs=3 --threads 2 -q
+same_run "$WORK/smlp-1" "$WORK/s21" "batch_shards: np 2 resumed with np 1"
+run 0 "$NETTRAIN" train "$WORK/smlp2.json" --out "$WORK/s14" --threads 1 -q
+run 0 mpi 4 train --resume "$WORK/s14" --set training.epochs=3 --threads 1 -q
+same_run "$WORK/smlp-1" "$WORK/s14" "batch_shards: np 1 resumed with np 4"
+run 2 mpi 3 train "$WORK/smlp.json" --out "$WORK/s3" -q
+err_has "4 shards split evenly over 1, 2, 4 processes, not 3"
+[[ ! -e $WORK/s3 ]] || fail "a refused run wrote $WORK/s3"
 
 # Rank 1 with another --set: exit 2, naming the rank; nothing written.
 cat >"$WORK/other_lr.sh" <<SH

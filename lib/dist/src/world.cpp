@@ -1,10 +1,11 @@
 // The MPI world behind core's Collective (dist/world.h). Sums gather every process's vector and
-// add them in rank order on every process: the same bits everywhere and run to run, whatever
+// add them in the fixed tree over the ranks on every process: the same bits everywhere and run to run, whatever
 // algorithm Open MPI would pick for MPI_Allreduce (which it chooses by message size and process
 // count, so its order, and its bits, can change with both). Costs P·n received values instead
 // of a ring's 2n (docs/scaling.md).
 #include "nettrain/dist/world.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -76,18 +77,15 @@ class MpiWorld final : public Collective {
   double seconds() const override { return seconds_; }
 
  private:
-  // v <- v_0 + v_1 + ... + v_{P-1}, left to right, from an allgather of every process's v.
+  // v <- the processes' v added in the tree over the ranks, from an allgather of every v.
   template <typename T>
   void sum_in_rank_order(std::span<T> v, MPI_Datatype type, std::vector<T>& all) {
     const double t0 = MPI_Wtime();
     const std::size_t n = v.size();
     all.resize(n * static_cast<std::size_t>(size_));  // allocates once per size
     MPI_Allgather(v.data(), static_cast<int>(n), type, all.data(), static_cast<int>(n), type, MPI_COMM_WORLD);
-    for (std::size_t i = 0; i < n; ++i) {
-      T acc = all[i];
-      for (std::size_t r = 1; r < static_cast<std::size_t>(size_); ++r) acc += all[r * n + i];
-      v[i] = acc;
-    }
+    tree_sum_rows(all.data(), size_, static_cast<long>(n));
+    std::copy_n(all.data(), n, v.data());
     seconds_ += MPI_Wtime() - t0;
   }
 

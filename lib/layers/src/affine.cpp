@@ -28,20 +28,51 @@ Shape Affine::build(const std::vector<Shape>& inputs) {
 
 std::vector<TensorSpec> Affine::parameters() const { return weight_and_bias({in_, out_}, out_, in_, out_); }
 
-void Affine::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /*ctx*/) {
+void Affine::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
+  keep_shards(ctx);
   ensure_size(y, x[0]->rows(), out_);
-  gemm_detail::forward(*x[0], W_, in_, out_, y);  // (batch, out)
+  // With sample shards every product is one shard's, so its shape (and OpenBLAS's choice of
+  // kernel) is the same however the shards are spread over processes.
+  if (shards_.empty()) {
+    gemm_detail::forward(*x[0], W_, in_, out_, y);  // (batch, out)
+  } else {
+    for (std::size_t s = 0; s + 1 < shards_.size(); ++s)
+      gemm_detail::forward_rows(*x[0], shards_[s], shards_[s + 1] - shards_[s], W_, in_, out_, y);
+  }
   if (init_.bias) y.rowwise() += RowVectorMap(b_, out_);
 }
 
 void Affine::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const Matrix& dy,
                       std::span<Matrix* const> dx) {
-  gemm_detail::weight_grad(*x[0], dy, dW_, in_, out_);  // (in, out)
-  if (init_.bias) RowVectorMap(db_, out_).noalias() += dy.colwise().sum();
+  if (shards_.empty()) {
+    gemm_detail::weight_grad(*x[0], dy, dW_, in_, out_);  // (in, out)
+    if (init_.bias) RowVectorMap(db_, out_).noalias() += dy.colwise().sum();
+  } else {
+    shard_grads(*x[0], dy);
+  }
   if (dx[0] != nullptr) {
     ensure_size(*dx[0], dy.rows(), in_);
-    gemm_detail::input_grad(dy, W_, in_, out_, *dx[0]);  // (batch, in)
+    if (shards_.empty()) {
+      gemm_detail::input_grad(dy, W_, in_, out_, *dx[0]);  // (batch, in)
+    } else {
+      for (std::size_t s = 0; s + 1 < shards_.size(); ++s)
+        gemm_detail::input_grad_rows(dy, shards_[s], shards_[s + 1] - shards_[s], W_, in_, out_, *dx[0]);
+    }
   }
+}
+
+// Sample shards: each shard's dW and db, added in the shard tree.
+void Affine::shard_grads(const Matrix& x, const Matrix& dy) {
+  const auto k = static_cast<Index>(shards_.size()) - 1;
+  ensure_size(dW_parts_, k, in_ * out_);
+  for (Index s = 0; s < k; ++s)
+    gemm_detail::weight_grad_rows(x, dy, shards_[s], shards_[s + 1] - shards_[s], dW_parts_.row(s).data(), in_, out_);
+  add_shard_tree(dW_parts_, k, dW_);
+  if (!init_.bias) return;
+  ensure_size(db_parts_, k, out_);
+  for (Index s = 0; s < k; ++s)
+    db_parts_.row(s).noalias() = dy.middleRows(shards_[s], shards_[s + 1] - shards_[s]).colwise().sum();
+  add_shard_tree(db_parts_, k, db_);
 }
 
 std::string Affine::describe() const { return "units=" + std::to_string(out_) + describe_init(); }

@@ -33,9 +33,12 @@ class Affine : public WeightedLayer {
   std::string describe() const override;
 
  private:
+  void shard_grads(const Matrix& x, const Matrix& dy);
+
   Index in_ = 0;
   Index out_;
   // W_, dW_: (in, out); b_, db_: (1, out)
+  Matrix dW_parts_, db_parts_;  // (shards, in·out), (shards, out): per-shard gradients
 };
 
 }  // namespace nettrain

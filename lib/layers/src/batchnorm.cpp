@@ -4,6 +4,7 @@
 #include "batchnorm.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -58,12 +59,27 @@ void BatchNorm::bind(const std::vector<float*>& params, const std::vector<float*
 
 namespace {
 
-// Σ over the batch of f(one row's S values of channel c), accumulated in double.
+// Σ over rows [r0, r1) (default: the batch) of f(one row's S values of channel c), in double.
 template <typename F>
-double sum_rows(const Matrix& a, Index c, Index S, F f) {
+double sum_rows(const Matrix& a, Index c, Index S, F f, Index r0 = 0, Index r1 = -1) {
   double s = 0.0;
-  for (Index r = 0; r < a.rows(); ++r) s += static_cast<double>(f(a.row(r).segment(c * S, S)));
+  for (Index r = r0; r < (r1 < 0 ? a.rows() : r1); ++r) s += static_cast<double>(f(a.row(r).segment(c * S, S)));
   return s;
+}
+
+constexpr std::size_t kMaxShards = 64;  // training.batch_shards' limit
+
+// The sum over sample shards: each shard's sum_rows, added in the shard tree.
+template <typename F>
+double shard_tree_sum(const Matrix& a, Index c, Index S, const std::vector<Index>& shards, F f) {
+  std::array<double, kMaxShards> part{};
+  const auto k = static_cast<long>(shards.size()) - 1;
+  for (long s = 0; s < k; ++s) {
+    const auto i = static_cast<std::size_t>(s);
+    part[i] = sum_rows(a, c, S, f, shards[i], shards[i + 1]);
+  }
+  tree_sum_rows(part.data(), k, 1);
+  return part[0];
 }
 
 // Channels are independent: fixed channel ranges over the pool, none under ~32k values.
@@ -79,14 +95,17 @@ void for_channels(Index channels, Index values_per_channel, F&& f) {
 
 template <typename F>
 void BatchNorm::batch_sums(const Matrix& a, Index offset, F f) {
-  for_channels(channels_, a.rows() * spatial_,
-               [&](Index c) { sums_[static_cast<std::size_t>(offset + c)] = sum_rows(a, c, spatial_, f); });
+  for_channels(channels_, a.rows() * spatial_, [&](Index c) {
+    sums_[static_cast<std::size_t>(offset + c)] =
+        shards_.empty() ? sum_rows(a, c, spatial_, f) : shard_tree_sum(a, c, spatial_, shards_, f);
+  });
   if (collective_ != nullptr) collective_->sum(std::span<double>(sums_.data() + offset, channels_));
 }
 
 void BatchNorm::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
   last_mode_ = ctx.mode;
   collective_ = ctx.collective;
+  shards_.assign(ctx.shards.begin(), ctx.shards.end());
   const Matrix& in = *x[0];
   total_rows_ = ctx.global_rows(in.rows());
   ensure_size(xhat_, in.rows(), in.cols());
@@ -127,8 +146,9 @@ void BatchNorm::batch_sums_around_mean(const Matrix& in, double m) {
   const Index S = spatial_;
   for_channels(channels_, in.rows() * S, [&](Index c) {
     const auto mu = static_cast<float>(sums_[static_cast<std::size_t>(c)] / m);
+    const auto sq = [mu](const auto& v) { return (v.array() - mu).square().sum(); };
     sums_[static_cast<std::size_t>(channels_ + c)] =
-        sum_rows(in, c, S, [mu](const auto& v) { return (v.array() - mu).square().sum(); });
+        shards_.empty() ? sum_rows(in, c, S, sq) : shard_tree_sum(in, c, S, shards_, sq);
   });
   if (collective_ != nullptr) collective_->sum(std::span<double>(sums_.data() + channels_, channels_));
 }
@@ -141,6 +161,7 @@ void BatchNorm::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y
   // Σ dy and Σ dy·x̂ per channel: this process's rows go into the gradients (summed across
   // processes with all the others), the whole batch's into dx.
   for_channels(channels_, dy.rows() * S, [&](Index c) {
+    if (!shards_.empty()) return backward_shard_sums(dy, c);
     const double sum_dy = sum_rows(dy, c, S, [](const auto& v) { return v.sum(); });
     double dot = 0.0;
     for (Index r = 0; r < dy.rows(); ++r)
@@ -165,6 +186,32 @@ void BatchNorm::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y
       else d = k * dy.row(r).segment(c * S, S);
     }
   });
+}
+
+// With sample shards: Σ dy and Σ dy·x̂ of channel c per shard; the gradients add the shards'
+// float sums in the shard tree (as the processes add theirs), dx's sums the double ones.
+void BatchNorm::backward_shard_sums(const Matrix& dy, Index c) {
+  const Index S = spatial_;
+  const auto k = static_cast<long>(shards_.size()) - 1;
+  std::array<double, kMaxShards> sum_dy{}, dot{};
+  std::array<float, kMaxShards> sum_dy_f{}, dot_f{};
+  for (long s = 0; s < k; ++s) {
+    const auto i = static_cast<std::size_t>(s);
+    sum_dy[i] = sum_rows(
+        dy, c, S, [](const auto& v) { return v.sum(); }, shards_[i], shards_[i + 1]);
+    for (Index r = shards_[i]; r < shards_[i + 1]; ++r)
+      dot[i] += static_cast<double>(dy.row(r).segment(c * S, S).dot(xhat_.row(r).segment(c * S, S)));
+    sum_dy_f[i] = static_cast<float>(sum_dy[i]);
+    dot_f[i] = static_cast<float>(dot[i]);
+  }
+  tree_sum_rows(sum_dy.data(), k, 1);
+  tree_sum_rows(dot.data(), k, 1);
+  tree_sum_rows(sum_dy_f.data(), k, 1);
+  tree_sum_rows(dot_f.data(), k, 1);
+  dgamma_[c] += dot_f[0];
+  dbeta_[c] += sum_dy_f[0];
+  sums_[static_cast<std::size_t>(c)] = sum_dy[0];
+  sums_[static_cast<std::size_t>(channels_ + c)] = dot[0];
 }
 
 std::string BatchNorm::describe() const { return fmt::format("momentum={:g} epsilon={:g}", momentum_, epsilon_); }

@@ -55,13 +55,15 @@ class BatchNorm : public Layer {
   // Data parallel: the batch's rows on all processes and the sums across them (Context).
   Collective* collective_ = nullptr;
   Index total_rows_ = 0;
-  std::vector<double> sums_;  // (2·C): per-channel sums of this batch, summed across processes
+  std::vector<double> sums_;   // (2·C): per-channel sums of this batch, summed across processes
+  std::vector<Index> shards_;  // sample shards of the last forward (Context::shards)
 
   // Per-channel Σ over the batch of f(row segment) into sums_[offset + c], then summed across
   // processes.
   template <typename F>
   void batch_sums(const Matrix& a, Index offset, F f);
   void batch_sums_around_mean(const Matrix& in, double m);
+  void backward_shard_sums(const Matrix& dy, Index c);
 };
 
 }  // namespace nettrain

@@ -84,6 +84,7 @@ void Conv2d::size_scratch(bool need_col, bool need_dcol) {
 }
 
 void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
+  keep_shards(ctx);
   const Matrix& in = *x[0];
   const Index N = in.rows();
   const bool keep = ctx.mode == Mode::train;
@@ -91,8 +92,9 @@ void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
   if (keep) ensure_size(col_, K_, N * P_);
   size_scratch(!keep, false);
   ensure_size(y, N, F_ * P_);
-  parallel_for_chunks((N + chunk_ - 1) / chunk_, [&](Index chunk) {
-    const Index n0 = chunk * chunk_, G = std::min(chunk_, N - n0);
+  plan_chunks(N);  // with sample shards, chunks within shards: the same products for any process count
+  parallel_for_chunks(static_cast<Index>(chunk_n0_.size()), [&](Index chunk) {
+    const auto [n0, G] = chunk_at(chunk, N);
     Scratch& s = scratch();
     float* col = keep ? col_.data() + n0 * P_ : s.col.data();
     const Index ld = keep ? N * P_ : chunk_ * P_;
@@ -108,14 +110,15 @@ void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
 void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const Matrix& dy,
                       std::span<Matrix* const> dx) {
   const Index N = dy.rows();
-  const Index chunks = (N + chunk_ - 1) / chunk_;
+  plan_chunks(N);
+  const auto chunks = static_cast<Index>(chunk_n0_.size());
   if (dx[0] != nullptr) ensure_size(*dx[0], N, win_.C * win_.H * win_.W);
   const bool have_col = col_kept_;
   size_scratch(!have_col, dx[0] != nullptr);
   ensure_size(dW_parts_, chunks, F_ * K_);
   if (init_.bias) ensure_size(db_parts_, chunks, F_);
   parallel_for_chunks(chunks, [&](Index chunk) {
-    const Index n0 = chunk * chunk_, G = std::min(chunk_, N - n0);
+    const auto [n0, G] = chunk_at(chunk, N);
     Scratch& s = scratch();
     const float* col = have_col ? col_.data() + n0 * P_ : s.col.data();
     const Index ld = have_col ? N * P_ : chunk_ * P_;
@@ -134,13 +137,47 @@ void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, con
     dx[0]->middleRows(n0, G).setZero();
     for (Index g = 0; g < G; ++g) col2im(s.dcol.data() + g * P_, chunk_ * P_, dx[0]->row(n0 + g).data());
   });
-  // The parts in chunk order: the same sum whichever threads computed them.
-  RowVectorMap dW(dW_, F_ * K_);
-  for (Index c = 0; c < chunks; ++c) dW += dW_parts_.row(c);
-  if (init_.bias) {
-    RowVectorMap db(db_, F_);
-    for (Index c = 0; c < chunks; ++c) db += db_parts_.row(c);
+  add_parts(dW_parts_, shard_dW_, dW_);
+  if (init_.bias) add_parts(db_parts_, shard_db_, db_);
+}
+
+// The first sample and the sample count of chunk c (plan_chunks) of a batch of N.
+std::pair<Index, Index> Conv2d::chunk_at(Index c, Index N) const {
+  const auto i = static_cast<std::size_t>(c);
+  const Index n0 = chunk_n0_[i];
+  return {n0, (i + 1 < chunk_n0_.size() ? chunk_n0_[i + 1] : N) - n0};
+}
+
+// Chunks of at most chunk_ samples; with sample shards, chunks never cross a shard's edge.
+void Conv2d::plan_chunks(Index N) {
+  chunk_n0_.clear();
+  shard_chunk_.clear();
+  const std::vector<Index> whole{0, N};
+  const std::vector<Index>& edges = shards_.empty() ? whole : shards_;
+  for (std::size_t s = 0; s + 1 < edges.size(); ++s) {
+    shard_chunk_.push_back(static_cast<Index>(chunk_n0_.size()));
+    for (Index n0 = edges[s]; n0 < edges[s + 1]; n0 += chunk_) chunk_n0_.push_back(n0);
+    if (edges[s] == edges[s + 1]) chunk_n0_.push_back(edges[s]);  // an empty shard: one empty chunk
   }
+  shard_chunk_.push_back(static_cast<Index>(chunk_n0_.size()));
+}
+
+// The chunks' parts in chunk order (the same sum whichever threads computed them); with sample
+// shards, each shard's chunks in order, then the shards in the shard tree.
+void Conv2d::add_parts(const Matrix& parts, Matrix& shard_sums, float* g) {
+  RowVectorMap out(g, parts.cols());
+  if (shards_.empty()) {
+    for (Index c = 0; c < parts.rows(); ++c) out += parts.row(c);
+    return;
+  }
+  const auto k = static_cast<Index>(shard_chunk_.size()) - 1;
+  ensure_size(shard_sums, k, parts.cols());
+  for (Index s = 0; s < k; ++s) {
+    const Index c0 = shard_chunk_[static_cast<std::size_t>(s)], c1 = shard_chunk_[static_cast<std::size_t>(s + 1)];
+    shard_sums.row(s) = parts.row(c0);
+    for (Index c = c0 + 1; c < c1; ++c) shard_sums.row(s) += parts.row(c);
+  }
+  add_shard_tree(shard_sums, k, g);
 }
 
 nlohmann::json Conv2d::settings() const {

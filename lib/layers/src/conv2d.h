@@ -83,10 +83,16 @@ class Conv2d : public WeightedLayer {
   Scratch& scratch();
   void size_scratch(bool need_col, bool need_dcol);
 
-  Matrix col_;                    // (K, batch·P), train mode: kept for backward
-  std::vector<Scratch> scratch_;  // one per thread of the pool
-  Matrix dW_parts_;               // (chunks, F·K): each chunk's dY·colᵀ
-  Matrix db_parts_;               // (chunks, F)
+  Matrix col_;                      // (K, batch·P), train mode: kept for backward
+  std::vector<Scratch> scratch_;    // one per thread of the pool
+  Matrix dW_parts_;                 // (chunks, F·K): each chunk's dY·colᵀ
+  Matrix db_parts_;                 // (chunks, F)
+  Matrix shard_dW_, shard_db_;      // (shards, F·K), (shards, F): with sample shards (Context::shards)
+  std::vector<Index> chunk_n0_;     // first sample of each backward chunk
+  std::vector<Index> shard_chunk_;  // first chunk of each shard, then the chunk count
+  void plan_chunks(Index N);
+  std::pair<Index, Index> chunk_at(Index c, Index N) const;
+  void add_parts(const Matrix& parts, Matrix& shard_sums, float* g);
 };
 
 }  // namespace nettrain

@@ -84,6 +84,25 @@ inline void forward(const Matrix& x, const float* W, Index in, Index out, Matrix
   });
 }
 
+// Rows [r0, r0 + rows) of y = x·W, in chunks of y's columns.
+inline void forward_rows(const Matrix& x, Index r0, Index rows, const float* W, Index in, Index out, Matrix& y) {
+  const Index chunks = chunk_count(out, rows * in * out);
+  parallel_for_chunks(chunks, [&](Index c) {
+    const auto [c0, c1] = chunk_range(out, chunks, c);
+    sgemm(false, false, rows, c1 - c0, in, x.data() + r0 * in, in, W + c0, out, 0.0f, y.data() + r0 * out + c0, out);
+  });
+}
+
+// Rows [r0, r0 + rows) of dx = dy·Wᵀ, in chunks of dx's columns.
+inline void input_grad_rows(const Matrix& dy, Index r0, Index rows, const float* W, Index in, Index out, Matrix& dx) {
+  const Index chunks = chunk_count(in, rows * in * out);
+  parallel_for_chunks(chunks, [&](Index c) {
+    const auto [c0, c1] = chunk_range(in, chunks, c);
+    sgemm(false, true, rows, c1 - c0, out, dy.data() + r0 * out, out, W + c0 * out, out, 0.0f, dx.data() + r0 * in + c0,
+          in);
+  });
+}
+
 // dW += xᵀ·dy.
 inline void weight_grad(const Matrix& x, const Matrix& dy, float* dW, Index in, Index out) {
   const Index batch = x.rows();
@@ -91,6 +110,16 @@ inline void weight_grad(const Matrix& x, const Matrix& dy, float* dW, Index in, 
   parallel_for_chunks(chunks, [&](Index c) {
     const auto [r0, r1] = chunk_range(in, chunks, c);
     sgemm(true, false, r1 - r0, out, batch, x.data() + r0, in, dy.data(), out, 1.0f, dW + r0 * out, out);
+  });
+}
+
+// dW = xᵀ·dy over rows [r0, r0 + rows) of the batch (a sample shard), ASSIGNED (beta 0).
+inline void weight_grad_rows(const Matrix& x, const Matrix& dy, Index r0, Index rows, float* dW, Index in, Index out) {
+  const Index chunks = chunk_count(in, rows * in * out);
+  parallel_for_chunks(chunks, [&](Index c) {
+    const auto [i0, i1] = chunk_range(in, chunks, c);
+    sgemm(true, false, i1 - i0, out, rows, x.data() + r0 * in + i0, in, dy.data() + r0 * out, out, 0.0f, dW + i0 * out,
+          out);
   });
 }
 

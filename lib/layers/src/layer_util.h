@@ -47,7 +47,11 @@ class WeightedLayer : public Layer {
   // " init=NAME" (and " std=S" for normal, " bias=false" without a bias), for describe().
   std::string describe_init() const;
 
+  // Sample shards of the last forward (Context::shards), for backward.
+  void keep_shards(const Context& ctx) { shards_.assign(ctx.shards.begin(), ctx.shards.end()); }
+
   WeightInit init_;
+  std::vector<Index> shards_;
   float* W_ = nullptr;
   float* b_ = nullptr;
   float* dW_ = nullptr;
@@ -57,6 +61,19 @@ class WeightedLayer : public Layer {
 // Resizes `m` to (rows, cols) only when it differs: buffers are sized once per batch size.
 inline void ensure_size(Matrix& m, Index rows, Index cols) {
   if (m.rows() != rows || m.cols() != cols) m.resize(rows, cols);
+}
+
+// g[j] += the k rows of parts (k, n) added in the shard tree (tree_sum_rows), in fixed column
+// ranges over the pool (each element's additions are the same whatever the split). parts is
+// overwritten.
+inline void add_shard_tree(Matrix& parts, Index k, float* g) {
+  const Index n = parts.cols();
+  parallel_ranges(n, Index{1} << 14, [&](Index c0, Index c1) {
+    for (Index step = 1; step < k; step *= 2)
+      for (Index i = 0; i + step < k; i += 2 * step)
+        parts.row(i).segment(c0, c1 - c0) += parts.row(i + step).segment(c0, c1 - c0);
+    for (Index j = c0; j < c1; ++j) g[j] += parts(0, j);
+  });
 }
 
 // Calls f(begin, end) over fixed ranges of [0, n) spread over the pool (parallel.h): for

@@ -322,7 +322,7 @@ const Matrix& Network::forward(const Matrix& x, Mode mode) {
   if (inputs_.size() > 1)
     for (std::size_t k = 0; k < inputs_.size(); ++k)
       values_[k] = x.middleCols(inputs_[k].column, inputs_[k].shape.size());
-  const Context ctx{mode, &rng_, collective_, first_row_, total_rows_};
+  const Context ctx{mode, &rng_, collective_, first_row_, total_rows_, shards_};
   std::array<const Matrix*, kMaxArity> xs{};
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     Node& n = nodes_[i];

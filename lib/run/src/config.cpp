@@ -20,8 +20,9 @@ const std::vector<std::string> kTopKeys = {"name", "description", "seed", "data"
 const std::vector<std::string> kModelKeys = {"input_shape", "inputs", "layers",         "loss",
                                              "init_from",   "freeze", "label_smoothing"};
 const std::vector<std::string> kTrainingKeys = {
-    "epochs",         "batch_size",       "shuffle",         "optimizer",       "lr_schedule",
-    "early_stopping", "checkpoint_every", "log_every_steps", "eval_batch_size", "restore_best_weights"};
+    "epochs",          "batch_size",           "shuffle",          "optimizer",
+    "lr_schedule",     "early_stopping",       "checkpoint_every", "log_every_steps",
+    "eval_batch_size", "restore_best_weights", "batch_shards"};
 const std::vector<std::string> kEarlyStoppingKeys = {"monitor", "patience", "min_delta"};
 const std::vector<std::string> kMonitors = {"val_loss", "val_accuracy", "train_loss", "train_accuracy"};
 
@@ -181,6 +182,12 @@ Config config_from_json(nlohmann::json j, const std::string& file, const std::st
     tr.fail("log_every_steps", "expected an integer >= 0, got " + std::to_string(tr.get_int("log_every_steps")));
   tr.get_positive_int("eval_batch_size");
   tr.get_bool_or("restore_best_weights", false);
+  if (tr.has("batch_shards")) {
+    const std::int64_t s = tr.get_positive_int("batch_shards");
+    if (s > 64 || (s & (s - 1)) != 0 || s > tr.get_int("batch_size"))
+      tr.fail("batch_shards", "expected a power of two from 1 to 64, at most batch_size (" +
+                                  std::to_string(tr.get_int("batch_size")) + "), got " + std::to_string(s));
+  }
   const ConfigNode model = root.child("model");
   if (model.has("init_from")) model.get_string("init_from");
   if (model.has("freeze")) model.get_string_array("freeze");
@@ -265,6 +272,7 @@ Experiment build_experiment(const Config& config) {
   o.checkpoint_every = tr.get_int("checkpoint_every");
   o.log_every_steps = tr.get_int("log_every_steps");
   o.eval_batch_size = tr.get_int("eval_batch_size");
+  o.batch_shards = tr.has("batch_shards") ? tr.get_int("batch_shards") : 1;
   o.seed = static_cast<std::uint64_t>(root.get_int("seed"));
   o.base_lr = e.optimizer->base_lr();
   o.restore_best_weights = tr.get_bool_or("restore_best_weights", false);

@@ -126,6 +126,7 @@ class TrainingRun {
   void prepare() {
     ex_ = build_experiment(config_);
     ex_.options.collective = options_.collective;
+    check_shards_split();
     data_ = load_data(config_.root().child("data"), config_.base_dir, ex_.options.seed);
     check_data_fits(data_, ex_.net, *ex_.loss, config_.root().child("model"));
     if (ex_.options.restore_best_weights && !data_.validation && !ex_.options.early_stopping.enabled)
@@ -157,6 +158,20 @@ class TrainingRun {
   }
 
   // The run directory (rank 0 alone).
+  // training.batch_shards > 1 promises the same bits for every process count that is a power of
+  // two dividing it: refuse the others.
+  void check_shards_split() const {
+    const std::int64_t S = ex_.options.batch_shards;
+    const int P = comm().size();
+    if (S <= 1 || ((P & (P - 1)) == 0 && S % P == 0)) return;
+    std::vector<std::int64_t> ok;
+    for (std::int64_t p = 1; p <= S; p *= 2) ok.push_back(p);
+    config_.root()
+        .child("training")
+        .fail("batch_shards", fmt::format("{} shards split evenly over {} processes, not {} (or set batch_shards to 1)",
+                                          S, fmt::join(ok, ", "), P));
+  }
+
   void open_run_files() {
     std::string dir = resuming()                 ? options_.resume_dir
                       : options_.out_dir.empty() ? default_run_dir(name())

@@ -27,7 +27,7 @@ double Mse::forward(const Matrix& z, const Targets& t) {
 }
 
 void Mse::backward(Matrix& dz) {
-  const Index n = diff_.size();
+  const Index n = mean_rows(diff_.rows()) * diff_.cols();
   const float scale = n > 0 ? 2.0f / static_cast<float>(n) : 0.0f;
   dz.resize(diff_.rows(), diff_.cols());
   dz.noalias() = diff_ * scale;

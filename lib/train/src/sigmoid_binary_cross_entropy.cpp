@@ -55,7 +55,7 @@ double SigmoidBinaryCrossEntropy::forward(const Matrix& z, const Targets& t) {
 }
 
 void SigmoidBinaryCrossEntropy::backward(Matrix& dz) {
-  const Index n = sig_.size();
+  const Index n = mean_rows(sig_.rows()) * sig_.cols();
   const float inv_n = n > 0 ? 1.0f / static_cast<float>(n) : 0.0f;
   dz.resize(sig_.rows(), sig_.cols());
   dz.noalias() = (sig_ - targets_) * inv_n;

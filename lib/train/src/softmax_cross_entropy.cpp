@@ -55,7 +55,8 @@ double SoftmaxCrossEntropy::forward(const Matrix& z, const Targets& t) {
 
 void SoftmaxCrossEntropy::backward(Matrix& dz) {
   const Index batch = probs_.rows();
-  const float inv_b = batch > 0 ? 1.0f / static_cast<float>(batch) : 0.0f;
+  const Index mean_over = mean_rows(batch);
+  const float inv_b = mean_over > 0 ? 1.0f / static_cast<float>(mean_over) : 0.0f;
   dz.resize(batch, probs_.cols());
   if (epsilon_ == 0.0) {
     dz.noalias() = probs_ * inv_b;

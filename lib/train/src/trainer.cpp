@@ -166,13 +166,25 @@ EvalResult evaluate(Network& net, Loss& loss, const Dataset& data, const Preproc
   return eval_result(data, evaluate_range(net, loss, data, pp, batch_size, 0, data.num_samples, predictions, outputs));
 }
 
+// Each process evaluates a contiguous run of the batches; every batch's loss sum lands in its
+// slot (zeros on the other processes, so the sum across them is exact) and the slots are added
+// in batch order: the one-process sum, bit for bit, on any process count.
 EvalResult evaluate_split(Network& net, Loss& loss, const Dataset& data, const Preprocess& pp, Index batch_size,
                           Collective& comm) {
-  const BatchSlice mine = batch_slice(data.num_samples, comm.rank(), comm.size());
-  const EvalSums s = evaluate_range(net, loss, data, pp, batch_size, mine.first, mine.count, nullptr, nullptr);
-  std::array<double, 2> v{s.loss_sum, s.correct};
+  const Index batches = (data.num_samples + batch_size - 1) / batch_size;
+  const BatchSlice mine = batch_slice(batches, comm.rank(), comm.size());
+  std::vector<double> v(static_cast<std::size_t>(batches + 1), 0.0);  // per-batch loss sums, then the correct count
+  for (Index i = mine.first; i < mine.first + mine.count; ++i) {
+    const Index start = i * batch_size, b = std::min(batch_size, data.num_samples - start);
+    const EvalSums s = evaluate_range(net, loss, data, pp, batch_size, start, b, nullptr, nullptr);
+    v[static_cast<std::size_t>(i)] = s.loss_sum;
+    v.back() += s.correct;
+  }
   comm.sum(v);
-  return eval_result(data, {v[0], v[1]});
+  EvalSums all;
+  for (Index i = 0; i < batches; ++i) all.loss_sum += v[static_cast<std::size_t>(i)];
+  all.correct = v.back();
+  return eval_result(data, all);
 }
 
 Trainer::Trainer(Network& net, Loss& loss, Optimizer& opt, Schedule& schedule, TrainOptions options)
@@ -208,19 +220,21 @@ void Trainer::diverged(const std::string& what) const {
 void Trainer::step_batch(Task task, double lr, Index global_rows, double& loss_sum, double& correct) {
   const Matrix& z = net_.forward(batch_.x, Mode::train);  // (rows, out): this process's rows
   const Index rows = z.rows();
-  const double loss = loss_.forward(z, batch_.targets(task));
-  std::array<double, 2> sums{loss * static_cast<double>(rows),
+  const bool sharded = options_.batch_shards > 1;
+  const double shard_sum = sharded ? shard_loss_sum(task, z) : 0.0;
+  const double loss = loss_.forward(z, batch_.targets(task));  // last: backward needs its state
+  std::array<double, 2> sums{sharded ? 0.0 : loss * static_cast<double>(rows),
                              task == Task::classification ? static_cast<double>(count_correct(z, batch_.labels)) : 0.0};
   comm().sum(sums);
-  loss_sum = sums[0];
+  loss_sum = sharded ? shard_sum : sums[0];
   correct = sums[1];
   if (!std::isfinite(loss_sum)) {
     const std::string layer = net_.first_nonfinite_output();
     diverged("the loss is " + std::to_string(comm().size() == 1 ? loss : loss_sum / static_cast<double>(global_rows)) +
              (layer.empty() ? "" : "; first layer with non-finite output: " + layer));
   }
-  loss_.backward(dz_);  // the mean over this process's rows: rescaled to the global batch's mean
-  if (rows != global_rows) dz_ *= static_cast<float>(rows) / static_cast<float>(global_rows);
+  loss_.set_mean_rows(global_rows);  // the gradient of the global batch's mean
+  loss_.backward(dz_);
   net_.zero_grads();
   net_.backward(dz_);
   comm().sum(std::span<float>(net_.grads().data(), static_cast<std::size_t>(net_.grads().size())));
@@ -235,6 +249,47 @@ void Trainer::step_batch(Task task, double lr, Index global_rows, double& loss_s
   restore_frozen();
   if (!sum_is_finite(net_.params()) && !net_.params().allFinite())
     diverged("a parameter became non-finite after the update");
+}
+
+// Shard s of S covers rows [b·s/S, b·(s+1)/S) of a batch of b rows; process r of P owns shards
+// [S·r/P, S·(r+1)/P), whose rows are exactly its batch_slice when P divides S.
+BatchSlice Trainer::slice_batch(Index rows) {
+  const int P = comm().size(), r = comm().rank();
+  const BatchSlice mine = batch_slice(rows, r, P);
+  const Index S = options_.batch_shards;
+  if (S <= 1) {
+    if (P > 1) net_.set_batch_slice(&comm(), mine.first, rows);
+    return mine;
+  }
+  shards_.clear();
+  for (Index s = S * r / P; s <= S * (r + 1) / P; ++s) shards_.push_back(rows * s / S - mine.first);
+  net_.set_batch_slice(P > 1 ? &comm() : nullptr, mine.first, rows, shards_);
+  return mine;
+}
+
+// Each shard's loss sum lands in its slot on the process that owns the shard (zeros elsewhere,
+// so the sum across processes is exact), then the shards are added in the shard tree.
+double Trainer::shard_loss_sum(Task task, const Matrix& z) {
+  const Index S = options_.batch_shards;
+  const Index first = S * comm().rank() / comm().size();
+  shard_losses_.assign(static_cast<std::size_t>(S), 0.0);
+  const Targets t = batch_.targets(task);
+  for (std::size_t j = 0; j + 1 < shards_.size(); ++j) {
+    const Index a = shards_[j], n = shards_[j + 1] - a;
+    if (n == 0) continue;
+    shard_z_ = z.middleRows(a, n);
+    Targets ts;
+    if (t.values != nullptr) {
+      shard_values_ = t.values->middleRows(a, n);
+      ts.values = &shard_values_;
+    } else {
+      ts.labels = t.labels.subspan(static_cast<std::size_t>(a), static_cast<std::size_t>(n));
+    }
+    shard_losses_[static_cast<std::size_t>(first) + j] = loss_.forward(shard_z_, ts) * static_cast<double>(n);
+  }
+  if (comm().size() > 1) comm().sum(shard_losses_);
+  tree_sum_rows(shard_losses_.data(), S, 1);
+  return shard_losses_[0];
 }
 
 bool Trainer::stop_requested(const TrainCallbacks& cb) const {
@@ -318,11 +373,10 @@ double Trainer::run_epoch_steps(const Dataset& train, const Preprocess& pp, Batc
     const auto t0 = Clock::now();
     if (!sampler.next(indices_)) break;  // the sampler has moved on to the next epoch's order
     const auto b = static_cast<Index>(indices_.size());
-    const BatchSlice mine = batch_slice(b, comm().rank(), comm().size());
+    const BatchSlice mine = slice_batch(b);
     train.fill_batch(std::span<const Index>(indices_).subspan(static_cast<std::size_t>(mine.first),
                                                               static_cast<std::size_t>(mine.count)),
                      pp, batch_);
-    if (comm().size() > 1) net_.set_batch_slice(&comm(), mine.first, b);
     if (augmenter_) augmenter_->apply(batch_.x, static_cast<std::uint64_t>(state_.step), mine.first);
     lr = schedule_.lr(state_.epoch, state_.step);
     double loss_sum = 0, correct = 0;

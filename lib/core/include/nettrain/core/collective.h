@@ -3,8 +3,8 @@
 // dist module implements this over MPI, and one process uses the identity below.
 //
 // Every operation is called by every process in the same order (a collective). Sums add the
-// processes' values in rank order (((v0 + v1) + v2) + ...), never in an order the transport picks,
-// so every process gets the same bits, and the same bits run to run.
+// processes' values in a fixed binary tree over the ranks ((v0 + v1) + (v2 + v3)) ..., never in
+// an order the transport picks, so every process gets the same bits, and the same bits run to run.
 #pragma once
 
 #include <span>
@@ -19,7 +19,7 @@ class Collective {
   virtual int rank() const { return 0; }
   virtual int size() const { return 1; }
 
-  // v <- Σ over processes of v, added in rank order.
+  // v <- Σ over processes of v, added in the tree over the ranks (tree_sum_rows).
   virtual void sum(std::span<double> /*v*/) {}
   virtual void sum(std::span<float> /*v*/) {}
   // v <- rank 0's v.
@@ -50,6 +50,18 @@ struct BatchSlice {
 inline BatchSlice batch_slice(long total, int rank, int size) {
   const long a = total * rank / size, b = total * (rank + 1) / size;
   return {a, b - a};
+}
+
+// Adds rows 0..k-1 of a row-major (k, n) block in a fixed binary tree, ((r0 + r1) + (r2 + r3))
+// + ...; the sum lands in row 0.
+template <typename T>
+void tree_sum_rows(T* rows, long k, long n) {
+  for (long step = 1; step < k; step *= 2)
+    for (long i = 0; i + step < k; i += 2 * step) {
+      T* a = rows + i * n;
+      const T* b = rows + (i + step) * n;
+      for (long j = 0; j < n; ++j) a[j] += b[j];
+    }
 }
 
 }  // namespace nettrain

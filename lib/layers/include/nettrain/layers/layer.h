@@ -47,6 +47,11 @@ struct Context {
   Collective* collective = nullptr;
   Index first_row = 0;
   Index total_rows = 0;
+  // Sample shards (training.batch_shards): boundaries of this process's shards in its rows,
+  // shards.front() == 0, shards.back() == x.rows(). Layers that sum over the batch (weight and
+  // bias gradients, batchnorm) sum each shard, then add the shards with tree_sum_rows, so the
+  // result does not depend on how the shards are spread over processes. Empty: one sum.
+  std::span<const Index> shards{};
   Index global_rows(Index local_rows) const { return total_rows > 0 ? total_rows : local_rows; }
 };
 

@@ -87,10 +87,11 @@ class Network {
 
   // Data-parallel training: the next forward's x is rows [first, first + x.rows()) of a global
   // batch of `total` rows, and batch reductions go through `c` (see Context). Default: one process.
-  void set_batch_slice(Collective* c, Index first, Index total) {
+  void set_batch_slice(Collective* c, Index first, Index total, std::span<const Index> shards = {}) {
     collective_ = c;
     first_row_ = first;
     total_rows_ = total;
+    shards_ = shards;
   }
   // dy: (batch, out), dL/d(output). Gradients are ADDED into grads(): zero them first.
   void backward(const Matrix& dy);
@@ -175,6 +176,7 @@ class Network {
   Rng rng_{0};
   Collective* collective_ = nullptr;
   Index first_row_ = 0, total_rows_ = 0;
+  std::span<const Index> shards_;
 
   // Per-batch buffers, resized only when the batch size changes.
   Index batch_ = -1;

@@ -41,6 +41,16 @@ class Loss {
   // Turns raw outputs into what predict prints (class probabilities for softmax_cross_entropy,
   // sigmoid probabilities, identity for mse). probs: (batch, out).
   virtual void predict(const Matrix& z, Matrix& probs) const = 0;
+
+  // Data parallelism: backward gives the gradient of the mean over a global batch of `rows` rows,
+  // of which the last forward saw this process's slice. 0 (the default): the forward's rows.
+  void set_mean_rows(Index rows) { mean_rows_ = rows; }
+
+ protected:
+  Index mean_rows(Index forward_rows) const { return mean_rows_ > 0 ? mean_rows_ : forward_rows; }
+
+ private:
+  Index mean_rows_ = 0;
 };
 
 }  // namespace nettrain

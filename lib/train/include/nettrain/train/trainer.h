@@ -58,6 +58,9 @@ struct TrainOptions {
   // gradients, batchnorm statistics, loss and accuracy sums are summed across processes; every
   // process applies the same update. nullptr: one process.
   Collective* collective = nullptr;
+  // > 1: every sum over a batch is made of this many shards' partial sums added in a fixed tree
+  // (Context::shards), so 1, 2, 4 ... processes (powers of two dividing it) give the same bits.
+  std::int64_t batch_shards = 1;
 };
 
 // Loss and accuracy of a pass over a source (accuracy is NaN for regression).
@@ -149,6 +152,13 @@ class Trainer {
   Batch batch_;
   Matrix dz_;
   std::vector<Index> indices_;  // the global batch's samples
+  std::vector<Index> shards_;   // this process's shard boundaries, rows of its slice
+  std::vector<double> shard_losses_;
+  Matrix shard_z_, shard_values_;
+  // The batch's loss sum from per-shard sums added in the shard tree (batch_shards > 1).
+  double shard_loss_sum(Task task, const Matrix& z);
+  // This process's rows of a batch of `rows` rows, and its shard boundaries (batch_shards).
+  BatchSlice slice_batch(Index rows);
   std::vector<double> step_sums_;
   std::vector<float> frozen_values_;  // the frozen slices' values, in options_.frozen order
   std::optional<Augmenter> augmenter_;
@@ -160,8 +170,8 @@ class Trainer {
 // `predictions` is given it receives the arg-max class of every sample (classification).
 EvalResult evaluate(Network& net, Loss& loss, const Dataset& data, const Preprocess& pp, Index batch_size,
                     std::vector<std::int32_t>* predictions = nullptr, Matrix* outputs = nullptr);
-// The same split across the processes of `comm`: each evaluates its contiguous slice of the
-// samples and the sums are added in rank order.
+// The same split across the processes of `comm`: each evaluates a contiguous run of the batches
+// and the batches' sums are added in batch order (the one-process result, bit for bit).
 EvalResult evaluate_split(Network& net, Loss& loss, const Dataset& data, const Preprocess& pp, Index batch_size,
                           Collective& comm);
 
