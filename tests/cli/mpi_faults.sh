@@ -5,8 +5,9 @@ source "$(dirname "$0")/lib.sh.inc"
 source "$ROOT/tests/cli/resume_common.sh.inc"
 source "$ROOT/tests/cli/mpi_common.sh.inc"
 
-mlp_config "$WORK/long.json" 20
-sed -i 's/"batch_size": 30/"batch_size": 8/; s/"units": 64/"units": 128/g' "$WORK/long.json"
+# 100 epochs of 200 steps: long enough that the job is still running when the test acts on it.
+mlp_config "$WORK/long.json" 100
+sed -i 's/"batch_size": 30/"batch_size": 4/; s/"units": 64/"units": 128/g' "$WORK/long.json"
 
 # start_long DIR: the long run under mpirun in the background ($job), once 3 epochs are written.
 start_long() {
