@@ -44,10 +44,8 @@ void digest_split(Fnv& f, const Dataset& d) {
   const Index features = d.num_features(), n = d.num_samples, picks = std::min<Index>(n, 256);
   for (Index k = 0; k < picks; ++k) {
     const Index row = d.storage_row(k * n / picks);
-    if (d.is_u8())
-      f.bytes(d.u8_data() + row * features, static_cast<std::size_t>(features));
-    else
-      f.bytes(d.f32_data() + row * features, static_cast<std::size_t>(features) * sizeof(float));
+    if (d.is_u8()) f.bytes(d.u8_data() + row * features, static_cast<std::size_t>(features));
+    else f.bytes(d.f32_data() + row * features, static_cast<std::size_t>(features) * sizeof(float));
   }
   f.bytes(d.labels.data(), d.labels.size() * sizeof(std::int32_t));
   f.bytes(d.targets.data(), static_cast<std::size_t>(d.targets.size()) * sizeof(float));
