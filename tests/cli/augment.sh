@@ -58,6 +58,8 @@ err_has "got [64]"
 [[ ! -e $WORK/f ]] || fail "a refused config left a run directory"
 run 2 "$NETTRAIN" train "$WORK/aug.json" --out "$WORK/b" --set 'data.augment={"shift": 1, "rotate": 5}' -q
 err_has "rotate"
+run 2 "$NETTRAIN" train "$WORK/aug.json" --out "$WORK/b" --set 'data.augment={"shift": 8}' -q
+err_has "/data/augment/shift: must be smaller than the image (8x8), got 8"
 run 2 "$NETTRAIN" train "$WORK/aug.json" --out "$WORK/b" --set model.label_smoothing=-0.1 -q
 err_has "/model/label_smoothing: must be in [0, 1)"
 echo "ok: augment and label smoothing"

@@ -5,7 +5,9 @@
 #include <doctest/doctest.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 
 #include "data_fixtures.h"
 #include "nettrain/core/errors.h"
@@ -96,4 +98,17 @@ TEST_CASE("mapped: a deleted file keeps its data; a truncated one is a DataError
   std::filesystem::resize_file(t.file("j.idx"), 100);
   CHECK(contains(error_of<DataError>([&] { batch_of(e, {0}); }),
                  t.file("j.idx") + ": the data file changed while in use: expected 616 bytes, found 100"));
+
+  // Rewritten in place with the same size (the mapped pages would change under the reader).
+  write_idx_pair(t.file("k.idx"), t.file("l.idx"));
+  const Dataset g = load_idx(t.file("k.idx"), t.file("l.idx"));
+  const auto when = std::filesystem::last_write_time(t.file("k.idx"));
+  {
+    std::fstream f(t.file("k.idx"), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(20);
+    f.put('\x7f');
+  }
+  std::filesystem::last_write_time(t.file("k.idx"), when + std::chrono::seconds(1));
+  CHECK(contains(error_of<DataError>([&] { batch_of(g, {0}); }),
+                 t.file("k.idx") + ": the data file changed while in use: same size, modified since it was opened"));
 }

@@ -23,6 +23,7 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
     ::close(fd_);
     throw IoError("cannot stat " + path + ": " + std::strerror(e));
   }
+  mtime_ns_ = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   if (S_ISDIR(st.st_mode)) {
     ::close(fd_);
     throw IoError("cannot read " + path + ": it is a directory");
@@ -56,6 +57,14 @@ std::int64_t MappedFile::size_on_disk() const {
   struct stat st {};
   if (::fstat(fd_, &st) != 0) return -1;
   return static_cast<std::int64_t>(st.st_size);
+}
+
+bool MappedFile::unchanged_on_disk() const {
+  if (fd_ < 0) return true;
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) return false;
+  const std::int64_t mtime = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  return static_cast<std::size_t>(st.st_size) == size_ && mtime == mtime_ns_;
 }
 
 }  // namespace nettrain

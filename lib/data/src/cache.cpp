@@ -160,8 +160,14 @@ struct Loaded {
 
 Loaded fail_load(std::string why) { return Loaded{std::nullopt, std::move(why)}; }
 
+// A block of the cache file that its meta data places past the end is a corrupt file (a miss).
+void check_block(const MappedFile& f, std::size_t off, std::size_t bytes) {
+  if (off > f.size() || bytes > f.size() - off) throw IoError("corrupt meta data (a block past the end)");
+}
+
 template <typename T>
 void copy_out(const MappedFile& f, std::size_t off, std::size_t count, std::vector<T>& out) {
+  check_block(f, off, count * sizeof(T));
   out.resize(count);
   if (count) std::memcpy(out.data(), f.data() + off, count * sizeof(T));
 }
@@ -184,26 +190,29 @@ Loaded load_cache(const std::string& file, const nlohmann::json& key) {
   if (meta_len > n - kHeaderBytes) return fail_load("truncated");
   const auto meta = nlohmann::json::parse(p + kHeaderBytes, p + kHeaderBytes + meta_len, nullptr, false);
   if (!meta.is_object() || !meta.contains("file_size")) return fail_load("corrupt meta data");
-  if (meta["file_size"] != n)
-    return fail_load(fmt::format("truncated ({} bytes, expected {})", n, meta["file_size"].dump()));
+  if (meta.at("file_size") != n)
+    return fail_load(fmt::format("truncated ({} bytes, expected {})", n, meta.at("file_size").dump()));
   if (checksum(p + kHeaderBytes, n - kHeaderBytes) != sum) return fail_load("corrupt (checksum mismatch)");
-  if (const std::string why = key_mismatch(meta["key"], key); !why.empty()) return fail_load(why);
+  if (const std::string why = key_mismatch(meta.at("key"), key); !why.empty()) return fail_load(why);
   Dataset d;
-  d.num_samples = meta["num_samples"].get<Index>();
-  d.sample_shape = Shape{meta["num_features"].get<Index>()};
-  d.task = meta["task"] == "regression" ? Task::regression : Task::classification;
-  d.num_classes = meta["num_classes"].get<int>();
-  d.class_names = meta["class_names"].get<std::vector<std::string>>();
-  d.target_names = meta["target_names"].get<std::vector<std::string>>();
+  d.num_samples = meta.at("num_samples").get<Index>();
+  d.sample_shape = Shape{meta.at("num_features").get<Index>()};
+  d.task = meta.at("task") == "regression" ? Task::regression : Task::classification;
+  d.num_classes = meta.at("num_classes").get<int>();
+  d.class_names = meta.at("class_names").get<std::vector<std::string>>();
+  d.target_names = meta.at("target_names").get<std::vector<std::string>>();
   const auto N = static_cast<std::size_t>(d.num_samples), F = static_cast<std::size_t>(d.num_features());
-  copy_out(*map, meta["labels_offset"].get<std::size_t>(), meta["num_labels"].get<std::size_t>(), d.labels);
-  const auto T = meta["num_targets"].get<std::size_t>();
+  copy_out(*map, meta.at("labels_offset").get<std::size_t>(), meta.at("num_labels").get<std::size_t>(), d.labels);
+  const auto T = meta.at("num_targets").get<std::size_t>();
   if (T > 0) {
     d.targets.resize(d.num_samples, static_cast<Index>(T));
-    std::memcpy(d.targets.data(), p + meta["targets_offset"].get<std::size_t>(), N * T * 4);
+    const auto toff = meta.at("targets_offset").get<std::size_t>();
+    check_block(*map, toff, N * T * 4);
+    std::memcpy(d.targets.data(), p + toff, N * T * 4);
   }
-  const bool u8 = meta["u8"].get<bool>();
-  const auto off = meta["features_offset"].get<std::size_t>();
+  const bool u8 = meta.at("u8").get<bool>();
+  const auto off = meta.at("features_offset").get<std::size_t>();
+  check_block(*map, off, N * F * (u8 ? 1 : 4));
   if (data_mmap_enabled()) {
     d.mapped = map;
     d.mapped_offset = off;
@@ -280,12 +289,14 @@ std::string data_cache_dir() {
 }
 
 Dataset read_csv_cached(const std::string& path, const CsvOptions& opts) {
-  if (!g_cache_enabled) {
+  std::error_code ec;
+  // A pipe or device has no size or mtime to key a cache on: read it as it is.
+  const bool regular = std::filesystem::is_regular_file(path, ec);
+  if (!g_cache_enabled || !regular) {
     Dataset d = read_csv(path, opts);
-    d.cache_note = "off";
+    d.cache_note = g_cache_enabled ? "off (not a regular file)" : "off";
     return d;
   }
-  std::error_code ec;
   std::filesystem::path abs = std::filesystem::weakly_canonical(path, ec);
   if (ec) abs = std::filesystem::absolute(path);
   const nlohmann::json key = csv_key(abs.string(), opts);

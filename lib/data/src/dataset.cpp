@@ -44,11 +44,13 @@ void Dataset::check_labels(int k) const {
 
 void Dataset::check_mapped() const {
   if (!mapped) return;
+  if (mapped->unchanged_on_disk()) return;
   const std::int64_t now = mapped->size_on_disk();
-  if (now != static_cast<std::int64_t>(mapped->size()))
-    throw DataError(mapped->path() + ": the data file changed while in use: expected " +
-                    std::to_string(mapped->size()) + " bytes, found " + std::to_string(now) +
-                    " (truncated or rewritten in place; replace a data file by renaming a new one over it)");
+  throw DataError(mapped->path() + ": the data file changed while in use: " +
+                  (now == static_cast<std::int64_t>(mapped->size())
+                       ? std::string("same size, modified since it was opened")
+                       : "expected " + std::to_string(mapped->size()) + " bytes, found " + std::to_string(now)) +
+                  " (truncated or rewritten in place; replace a data file by renaming a new one over it)");
 }
 
 void Dataset::fill_features(std::span<const Index> indices, const Preprocess& pp, Matrix& x) const {
@@ -128,6 +130,7 @@ void Preprocess::fit(const Dataset& train) {
   std_.clear();
   inv_std_.clear();
   if (!standardize) return;
+  train.check_mapped();
   const Index f = train.num_features();
   const Index n = train.num_samples;
   if (n == 0) throw DataError(train.source + ": cannot fit standardize statistics on an empty dataset");

@@ -110,7 +110,16 @@ bool built_with_mpi() {
 bool launched_by_mpirun() { return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr; }
 
 std::unique_ptr<Collective> join_world() {
-  if (!launched_by_mpirun()) return std::make_unique<SingleProcess>();
+  if (!launched_by_mpirun()) {
+    // Another launcher (MPICH's mpiexec, Slurm's srun) starting several copies: each would train
+    // alone and write the same run directory, so refuse.
+    const int others = std::max({env_int("PMI_SIZE", 1), env_int("SLURM_NTASKS", 1), env_int("MPI_LOCALNRANKS", 1)});
+    if (others > 1)
+      throw ConfigError("started as one of " + std::to_string(others) +
+                        " processes by a launcher other than Open MPI's mpirun (PMI_SIZE or SLURM_NTASKS is set); "
+                        "nettrain joins Open MPI jobs only: start it with mpirun");
+    return std::make_unique<SingleProcess>();
+  }
 #ifdef NETTRAIN_HAVE_MPI
   return std::make_unique<MpiWorld>();
 #else

@@ -39,6 +39,7 @@ struct Fnv {
 // it: read through the dataset's accessors, so a process that maps the data (or its cache) and one
 // that parsed it agree, and a data set larger than memory is not read whole.
 void digest_split(Fnv& f, const Dataset& d) {
+  d.check_mapped();
   f.value(d.num_samples);
   for (std::size_t i = 0; i < d.sample_shape.rank(); ++i) f.value(d.sample_shape[i]);
   const Index features = d.num_features(), n = d.num_samples, picks = std::min<Index>(n, 256);

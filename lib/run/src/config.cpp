@@ -286,6 +286,10 @@ Experiment build_experiment(const Config& config) {
                 "shifts and flips images: model.input_shape must be [channels, height, width] or "
                 "[height, width], got " +
                     in.str());
+    const std::size_t d = in.dims.size();
+    if (o.augment.shift > 0 && o.augment.shift >= std::min(in.dims[d - 2], in.dims[d - 1]))
+      data.child("augment").fail("shift", fmt::format("must be smaller than the image ({}x{}), got {}", in.dims[d - 2],
+                                                      in.dims[d - 1], o.augment.shift));
   }
   if (tr.has("early_stopping")) {
     const ConfigNode es = tr.child("early_stopping");

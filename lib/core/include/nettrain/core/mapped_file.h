@@ -29,6 +29,9 @@ class MappedFile {
   // data until the map is closed (Linux); one truncated below size() would make reading its
   // tail fault (SIGBUS): readers check this first.
   std::int64_t size_on_disk() const;
+  // Whether the file still has the size and modification time it had when mapped: a rewrite in
+  // place of the same size changes the mapped pages under a reader, so readers refuse it too.
+  bool unchanged_on_disk() const;
 
  private:
   std::string path_;
@@ -36,6 +39,7 @@ class MappedFile {
   std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
   int fd_ = -1;
+  std::int64_t mtime_ns_ = 0;  // at mapping
 };
 
 }  // namespace nettrain
