@@ -16,6 +16,7 @@
 #include "nettrain/core/errors.h"
 #include "nettrain/dist/world.h"
 #include "nettrain/export/onnx.h"
+#include "nettrain/layers/network.h"
 
 using namespace nettrain::app;
 
@@ -285,7 +286,8 @@ int run_command(const std::vector<Command>& commands, const GlobalOptions& g) {
 
 int main(int argc, char** argv) {
   CLI::App app{"nettrain: train neural networks from JSON configs, from the terminal"};
-  app.set_version_flag("--version", std::string("nettrain ") + NETTRAIN_VERSION);
+  app.set_version_flag("--version",
+                       std::string("nettrain ") + NETTRAIN_VERSION + "\nBLAS: " + nettrain::blas_description());
   app.require_subcommand(1);
   GlobalOptions g;
   const std::vector<Command> commands = {add_train(app, g, command_line(argc, argv)),

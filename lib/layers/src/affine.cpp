@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "gemm.h"
+#include "nettrain/layers/network.h"
 
 namespace nettrain {
 
@@ -13,6 +14,14 @@ namespace {
 // which runs after this one (priority 101 runs before the default priority).
 __attribute__((constructor(101))) void openblas_one_thread() { ::setenv("OPENBLAS_NUM_THREADS", "1", 1); }
 }  // namespace
+
+std::string blas_description() {
+  std::string config = openblas_get_config();
+  const std::string core = openblas_get_corename();
+  if (config.find(core) == std::string::npos) config += " " + core;
+  while (!config.empty() && config.back() == ' ') config.pop_back();
+  return config;
+}
 
 std::unique_ptr<Layer> Affine::create(const ConfigNode& node) {
   check_layer_keys(node, {"units", "init", "std", "bias"});

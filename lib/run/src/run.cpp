@@ -398,6 +398,7 @@ class TrainingRun {
             {"processes", comm().size()},
             {"communication_seconds", comm().seconds()},
             {"threads", options_.threads},
+            {"blas", blas_description()},
             {"seed", config_.json["seed"]},
             {"paths",
              {{"config", files_.path("config.json")},

@@ -189,4 +189,8 @@ class Network {
   Matrix block_;  // infer(): the rows of x of the current block
 };
 
+// The BLAS under the products, as it names itself: "OpenBLAS 0.3.21 ... Cooperlake" (the kernels
+// it picked for this CPU, or the ones OPENBLAS_CORETYPE asked for). For --version and summary.json.
+std::string blas_description();
+
 }  // namespace nettrain
