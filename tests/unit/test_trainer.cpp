@@ -3,10 +3,13 @@
 // training with a message naming epoch and step.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "nettrain/run/config.h"
 #include "nettrain/core/errors.h"
+#include "nettrain/core/parallel.h"
 #include "nettrain/train/trainer.h"
 
 using namespace nettrain;
@@ -162,4 +165,64 @@ TEST_CASE("trainer: early stopping ends the run after `patience` epochs without 
   const Run r = train(config_from_json(j, "t.json", "."), data);
   // Nothing improves val_loss by 1.0, so epochs 2 and 3 are bad: stop after epoch 3.
   CHECK(r.epochs.size() == 3);
+}
+
+// training.batch_shards > 1 on a network without batchnorm: every shard trains in a replica of
+// the network on its own thread (Trainer::step_replicas).
+namespace {
+Config sharded_config(std::int64_t shards, Index batch) {
+  json j = json::parse(R"({
+    "seed": 9,
+    "data": {"train": {"path": "unused.csv"}},
+    "model": {"input_shape": [2], "layers": [
+      {"type": "affine", "units": 16, "name": "fc1"}, {"type": "relu"},
+      {"type": "dropout", "rate": 0.3}, {"type": "affine", "units": 2, "name": "out"}]},
+    "training": {"epochs": 3, "log_every_steps": 0, "optimizer": {"type": "adam", "lr": 0.01}}})");
+  j["training"]["batch_size"] = batch;
+  j["training"]["batch_shards"] = shards;
+  return config_from_json(j, "sharded.json", ".");
+}
+
+Vector train_params(const Config& config, const Dataset& data, int threads, std::vector<EpochMetrics>* epochs) {
+  set_num_threads(threads);
+  Experiment ex = build_experiment(config);
+  ex.net.init_params(ex.options.seed);
+  TrainCallbacks cb;
+  cb.on_epoch_end = [&](const EpochMetrics& m, bool) {
+    if (epochs) epochs->push_back(m);
+  };
+  Trainer(ex.net, *ex.loss, *ex.optimizer, *ex.schedule, ex.options).train(data, nullptr, Preprocess(), cb);
+  set_num_threads(1);
+  return ex.net.params();
+}
+}  // namespace
+
+TEST_CASE("trainer: shards on threads give the same bits for 1, 2 and 3 threads, and the one-network result") {
+  const Dataset data = two_clouds(250, 4);  // batches of 32: the last one has 26 rows
+  CHECK(build_experiment(sharded_config(4, 32)).net.can_replicate());
+  std::vector<EpochMetrics> m1, m2, m3, whole;
+  const Vector p1 = train_params(sharded_config(4, 32), data, 1, &m1);
+  const Vector p2 = train_params(sharded_config(4, 32), data, 2, &m2);
+  const Vector p3 = train_params(sharded_config(4, 32), data, 3, &m3);
+  REQUIRE(p1.size() == p2.size());
+  CHECK(std::memcmp(p1.data(), p2.data(), sizeof(float) * static_cast<std::size_t>(p1.size())) == 0);
+  CHECK(std::memcmp(p1.data(), p3.data(), sizeof(float) * static_cast<std::size_t>(p1.size())) == 0);
+  REQUIRE(m1.size() == 3);
+  for (std::size_t e = 0; e < m1.size(); ++e) {
+    CHECK(m1[e].train_loss == m2[e].train_loss);
+    CHECK(m1[e].train_accuracy == m3[e].train_accuracy);
+  }
+  // The same arithmetic up to the order of the sums: dropout keeps the one-network masks.
+  const Vector p = train_params(sharded_config(1, 32), data, 2, &whole);
+  CHECK((p1 - p).cwiseAbs().maxCoeff() < 1e-4f * std::max(1.0f, p.cwiseAbs().maxCoeff()));
+  CHECK(m1.back().train_loss == doctest::Approx(whole.back().train_loss).epsilon(1e-4));
+}
+
+TEST_CASE("trainer: a batch smaller than the shard count leaves empty shards that change nothing") {
+  // 10 samples in batches of 8: the last batch has 2 rows over 8 shards, 6 of them empty.
+  const Dataset data = two_clouds(10, 6);
+  const Vector sharded = train_params(sharded_config(8, 8), data, 2, nullptr);
+  const Vector whole = train_params(sharded_config(1, 8), data, 1, nullptr);
+  CHECK(sharded.allFinite());
+  CHECK((sharded - whole).cwiseAbs().maxCoeff() < 1e-4f * std::max(1.0f, whole.cwiseAbs().maxCoeff()));
 }

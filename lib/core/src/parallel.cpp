@@ -32,6 +32,19 @@ inline void wait_step(int i) {
 }
 
 thread_local int tls_slot = 0;
+thread_local bool tls_in_body = false;
+
+// Runs one chunk with tls_in_body set, so the chunk's own parallel loops run inline.
+inline void run_body(void (*body)(void*, std::int64_t), void* ctx, std::int64_t c) {
+  tls_in_body = true;
+  try {
+    body(ctx, c);
+  } catch (...) {
+    tls_in_body = false;
+    throw;
+  }
+  tls_in_body = false;
+}
 
 class Pool {
  public:
@@ -97,7 +110,7 @@ class Pool {
       if (f1 != g || f2 != g) return;  // a stale claim: that job is over
       mine = g;
       if (index >= chunks) return;
-      body(ctx, index);
+      run_body(body, ctx, index);
       if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == chunks) done_.notify_one();
     }
   }
@@ -150,9 +163,11 @@ int num_threads() { return pool() ? pool()->size() : 1; }
 
 int thread_slot() { return tls_slot; }
 
+bool in_parallel_body() { return tls_in_body; }
+
 void parallel_chunks(std::int64_t chunks, void (*body)(void*, std::int64_t), void* ctx) {
   auto& p = pool();
-  if (!p || chunks <= 1) {
+  if (!p || chunks <= 1 || tls_in_body) {
     for (std::int64_t c = 0; c < chunks; ++c) body(ctx, c);
     return;
   }

@@ -17,6 +17,7 @@ namespace nettrain {
 
 class BinaryLayer : public Layer {
  public:
+  bool replicable() const override { return true; }
   std::size_t arity() const override { return 2; }
   Shape build(const std::vector<Shape>& inputs) override;
 };

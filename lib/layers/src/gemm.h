@@ -26,11 +26,13 @@
 namespace nettrain::gemm_detail {
 
 // A chunk gets at least this many multiply-adds (a fork-join costs a few microseconds, and a
-// small product runs below the kernel's speed) and 64 entries along its axis; the chunk count is
-// a power of two up to 8, so two or four threads share the chunks evenly.
+// small product runs below the kernel's speed) and 64 entries along its axis; at most 2 chunks,
+// one per core of the machine this is tuned on: OpenBLAS's AVX-512 kernel ran W3 (bench/)
+// at 2.26 s per epoch with 2 chunks, 2.32 with 4 and 2.44 with 8, the smaller chunks paying in
+// packing. The count depends on the shapes only, never on the thread count.
 constexpr Index kMinChunkMacs = Index{1} << 22;
 constexpr Index kMinChunkEntries = 64;
-constexpr Index kMaxChunks = 8;
+constexpr Index kMaxChunks = 2;
 constexpr Index kAlign = 16;  // chunk edges at multiples of 16 floats (fewer lines shared by two chunks)
 
 inline Index chunk_count(Index n, Index macs) {

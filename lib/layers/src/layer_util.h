@@ -35,6 +35,7 @@ struct WeightInit {
 // and db_ the bias and its gradient (null without a bias).
 class WeightedLayer : public Layer {
  public:
+  bool replicable() const override { return true; }
   explicit WeightedLayer(WeightInit init) : init_(std::move(init)) {}
   void bind(const std::vector<float*>& params, const std::vector<float*>& grads,
             const std::vector<float*>& buffers) override;
@@ -87,6 +88,7 @@ void for_flat_ranges(Index n, F&& f) {
 // A one-input layer whose output has the input's shape.
 class ShapePreservingLayer : public Layer {
  public:
+  bool replicable() const override { return true; }
   Shape build(const std::vector<Shape>& inputs) override {
     require_inputs(inputs, 1);
     shape_ = inputs[0];

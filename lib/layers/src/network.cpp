@@ -67,7 +67,27 @@ Network Network::from_config(const ConfigNode& model) {
     net.nodes_.back().where = node.where();
   }
   net.build();
+  net.source_ = std::make_shared<const Source>(Source{model.json(), model.pointer(), model.file()});
   return net;
+}
+
+bool Network::can_replicate() const {
+  if (!source_ || !built_) return false;
+  return std::all_of(nodes_.begin(), nodes_.end(), [](const Node& n) { return n.layer->replicable(); });
+}
+
+Network Network::replicate() const {
+  if (!can_replicate()) throw std::logic_error("Network::replicate of a network that cannot be replicated");
+  Network r = from_config(ConfigNode(source_->model, source_->pointer, source_->file));
+  if (r.tensors_.size() != tensors_.size() || r.params_.size() != params_.size() ||
+      r.buffers_.size() != buffers_.size())
+    throw std::logic_error("Network::replicate: the replica's layout differs");
+  // The parameters and buffers are this network's; only the gradients are the replica's own.
+  r.params_ = Vector();
+  r.buffers_ = Vector();
+  r.bind_tensors(const_cast<float*>(params_.data()), const_cast<float*>(buffers_.data()));
+  r.replica_ = true;
+  return r;
 }
 
 void Network::add_input(const std::string& name, Shape shape) {
@@ -108,7 +128,7 @@ void Network::build() {
   apply_default_inits();
   infer_shapes();
   lay_out_tensors();
-  bind_tensors();
+  bind_tensors(params_.data(), buffers_.data());
   values_.assign(value_count(), Matrix());
   grads_of_.assign(value_count(), Matrix());
   scratch_.assign(nodes_.size(), {});
@@ -235,16 +255,16 @@ void Network::lay_out_tensors() {
 }
 
 // Each layer gets pointers to its slices of the flat buffers.
-void Network::bind_tensors() {
+void Network::bind_tensors(float* params, float* buffers) {
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     std::vector<float*> p, g, b;
     for (const auto& t : tensors_) {
       if (t.node != i) continue;
       if (t.trainable) {
-        p.push_back(params_.data() + t.offset);
+        p.push_back(params + t.offset);
         g.push_back(grads_.data() + t.offset);
       } else {
-        b.push_back(buffers_.data() + t.offset);
+        b.push_back(buffers + t.offset);
       }
     }
     nodes_[i].layer->bind(p, g, b);

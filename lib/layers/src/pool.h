@@ -21,6 +21,7 @@ namespace nettrain {
 
 class Pool2d : public Layer {
  public:
+  bool replicable() const override { return true; }
   Pool2d(bool max, Window window) : max_(max), win_(window) {}
   static std::unique_ptr<Layer> create_max(const ConfigNode& node);
   static std::unique_ptr<Layer> create_avg(const ConfigNode& node);

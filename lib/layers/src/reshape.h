@@ -15,6 +15,7 @@ namespace nettrain {
 
 class Flatten : public Layer {
  public:
+  bool replicable() const override { return true; }
   static std::unique_ptr<Layer> create(const ConfigNode& node);
   std::string type() const override { return "flatten"; }
   Shape build(const std::vector<Shape>& inputs) override;
@@ -25,6 +26,7 @@ class Flatten : public Layer {
 
 class GlobalAvgPool : public Layer {
  public:
+  bool replicable() const override { return true; }
   static std::unique_ptr<Layer> create(const ConfigNode& node);
   std::string type() const override { return "global_avg_pool"; }
   Shape build(const std::vector<Shape>& inputs) override;

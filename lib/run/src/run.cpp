@@ -399,6 +399,7 @@ class TrainingRun {
             {"communication_seconds", comm().seconds()},
             {"threads", options_.threads},
             {"blas", blas_description()},
+            {"batch_shards", ex_.options.batch_shards},
             {"seed", config_.json["seed"]},
             {"paths",
              {{"config", files_.path("config.json")},

@@ -7,6 +7,8 @@
 //   predict: z (identity)
 #pragma once
 
+#include <memory>
+
 #include "nettrain/core/config_node.h"
 #include "nettrain/train/loss.h"
 
@@ -15,6 +17,7 @@ namespace nettrain {
 class Mse final : public Loss {
  public:
   explicit Mse(const ConfigNode& cfg);
+  std::unique_ptr<Loss> clone() const override { return std::make_unique<Mse>(*this); }
   std::string type() const override { return "mse"; }
   bool uses_labels() const override { return false; }
   bool uses_values() const override { return true; }

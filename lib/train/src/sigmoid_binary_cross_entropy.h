@@ -13,6 +13,8 @@
 // them in Targets::values instead.
 #pragma once
 
+#include <memory>
+
 #include "nettrain/core/config_node.h"
 #include "nettrain/train/loss.h"
 
@@ -21,6 +23,7 @@ namespace nettrain {
 class SigmoidBinaryCrossEntropy final : public Loss {
  public:
   explicit SigmoidBinaryCrossEntropy(const ConfigNode& cfg);
+  std::unique_ptr<Loss> clone() const override { return std::make_unique<SigmoidBinaryCrossEntropy>(*this); }
   std::string type() const override { return "sigmoid_binary_cross_entropy"; }
   bool uses_labels() const override { return true; }
   bool uses_values() const override { return true; }

@@ -10,6 +10,8 @@
 // With ε = 0 the target is the one-hot label and every step is the unsmoothed formula's.
 #pragma once
 
+#include <memory>
+
 #include <cstdint>
 #include <vector>
 
@@ -21,6 +23,7 @@ namespace nettrain {
 class SoftmaxCrossEntropy final : public Loss {
  public:
   explicit SoftmaxCrossEntropy(const ConfigNode& cfg);
+  std::unique_ptr<Loss> clone() const override { return std::make_unique<SoftmaxCrossEntropy>(*this); }
   std::string type() const override { return "softmax_cross_entropy"; }
   bool uses_labels() const override { return true; }
   bool uses_values() const override { return false; }

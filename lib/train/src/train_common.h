@@ -16,7 +16,7 @@ namespace nettrain::train_detail {
 
 // Runs f(i) for every i in [0, n), in fixed ranges spread over the pool (parallel.h). For
 // optimizer updates: each element is computed alone, so the bits do not depend on the split.
-constexpr Index kElementGrain = Index{1} << 15;
+constexpr Index kElementGrain = Index{1} << 16;
 template <typename F>
 void for_each_element(Index n, F f) {
   parallel_ranges(n, kElementGrain, [&](Index begin, Index end) {

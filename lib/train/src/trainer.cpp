@@ -198,6 +198,7 @@ Trainer::Trainer(Network& net, Loss& loss, Optimizer& opt, Schedule& schedule, T
     augmenter_.emplace(options_.augment, d == 3 ? in.dims[0] : 1, in.dims[d - 2], in.dims[d - 1],
                        options_.seed ^ 0x6175676D656E74ULL);  // "augment"
   }
+  use_replicas_ = options_.batch_shards > 1 && net_.can_replicate() && loss_.clone() != nullptr;
 }
 
 void Trainer::restore(const TrainerState& state) {
@@ -237,6 +238,10 @@ void Trainer::step_batch(Task task, double lr, Index global_rows, double& loss_s
   loss_.backward(dz_);
   net_.zero_grads();
   net_.backward(dz_);
+  apply_gradients(lr);
+}
+
+void Trainer::apply_gradients(double lr) {
   comm().sum(std::span<float>(net_.grads().data(), static_cast<std::size_t>(net_.grads().size())));
   // The guard costs one summing pass per vector: a NaN or Inf anywhere makes the sum non-finite
   // (a finite sum that overflows only sends us to the exact per-tensor search, which finds nothing).
@@ -249,6 +254,83 @@ void Trainer::step_batch(Task task, double lr, Index global_rows, double& loss_s
   restore_frozen();
   if (!sum_is_finite(net_.params()) && !net_.params().allFinite())
     diverged("a parameter became non-finite after the update");
+}
+
+// Every shard of this process on its own thread: fill, augment, forward, loss and backward in its
+// replica, with the network's stream as it stood at the step's start (dropout draws for the
+// whole batch and keeps its rows, so the masks are the one-network masks); then the shards' loss
+// sums and gradients added in the shard tree, as the layers do with shards in one network.
+void Trainer::step_replicas(const Dataset& train, const Preprocess& pp, std::span<const Index> rows, Index first,
+                            double lr, Index global_rows, double& loss_sum, double& correct) {
+  const std::size_t k = shards_.size() - 1;
+  while (replicas_.size() < k) replicas_.push_back(net_.replicate());
+  if (shard_work_.size() < k) shard_work_.resize(k);
+  for (ShardWork& w : shard_work_)
+    if (!w.loss) w.loss = loss_.clone();
+  const Index S = options_.batch_shards;
+  shard_losses_.assign(static_cast<std::size_t>(S), 0.0);
+  const Rng::State rng_at_step = net_.rng().state();
+  parallel_for_chunks(static_cast<Index>(k), [&](Index j) {
+    run_shard(static_cast<std::size_t>(j), train, pp, rows, first, global_rows, rng_at_step);
+  });
+  for (std::size_t j = 0; j < k; ++j)
+    if (shard_work_[j].error) std::rethrow_exception(shard_work_[j].error);
+  net_.rng().set_state(replicas_[0].rng().state());  // every replica drew for the whole batch
+
+  std::array<double, 1> right{0.0};
+  for (std::size_t j = 0; j < k; ++j) right[0] += shard_work_[j].correct;
+  if (comm().size() > 1) {
+    comm().sum(shard_losses_);
+    comm().sum(right);
+  }
+  tree_sum_rows(shard_losses_.data(), S, 1);
+  loss_sum = shard_losses_[0];
+  correct = right[0];
+  if (!std::isfinite(loss_sum)) {
+    std::string layer;
+    for (std::size_t j = 0; j < k && layer.empty(); ++j) layer = replicas_[j].first_nonfinite_output();
+    diverged("the loss is " + std::to_string(loss_sum / static_cast<double>(global_rows)) +
+             (layer.empty() ? "" : "; first layer with non-finite output: " + layer));
+  }
+  // net_.grads() = the replicas' gradients added in the shard tree, in fixed column ranges.
+  float* g = net_.grads().data();
+  parallel_ranges(net_.grads().size(), Index{1} << 16, [&](Index c0, Index c1) {
+    const Index n = c1 - c0;
+    for (std::size_t step = 1; step < k; step *= 2)
+      for (std::size_t i = 0; i + step < k; i += 2 * step)
+        replicas_[i].grads().segment(c0, n) += replicas_[i + step].grads().segment(c0, n);
+    std::copy_n(replicas_[0].grads().data() + c0, n, g + c0);
+  });
+  apply_gradients(lr);
+}
+
+// Shard j's part of step_replicas, on whichever thread runs it; errors are kept for the caller
+// (nothing may throw out of a pool job).
+void Trainer::run_shard(std::size_t j, const Dataset& train, const Preprocess& pp, std::span<const Index> rows,
+                        Index first, Index global_rows, const Rng::State& rng_at_step) {
+  ShardWork& w = shard_work_[j];
+  Network& r = replicas_[j];
+  w.error = nullptr;
+  w.correct = 0;
+  try {
+    const Index a = shards_[j], n = shards_[j + 1] - a;
+    r.zero_grads();
+    train.fill_batch(rows.subspan(static_cast<std::size_t>(a), static_cast<std::size_t>(n)), pp, w.batch);
+    if (augmenter_) augmenter_->apply(w.batch.x, static_cast<std::uint64_t>(state_.step), first + a);
+    r.rng().set_state(rng_at_step);
+    r.set_batch_slice(nullptr, first + a, global_rows);
+    const Matrix& z = r.forward(w.batch.x, Mode::train);
+    if (n == 0) return;  // an empty shard (a batch smaller than the shard count) only draws
+    const Targets t = w.batch.targets(train.task);
+    const Index first_shard = options_.batch_shards * comm().rank() / comm().size();
+    shard_losses_[static_cast<std::size_t>(first_shard) + j] = w.loss->forward(z, t) * static_cast<double>(n);
+    if (train.task == Task::classification) w.correct = static_cast<double>(count_correct(z, w.batch.labels));
+    w.loss->set_mean_rows(global_rows);
+    w.loss->backward(w.dz);
+    r.backward(w.dz);
+  } catch (...) {
+    w.error = std::current_exception();
+  }
 }
 
 // Shard s of S covers rows [b·s/S, b·(s+1)/S) of a batch of b rows; process r of P owns shards
@@ -374,13 +456,17 @@ double Trainer::run_epoch_steps(const Dataset& train, const Preprocess& pp, Batc
     if (!sampler.next(indices_)) break;  // the sampler has moved on to the next epoch's order
     const auto b = static_cast<Index>(indices_.size());
     const BatchSlice mine = slice_batch(b);
-    train.fill_batch(std::span<const Index>(indices_).subspan(static_cast<std::size_t>(mine.first),
-                                                              static_cast<std::size_t>(mine.count)),
-                     pp, batch_);
-    if (augmenter_) augmenter_->apply(batch_.x, static_cast<std::uint64_t>(state_.step), mine.first);
+    const auto my_rows = std::span<const Index>(indices_).subspan(static_cast<std::size_t>(mine.first),
+                                                                  static_cast<std::size_t>(mine.count));
     lr = schedule_.lr(state_.epoch, state_.step);
     double loss_sum = 0, correct = 0;
-    step_batch(train.task, lr, b, loss_sum, correct);
+    if (use_replicas_) {
+      step_replicas(train, pp, my_rows, mine.first, lr, b, loss_sum, correct);
+    } else {
+      train.fill_batch(my_rows, pp, batch_);
+      if (augmenter_) augmenter_->apply(batch_.x, static_cast<std::uint64_t>(state_.step), mine.first);
+      step_batch(train.task, lr, b, loss_sum, correct);
+    }
     const double loss = loss_sum / static_cast<double>(b);
     ++state_.step;
     state_.epoch_loss_sum += loss_sum;

@@ -19,8 +19,13 @@ void set_num_threads(int n);
 int num_threads();
 
 // Calls body(ctx, c) for every c in [0, chunks), spread over the pool; returns when all are done.
-// Not reentrant: call it from one thread, never from inside a body.
+// Called from inside a body (a sample shard's whole forward and backward, whose layers chunk
+// their own work), it runs the chunks in order on the calling thread: the pool runs one job at
+// a time, and the chunks, hence the bits, are the same either way.
 void parallel_chunks(std::int64_t chunks, void (*body)(void* ctx, std::int64_t c), void* ctx);
+
+// True on a thread while it runs a body of parallel_chunks.
+bool in_parallel_body();
 
 // Which thread of the pool runs the current chunk: 0 for the calling thread, 1..n-1 for the
 // workers. For per-thread scratch buffers only; results must never depend on it.
@@ -29,7 +34,7 @@ int thread_slot();
 // The lambda form.
 template <typename F>
 void parallel_for_chunks(std::int64_t chunks, F&& f) {
-  if (chunks <= 1 || num_threads() <= 1) {
+  if (chunks <= 1 || num_threads() <= 1 || in_parallel_body()) {
     for (std::int64_t c = 0; c < chunks; ++c) f(c);
     return;
   }

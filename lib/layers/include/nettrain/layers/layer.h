@@ -97,6 +97,11 @@ class Layer {
   // layer that reads its output wants_he_init(), so the default suits the activation. Layers
   // without weights ignore it.
   virtual void set_default_init(bool /*rectifier_follows*/) {}
+  // True when a copy of the layer can train on a shard of the batch on its own thread while
+  // other copies take the other shards (Network::replicate): it treats every sample on its own,
+  // and it learns of the rest of the batch only through Context (dropout's draws for the rows
+  // before and after its own). Batchnorm, whose statistics sum over the whole batch, is not.
+  virtual bool replicable() const { return false; }
   // Whether a weight layer feeding this one should default to He's init (rectifiers: He et al.
   // derive their scale for them; Glorot's xavier_uniform suits symmetric activations and none).
   virtual bool wants_he_init() const { return false; }

@@ -128,6 +128,14 @@ class Network {
   // The stream that stochastic layers (dropout) draw from; saved in checkpoints.
   Rng& rng() { return rng_; }
 
+  // Replicas for sample-shard training (Trainer, training.batch_shards): copies of this network,
+  // built again from its model config, whose layers read this network's parameters and buffers
+  // and write gradients of their own. Several replicas can run forward and backward at once on
+  // different shards of a batch while nobody writes the parameters. can_replicate(): built by
+  // from_config and every layer replicable() (Layer).
+  bool can_replicate() const;
+  Network replicate() const;
+
   // The first tensor (in network order) holding a NaN or Inf in params (or, with grads=true, in
   // grads), as its name; "" when all are finite.
   std::string first_nonfinite_tensor(bool in_grads) const;
@@ -162,7 +170,7 @@ class Network {
   void apply_default_inits();
   void infer_shapes();
   void lay_out_tensors();
-  void bind_tensors();
+  void bind_tensors(float* params, float* buffers);
 
   std::vector<Input> inputs_;
   std::vector<Node> nodes_;
@@ -174,6 +182,13 @@ class Network {
   std::vector<InitSpec> inits_;    // parallel to tensors_
   std::vector<std::size_t> uses_;  // per value: how many input slots of nodes read it
   Rng rng_{0};
+  // The model config this network was built from (from_config), for replicate().
+  struct Source {
+    nlohmann::json model;
+    std::string pointer, file;
+  };
+  std::shared_ptr<const Source> source_;
+  bool replica_ = false;  // params_ and buffers_ are empty: the layers use another network's
   Collective* collective_ = nullptr;
   Index first_row_ = 0, total_rows_ = 0;
   std::span<const Index> shards_;

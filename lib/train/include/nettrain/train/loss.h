@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <span>
+#include <memory>
 #include <string>
 
 #include "nettrain/core/tensor.h"
@@ -21,6 +22,9 @@ class Loss {
  public:
   virtual ~Loss() = default;
   virtual std::string type() const = 0;
+  // A copy with the same settings (label smoothing, the mean's rows), for training a sample
+  // shard on its own thread; null when the loss cannot be copied.
+  virtual std::unique_ptr<Loss> clone() const { return nullptr; }
   // Whether targets may be class labels (classification data).
   virtual bool uses_labels() const = 0;
   // Whether targets may be a value matrix (regression or multi-label data).

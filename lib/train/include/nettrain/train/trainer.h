@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <span>
@@ -160,6 +161,25 @@ class Trainer {
   // This process's rows of a batch of `rows` rows, and its shard boundaries (batch_shards).
   BatchSlice slice_batch(Index rows);
   std::vector<double> step_sums_;
+  // Sample shards on threads (batch_shards > 1 and a replicable network): shard j of this
+  // process runs its whole forward and backward in replicas_[j] with its own loss, batch and
+  // dL/dz; the replicas' gradients are then added in the shard tree.
+  bool use_replicas_ = false;
+  std::vector<Network> replicas_;
+  struct ShardWork {
+    std::unique_ptr<Loss> loss;
+    Batch batch;
+    Matrix dz;
+    double correct = 0;
+    std::exception_ptr error;
+  };
+  std::vector<ShardWork> shard_work_;
+  void step_replicas(const Dataset& train, const Preprocess& pp, std::span<const Index> rows, Index first, double lr,
+                     Index global_rows, double& loss_sum, double& correct);
+  void run_shard(std::size_t j, const Dataset& train, const Preprocess& pp, std::span<const Index> rows, Index first,
+                 Index global_rows, const Rng::State& rng_at_step);
+  // After the gradients are in net_.grads(): the sum across processes, the guard, the update.
+  void apply_gradients(double lr);
   std::vector<float> frozen_values_;  // the frozen slices' values, in options_.frozen order
   std::optional<Augmenter> augmenter_;
   void snapshot_frozen();
