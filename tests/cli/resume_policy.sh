@@ -12,6 +12,7 @@ s = json.load(open(sys.argv[1]))
 assert s["overrides"] == ["training.epochs=3", "training.optimizer.lr=0.02"], s["overrides"]
 assert "train" in s["command_line"] and "--set training.optimizer.lr=0.02" in s["command_line"], s["command_line"]
 assert s["resumes"] == [] and s["processes"] == 1 and s["threads"] >= 1
+assert s["blas"].startswith("OpenBLAS ") and s["batch_shards"] == 1, (s["blas"], s["batch_shards"])
 PY
 
 # Refused, with the key named; nothing in the run directory changes.

@@ -58,4 +58,5 @@ cmake --install "$build_dir" --prefix "$WORK/prefix" > install.log || fail "cmak
 [[ -x $WORK/prefix/bin/nettrain ]] || fail "cmake --install did not install bin/nettrain: $(cat install.log)"
 PATH="$WORK/prefix/bin:$PATH" run 0 nettrain --version
 out_has "nettrain "
+out_has "BLAS: OpenBLAS "
 echo "ok"

@@ -36,14 +36,11 @@ thread_local bool tls_in_body = false;
 
 // Runs one chunk with tls_in_body set, so the chunk's own parallel loops run inline.
 inline void run_body(void (*body)(void*, std::int64_t), void* ctx, std::int64_t c) {
-  tls_in_body = true;
-  try {
-    body(ctx, c);
-  } catch (...) {
-    tls_in_body = false;
-    throw;
-  }
-  tls_in_body = false;
+  struct InBody {
+    InBody() { tls_in_body = true; }
+    ~InBody() { tls_in_body = false; }
+  } in_body;
+  body(ctx, c);
 }
 
 class Pool {

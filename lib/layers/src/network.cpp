@@ -86,7 +86,6 @@ Network Network::replicate() const {
   r.params_ = Vector();
   r.buffers_ = Vector();
   r.bind_tensors(const_cast<float*>(params_.data()), const_cast<float*>(buffers_.data()));
-  r.replica_ = true;
   return r;
 }
 

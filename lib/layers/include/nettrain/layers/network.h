@@ -188,7 +188,6 @@ class Network {
     std::string pointer, file;
   };
   std::shared_ptr<const Source> source_;
-  bool replica_ = false;  // params_ and buffers_ are empty: the layers use another network's
   Collective* collective_ = nullptr;
   Index first_row_ = 0, total_rows_ = 0;
   std::span<const Index> shards_;
