@@ -79,6 +79,42 @@ TEST_CASE("network: gradients are summed where a value feeds several inputs") {
   CHECK(b.input_grad().isApprox(2 * x));
 }
 
+TEST_CASE("network: value gradients share storage only where their lives do not overlap") {
+  // A chain of four [4] values: each gradient dies when its producer has run backward, so two
+  // buffers of (batch, 4) serve the three gradients below the output.
+  Network chain = build(json::parse(R"({"input_shape": [4], "layers": [
+      {"type": "scale", "factor": 2}, {"type": "relu"}, {"type": "scale", "factor": 3}, {"type": "tanh"}]})"));
+  Matrix x(5, 4);
+  for (Index i = 0; i < x.size(); ++i) x.data()[i] = -1.0f + 0.1f * static_cast<float>(i);
+  chain.forward(x, Mode::train);
+  chain.backward(Matrix::Ones(5, 4));
+  CHECK(chain.value_grad_floats() == 2 * 5 * 4);
+  chain.set_need_input_grad(true);  // dL/dx takes the buffer dL/d(relu) has left
+  chain.forward(x, Mode::train);
+  chain.backward(Matrix::Ones(5, 4));
+  CHECK(chain.value_grad_floats() == 2 * 5 * 4);
+  const Matrix expect = ((6 * x.array().max(0.0f)).tanh().square() * -1 + 1) * 6 * (x.array() > 0).cast<float>();
+  CHECK(chain.input_grad().isApprox(expect));
+
+  // Equal widths whose gradients are live together: a = 2x feeds b = 3a, c = b + a and
+  // y = (c/2) ⊙ a = (4x) ⊙ (2x) = 8x², so dL/dx = 16x with dL/dy = 1; then a new batch size.
+  Network graph = build(json::parse(R"({"input_shape": [3], "layers": [
+      {"type": "scale", "name": "a", "factor": 2, "inputs": ["input"]},
+      {"type": "scale", "name": "b", "factor": 3, "inputs": ["a"]},
+      {"type": "add", "name": "c", "inputs": ["b", "a"]},
+      {"type": "scale", "name": "d", "factor": 0.5, "inputs": ["c"]},
+      {"type": "mul", "inputs": ["d", "a"]}]})"));
+  graph.set_need_input_grad(true);
+  for (const Index rows : {2, 7, 2}) {
+    CAPTURE(rows);
+    Matrix in(rows, 3);
+    for (Index i = 0; i < in.size(); ++i) in.data()[i] = -2.0f + 0.25f * static_cast<float>(i);
+    CHECK(graph.forward(in, Mode::train).isApprox(8 * in.cwiseProduct(in)));
+    graph.backward(Matrix::Ones(rows, 3));
+    CHECK(graph.input_grad().isApprox(16 * in));
+  }
+}
+
 TEST_CASE("network: graph errors name the layer and say what is wrong") {
   CHECK(build_error(json::parse(R"({"input_shape": [4], "layers": [
           {"type": "affine", "units": 3, "name": "fc"},

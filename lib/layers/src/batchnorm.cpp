@@ -32,6 +32,7 @@ Shape BatchNorm::build(const std::vector<Shape>& inputs) {
   } else {
     throw ConfigError("expected an input of shape [features] or [channels, height, width], got " + s.str());
   }
+  mean_.resize(channels_);
   inv_std_.resize(channels_);
   sums_.resize(static_cast<std::size_t>(2 * channels_));
   return s;
@@ -108,7 +109,6 @@ void BatchNorm::forward(std::span<const Matrix* const> x, Matrix& y, const Conte
   shards_.assign(ctx.shards.begin(), ctx.shards.end());
   const Matrix& in = *x[0];
   total_rows_ = ctx.global_rows(in.rows());
-  ensure_size(xhat_, in.rows(), in.cols());
   ensure_size(y, in.rows(), in.cols());
   const Index S = spatial_;
   const double m = static_cast<double>(total_rows_ * S);
@@ -132,12 +132,10 @@ void BatchNorm::forward(std::span<const Matrix* const> x, Matrix& y, const Conte
     }
     const float inv_std = static_cast<float>(1.0 / std::sqrt(var + epsilon_));
     const auto mu = static_cast<float>(mean);
+    mean_[c] = mu;
     inv_std_[c] = inv_std;
-    for (Index r = 0; r < in.rows(); ++r) {
-      auto xh = xhat_.row(r).segment(c * S, S);
-      xh.array() = (in.row(r).segment(c * S, S).array() - mu) * inv_std;
-      y.row(r).segment(c * S, S).array() = gamma_[c] * xh.array() + beta_[c];
-    }
+    for (Index r = 0; r < in.rows(); ++r)
+      y.row(r).segment(c * S, S).array() = gamma_[c] * xhat(in, r, c).array() + beta_[c];
   });
 }
 
@@ -153,19 +151,19 @@ void BatchNorm::batch_sums_around_mean(const Matrix& in, double m) {
   if (collective_ != nullptr) collective_->sum(std::span<double>(sums_.data() + channels_, channels_));
 }
 
-void BatchNorm::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y*/, const Matrix& dy,
+void BatchNorm::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const Matrix& dy,
                          std::span<Matrix* const> dx) {
+  const Matrix& in = *x[0];
   const Index S = spatial_;
   const float m = static_cast<float>(total_rows_ * S);
   if (dx[0] != nullptr) ensure_size(*dx[0], dy.rows(), dy.cols());
   // Σ dy and Σ dy·x̂ per channel: this process's rows go into the gradients (summed across
   // processes with all the others), the whole batch's into dx.
   for_channels(channels_, dy.rows() * S, [&](Index c) {
-    if (!shards_.empty()) return backward_shard_sums(dy, c);
+    if (!shards_.empty()) return backward_shard_sums(in, dy, c);
     const double sum_dy = sum_rows(dy, c, S, [](const auto& v) { return v.sum(); });
     double dot = 0.0;
-    for (Index r = 0; r < dy.rows(); ++r)
-      dot += static_cast<double>(dy.row(r).segment(c * S, S).dot(xhat_.row(r).segment(c * S, S)));
+    for (Index r = 0; r < dy.rows(); ++r) dot += static_cast<double>(dy.row(r).segment(c * S, S).dot(xhat(in, r, c)));
     dgamma_[c] += static_cast<float>(dot);
     dbeta_[c] += static_cast<float>(sum_dy);
     sums_[static_cast<std::size_t>(c)] = sum_dy;
@@ -181,8 +179,7 @@ void BatchNorm::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y
     for (Index r = 0; r < dy.rows(); ++r) {
       auto d = dx[0]->row(r).segment(c * S, S);
       if (train)
-        d.array() = (k / m) * (m * dy.row(r).segment(c * S, S).array() - sum_dy -
-                               xhat_.row(r).segment(c * S, S).array() * sum_dy_xhat);
+        d.array() = (k / m) * (m * dy.row(r).segment(c * S, S).array() - sum_dy - xhat(in, r, c).array() * sum_dy_xhat);
       else d = k * dy.row(r).segment(c * S, S);
     }
   });
@@ -190,7 +187,7 @@ void BatchNorm::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y
 
 // With sample shards: Σ dy and Σ dy·x̂ of channel c per shard; the gradients add the shards'
 // float sums in the shard tree (as the processes add theirs), dx's sums the double ones.
-void BatchNorm::backward_shard_sums(const Matrix& dy, Index c) {
+void BatchNorm::backward_shard_sums(const Matrix& in, const Matrix& dy, Index c) {
   const Index S = spatial_;
   const auto k = static_cast<long>(shards_.size()) - 1;
   std::array<double, kMaxShards> sum_dy{}, dot{};
@@ -200,7 +197,7 @@ void BatchNorm::backward_shard_sums(const Matrix& dy, Index c) {
     sum_dy[i] = sum_rows(
         dy, c, S, [](const auto& v) { return v.sum(); }, shards_[i], shards_[i + 1]);
     for (Index r = shards_[i]; r < shards_[i + 1]; ++r)
-      dot[i] += static_cast<double>(dy.row(r).segment(c * S, S).dot(xhat_.row(r).segment(c * S, S)));
+      dot[i] += static_cast<double>(dy.row(r).segment(c * S, S).dot(xhat(in, r, c)));
     sum_dy_f[i] = static_cast<float>(sum_dy[i]);
     dot_f[i] = static_cast<float>(dot[i]);
   }

@@ -50,8 +50,10 @@ class BatchNorm : public Layer {
   float* dbeta_ = nullptr;
   float* running_mean_ = nullptr;  // (C)
   float* running_var_ = nullptr;   // (C)
-  Matrix xhat_;                    // (batch, C·S), from the last forward
-  Vector inv_std_;                 // (C): 1/√(σ² + ε) used by the last forward
+  // The last forward's μ and 1/√(σ² + ε) per channel: backward recomputes x̂ = (x − μ)/√(σ² + ε)
+  // from the input, bit for bit, instead of keeping a batch-sized copy.
+  Vector mean_;     // (C)
+  Vector inv_std_;  // (C)
   // Data parallel: the batch's rows on all processes and the sums across them (Context).
   Collective* collective_ = nullptr;
   Index total_rows_ = 0;
@@ -63,7 +65,11 @@ class BatchNorm : public Layer {
   template <typename F>
   void batch_sums(const Matrix& a, Index offset, F f);
   void batch_sums_around_mean(const Matrix& in, double m);
-  void backward_shard_sums(const Matrix& dy, Index c);
+  void backward_shard_sums(const Matrix& in, const Matrix& dy, Index c);
+  // x̂ of row r, channel c of the last forward's input, as an expression: (S) values.
+  auto xhat(const Matrix& in, Index r, Index c) const {
+    return ((in.row(r).segment(c * spatial_, spatial_).array() - mean_[c]) * inv_std_[c]).matrix();
+  }
 };
 
 }  // namespace nettrain

@@ -129,7 +129,6 @@ void Network::build() {
   lay_out_tensors();
   bind_tensors(params_.data(), buffers_.data());
   values_.assign(value_count(), Matrix());
-  grads_of_.assign(value_count(), Matrix());
   scratch_.assign(nodes_.size(), {});
   for (std::size_t i = 0; i < nodes_.size(); ++i) scratch_[i].assign(nodes_[i].sources.size(), Matrix());
   received_.assign(value_count(), 0);
@@ -318,17 +317,44 @@ std::vector<NodeInfo> Network::summary() const {
 
 void Network::resize_for_batch(Index batch) {
   if (batch == batch_) return;
-  for (std::size_t v = 0; v < value_count(); ++v) {
-    const Index width = v < inputs_.size() ? inputs_[v].shape.size() : nodes_[v - inputs_.size()].shape.size();
-    if (v >= inputs_.size() || inputs_.size() > 1) values_[v].resize(batch, width);
-    grads_of_[v].resize(batch, width);
+  for (std::size_t v = 0; v < value_count(); ++v)
+    if (v >= inputs_.size() || inputs_.size() > 1) values_[v].resize(batch, value_width(v));
+  batch_ = batch;
+}
+
+// Gradient storage by liveness, in backward order: dL/d(value) is first written by the value's
+// last reader and last read by its producer, which then frees the slot for the next gradient of
+// the same width. A chain conv → batchnorm → relu needs two slots of that width, not three.
+// Input gradients are planned only when asked for (need_input_grad) and are never freed.
+void Network::plan_grads() {
+  constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  grad_slot_.assign(value_count(), kNone);
+  std::vector<Index> widths;
+  std::vector<bool> in_use;
+  const std::size_t n_in = inputs_.size();
+  for (std::size_t i = nodes_.size(); i-- > 0;) {
+    for (const std::size_t v : nodes_[i].sources) {
+      if (grad_slot_[v] != kNone || (v < n_in && !need_input_grad_)) continue;
+      std::size_t slot = 0;
+      while (slot < widths.size() && (in_use[slot] || widths[slot] != value_width(v))) ++slot;
+      if (slot == widths.size()) {
+        widths.push_back(value_width(v));
+        in_use.push_back(false);
+      }
+      in_use[slot] = true;
+      grad_slot_[v] = slot;
+    }
+    if (const std::size_t self = n_in + i; grad_slot_[self] != kNone) in_use[grad_slot_[self]] = false;
   }
+  grad_slots_.resize(widths.size());
+  for (std::size_t slot = 0; slot < widths.size(); ++slot) grad_slots_[slot].resize(batch_, widths[slot]);
   for (std::size_t i = 0; i < nodes_.size(); ++i)
     for (std::size_t s = 0; s < nodes_[i].sources.size(); ++s) {
       const std::size_t v = nodes_[i].sources[s];
-      if (uses_[v] > 1) scratch_[i][s].resize(batch, grads_of_[v].cols());
+      if (uses_[v] > 1) scratch_[i][s].resize(batch_, value_width(v));
     }
-  batch_ = batch;
+  grads_batch_ = batch_;
+  grads_with_input_ = need_input_grad_;
 }
 
 const Matrix& Network::forward(const Matrix& x, Mode mode) {
@@ -377,6 +403,7 @@ void Network::infer(const Matrix& x, Matrix& out) {
 
 void Network::backward(const Matrix& dy) {
   if (batch_ < 0 || packed_input_ == nullptr) throw std::logic_error("Network::backward before forward");
+  if (grads_batch_ != batch_ || grads_with_input_ != need_input_grad_) plan_grads();
   std::fill(received_.begin(), received_.end(), 0);
   std::array<const Matrix*, kMaxArity> xs{};
   std::array<Matrix*, kMaxArity> dxs{};
@@ -384,13 +411,13 @@ void Network::backward(const Matrix& dy) {
   for (std::size_t i = nodes_.size(); i-- > 0;) {
     Node& n = nodes_[i];
     const std::size_t self = n_in + i;
-    const Matrix& d_out = (i + 1 == nodes_.size()) ? dy : grads_of_[self];
+    const Matrix& d_out = (i + 1 == nodes_.size()) ? dy : grad_of(self);
     const std::size_t arity = n.sources.size();
     for (std::size_t s = 0; s < arity; ++s) {
       const std::size_t v = n.sources[s];
       xs[s] = (v < n_in && n_in == 1) ? packed_input_ : &values_[v];
       if (v < n_in && !need_input_grad_) dxs[s] = nullptr;
-      else dxs[s] = uses_[v] == 1 ? &grads_of_[v] : &scratch_[i][s];
+      else dxs[s] = uses_[v] == 1 ? &grad_of(v) : &scratch_[i][s];
     }
     n.layer->backward(std::span<const Matrix* const>(xs.data(), arity), values_[self], d_out,
                       std::span<Matrix* const>(dxs.data(), arity));
@@ -398,8 +425,8 @@ void Network::backward(const Matrix& dy) {
     for (std::size_t s = 0; s < arity; ++s) {
       const std::size_t v = n.sources[s];
       if (dxs[s] == nullptr || uses_[v] == 1) continue;
-      if (received_[v]++ == 0) grads_of_[v] = *dxs[s];
-      else grads_of_[v] += *dxs[s];
+      if (received_[v]++ == 0) grad_of(v) = *dxs[s];
+      else grad_of(v) += *dxs[s];
     }
   }
   if (need_input_grad_) {
@@ -407,7 +434,7 @@ void Network::backward(const Matrix& dy) {
     for (std::size_t k = 0; k < n_in; ++k) {
       auto block = input_grad_.middleCols(inputs_[k].column, inputs_[k].shape.size());
       if (uses_[k] == 0) block.setZero();
-      else block = grads_of_[k];
+      else block = grad_of(k);
     }
   }
 }

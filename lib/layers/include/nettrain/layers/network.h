@@ -100,6 +100,13 @@ class Network {
   void set_need_input_grad(bool on) { need_input_grad_ = on; }
   // (batch, input_size()), valid after backward with need_input_grad on.
   const Matrix& input_grad() const { return input_grad_; }
+  // Floats held for the gradients of values (dL/d(value)) since the last backward: values whose
+  // gradients are never live at once share storage.
+  Index value_grad_floats() const {
+    Index n = 0;
+    for (const Matrix& m : grad_slots_) n += m.size();
+    return n;
+  }
 
   void zero_grads();  // in fixed ranges over the pool
   Vector& params() { return params_; }
@@ -162,8 +169,13 @@ class Network {
 
   // Values are numbered inputs first, then nodes: value v < inputs_.size() is an input.
   std::size_t value_count() const { return inputs_.size() + nodes_.size(); }
+  Index value_width(std::size_t v) const {
+    return v < inputs_.size() ? inputs_[v].shape.size() : nodes_[v - inputs_.size()].shape.size();
+  }
   [[noreturn]] void fail_node(std::size_t i, const std::string& message) const;
   void resize_for_batch(Index batch);
+  void plan_grads();
+  Matrix& grad_of(std::size_t v) { return grad_slots_[grad_slot_[v]]; }
   // The steps of build(), in order.
   std::map<std::string, std::size_t> index_names();
   void resolve_inputs(const std::map<std::string, std::size_t>& index_of);
@@ -194,9 +206,14 @@ class Network {
 
   // Per-batch buffers, resized only when the batch size changes.
   Index batch_ = -1;
-  const Matrix* packed_input_ = nullptr;      // the x of the last forward
-  std::vector<Matrix> values_;                // per value: inputs (split copies, when several) then outputs
-  std::vector<Matrix> grads_of_;              // per value: dL/d(value)
+  const Matrix* packed_input_ = nullptr;  // the x of the last forward
+  std::vector<Matrix> values_;            // per value: inputs (split copies, when several) then outputs
+  // dL/d(value) lives in grad_slots_[grad_slot_[value]]: values of equal width whose gradients
+  // are never live at once share a slot (plan_grads). Sized at the first backward of a batch size.
+  std::vector<Matrix> grad_slots_;
+  std::vector<std::size_t> grad_slot_;
+  Index grads_batch_ = -1;
+  bool grads_with_input_ = false;             // need_input_grad_ when the slots were planned
   std::vector<std::vector<Matrix>> scratch_;  // per node and input slot, for summed gradients
   std::vector<std::size_t> received_;         // per value: gradient contributions seen this backward
   Matrix input_grad_;
