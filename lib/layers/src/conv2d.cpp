@@ -37,6 +37,10 @@ std::vector<TensorSpec> Conv2d::parameters() const {
 
 void Conv2d::im2col(const float* x, float* col, Index ld) const {
   const Window& w = win_;
+  if (w.sh == 1 && w.sw == 1 && w.OW == w.W) {
+    im2col_rows_whole(x, col, ld);
+    return;
+  }
   for_each_tap([&](Index k, Index c, Index i, Index j, Index oh_lo, Index oh_hi, Index ow_lo, Index ow_hi) {
     float* row = col + k * ld;
     std::fill(row, row + oh_lo * w.OW, 0.0f);
@@ -52,6 +56,31 @@ void Conv2d::im2col(const float* x, float* col, Index ld) const {
       std::fill(out + ow_hi, out + w.OW, 0.0f);
     }
     std::fill(row + oh_hi * w.OW, row + P_, 0.0f);
+  });
+}
+
+// Stride 1 with output rows as wide as the input's ("same" padding, or none across): a tap's
+// row of col is the channel's plane shifted by (i − top)·W + j − left, so one copy moves all
+// its valid rows; the columns that copy wrapped around from a neighbouring image row are then
+// set to the padding's zero. One copy per tap instead of one per tap and output row.
+void Conv2d::im2col_rows_whole(const float* x, float* col, Index ld) const {
+  const Window& w = win_;
+  for_each_tap([&](Index k, Index c, Index i, Index j, Index oh_lo, Index oh_hi, Index ow_lo, Index ow_hi) {
+    float* row = col + k * ld;
+    if (oh_lo >= oh_hi || ow_lo >= ow_hi) {
+      std::fill(row, row + P_, 0.0f);
+      return;
+    }
+    const Index first = oh_lo * w.OW + ow_lo, last = (oh_hi - 1) * w.OW + ow_hi;     // [first, last)
+    const float* in = x + c * w.H * w.W + first + (i - w.top) * w.W + (j - w.left);  // under `first`
+    std::fill(row, row + first, 0.0f);
+    std::copy(in, in + (last - first), row + first);
+    std::fill(row + last, row + P_, 0.0f);
+    for (Index oh = oh_lo; oh < oh_hi; ++oh) {
+      float* out = row + oh * w.OW;
+      for (Index ow = 0; ow < ow_lo; ++ow) out[ow] = 0.0f;
+      for (Index ow = ow_hi; ow < w.OW; ++ow) out[ow] = 0.0f;
+    }
   });
 }
 

@@ -65,6 +65,7 @@ class Conv2d : public WeightedLayer {
   }
   // Writes sample `x` (C·H·W) as K rows of P columns into `col`, whose rows are `ld` apart.
   void im2col(const float* x, float* col, Index ld) const;
+  void im2col_rows_whole(const float* x, float* col, Index ld) const;  // stride 1, OW == W
   // Adds the K × P block of `dcol` (rows `ld` apart) into dx (C·H·W), which must start zeroed.
   void col2im(const float* dcol, Index ld, float* dx) const;
 

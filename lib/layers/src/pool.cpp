@@ -2,6 +2,7 @@
 #include "pool.h"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 
 namespace nettrain {
@@ -31,33 +32,40 @@ Span cols_under(const Window& w, Index ow) {
   return {std::max<Index>(w0, 0), std::min(w0 + w.kw, w.W)};
 }
 
-// The common 2x2 stride-2 max-pool without padding, one sample: the first maximum of each
-// window (a, b over c, d) and, when `at` is given, its input index.
-void max_pool_2x2(const Window& w, const float* x, float* y, std::int32_t* at) {
-  for (Index c = 0; c < w.C; ++c)
-    for (Index oh = 0; oh < w.OH; ++oh) {
-      const Index top = (c * w.H + 2 * oh) * w.W;
-      const float* r0 = x + top;
-      const float* r1 = r0 + w.W;
-      float* out = y + (c * w.OH + oh) * w.OW;
-      if (at == nullptr) {
-        for (Index ow = 0; ow < w.OW; ++ow) {
-          const Index i = 2 * ow;
-          // The value of the first maximum: the same whichever maximum is taken.
-          out[ow] = std::max(std::max(r0[i], r0[i + 1]), std::max(r1[i], r1[i + 1]));
-        }
-        continue;
-      }
-      std::int32_t* idx = at + (c * w.OH + oh) * w.OW;
-      for (Index ow = 0; ow < w.OW; ++ow) {
-        const Index i = 2 * ow;
-        float best = r0[i];
-        Index best_at = top + i;
-        if (r0[i + 1] > best) best = r0[i + 1], best_at = top + i + 1;
-        if (r1[i] > best) best = r1[i], best_at = top + w.W + i;
-        if (r1[i + 1] > best) best = r1[i + 1], best_at = top + w.W + i + 1;
-        out[ow] = best;
-        idx[ow] = static_cast<std::int32_t>(best_at);
+// The common 2x2 stride-2 max-pool without padding. Nothing is kept for backward: it finds
+// each window's first maximum again as the first cell equal to the window's output. Both loops
+// are branch-free (the comparisons depend on the data: branches would be mispredicted half the
+// time) and vectorise; the sizes are copied to locals and the pointers marked restrict.
+void max_pool_2x2(const Window& w, const float* __restrict x, float* __restrict y) {
+  const Index C = w.C, H = w.H, W = w.W, OH = w.OH, OW = w.OW;
+  for (Index c = 0; c < C; ++c)
+    for (Index oh = 0; oh < OH; ++oh) {
+      const float* __restrict r0 = x + (c * H + 2 * oh) * W;
+      const float* __restrict r1 = r0 + W;
+      float* __restrict out = y + (c * OH + oh) * OW;
+      for (Index ow = 0; ow < OW; ++ow)
+        out[ow] = std::max(std::max(r0[2 * ow], r0[2 * ow + 1]), std::max(r1[2 * ow], r1[2 * ow + 1]));
+    }
+}
+
+// Its backward, one sample: dx zero but for dy at each window's first maximum in row-major
+// order. The cell's offset is computed without branches (rows of 7 or 14 windows are too short
+// to vectorise, and branches on the data would be mispredicted).
+void max_pool_2x2_backward(const Window& w, const float* __restrict x, const float* __restrict y,
+                           const float* __restrict dy, float* __restrict dx) {
+  const Index C = w.C, H = w.H, W = w.W, OH = w.OH, OW = w.OW;
+  const std::array<Index, 4> offset{0, 1, W, W + 1};
+  std::fill(dx, dx + C * H * W, 0.0f);
+  for (Index c = 0; c < C; ++c)
+    for (Index oh = 0; oh < OH; ++oh) {
+      const Index top = (c * H + 2 * oh) * W, o = (c * OH + oh) * OW;
+      const float* __restrict x0 = x + top;
+      const float* __restrict x1 = x0 + W;
+      for (Index ow = 0; ow < OW; ++ow) {
+        const float m = y[o + ow];
+        const int not_a = x0[2 * ow] != m, not_b = x0[2 * ow + 1] != m, not_c = x1[2 * ow] != m;
+        const int k = not_a * (1 + not_b * (1 + not_c));  // 0 at a, else 1 at b, else 2 at c, else 3
+        dx[top + 2 * ow + offset[static_cast<std::size_t>(k)]] = dy[o + ow];
       }
     }
 }
@@ -78,22 +86,24 @@ Shape Pool2d::build(const std::vector<Shape>& inputs) {
   return Shape{win_.C, win_.OH, win_.OW};
 }
 
-void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
+bool Pool2d::is_2x2() const {
+  const Window& w = win_;
+  return max_ && w.kh == 2 && w.kw == 2 && w.sh == 2 && w.sw == 2 && w.top == 0 && w.left == 0;
+}
+
+void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /*ctx*/) {
   const Window& w = win_;
   const Matrix& in = *x[0];
   const Index N = in.rows(), P = w.OH * w.OW;
   ensure_size(y, N, w.C * P);
-  if (max_ && (argmax_.rows() != N || argmax_.cols() != y.cols())) argmax_.resize(N, y.cols());
   const float inv_area = 1.0f / static_cast<float>(w.kh * w.kw);
-  if (max_ && w.kh == 2 && w.kw == 2 && w.sh == 2 && w.sw == 2 && w.top == 0 && w.left == 0) {
-    // Backward reads the argmax only after a training forward.
-    const bool keep = ctx.mode == Mode::train;
+  if (is_2x2()) {
     parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / in.cols()), [&](Index n0, Index n1) {
-      for (Index n = n0; n < n1; ++n)
-        max_pool_2x2(w, in.row(n).data(), y.row(n).data(), keep ? argmax_.row(n).data() : nullptr);
+      for (Index n = n0; n < n1; ++n) max_pool_2x2(w, in.row(n).data(), y.row(n).data());
     });
     return;
   }
+  if (max_ && (argmax_.rows() != N || argmax_.cols() != y.cols())) argmax_.resize(N, y.cols());
   // Samples are independent: fixed ranges of them over the pool.
   parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / in.cols()), [&](Index n0, Index n1) {
     for (Index n = n0; n < n1; ++n) {
@@ -132,15 +142,20 @@ void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
   });
 }
 
-void Pool2d::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y*/, const Matrix& dy,
+void Pool2d::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
                       std::span<Matrix* const> dx) {
   if (dx[0] == nullptr) return;
   const Window& w = win_;
   const Index N = dy.rows();
   ensure_size(*dx[0], N, w.C * w.H * w.W);
   const float inv_area = 1.0f / static_cast<float>(w.kh * w.kw);
+  const bool fast = is_2x2();
   parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / dx[0]->cols()), [&](Index n0, Index n1) {
     for (Index n = n0; n < n1; ++n) {
+      if (fast) {
+        max_pool_2x2_backward(w, x[0]->row(n).data(), y.row(n).data(), dy.row(n).data(), dx[0]->row(n).data());
+        continue;
+      }
       const float* dyr = dy.row(n).data();
       float* dxr = dx[0]->row(n).data();
       std::fill(dxr, dxr + dx[0]->cols(), 0.0f);

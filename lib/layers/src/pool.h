@@ -39,6 +39,7 @@ class Pool2d : public Layer {
   Window win_;
   // (batch, C·OH·OW): index within the row of x of each window's maximum (maxpool only).
   Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> argmax_;
+  bool is_2x2() const;  // the 2x2 stride-2 max-pool: argmax_ unused, backward compares x with y
 };
 
 }  // namespace nettrain
