@@ -25,17 +25,22 @@ void Dropout::forward(std::span<const Matrix* const> x, Matrix& y, const Context
   }
   if (ctx.rng == nullptr) throw std::logic_error("dropout: train-mode forward needs ctx.rng");
   ensure_size(mask_, in.rows(), in.cols());
-  const float keep_scale = 1.0f / (1.0f - rate_);
-  // The mask of the whole global batch is drawn in row order; this process keeps its rows.
-  const Index cols = in.cols();
-  const Index before = ctx.first_row * cols;
-  const Index after = (ctx.global_rows(in.rows()) - ctx.first_row - in.rows()) * cols;
-  for (Index i = 0; i < before; ++i) ctx.rng->uniform();
-  float* m = mask_.data();
-  for (Index i = 0; i < mask_.size(); ++i) m[i] = ctx.rng->uniform() >= rate_ ? keep_scale : 0.0f;
-  for (Index i = 0; i < after; ++i) ctx.rng->uniform();
   ensure_size(y, in.rows(), in.cols());
-  y.array() = in.array() * mask_.array();
+  const float keep_scale = 1.0f / (1.0f - rate_), rate = rate_;
+  // One draw names this batch's mask; element i of the global batch (row-major) is kept when
+  // uniform_at(key, i) >= rate. Every process and every range of the pool computes its own
+  // elements and gets the bits one serial pass over the whole batch would.
+  const std::uint64_t key = ctx.rng->next_u64();
+  const auto first = static_cast<std::uint64_t>(ctx.first_row * in.cols());
+  float* m = mask_.data();
+  float* out = y.data();
+  const float* x0 = in.data();
+  parallel_ranges(mask_.size(), kElementwiseGrain, [&](Index begin, Index end) {
+    for (Index i = begin; i < end; ++i) {
+      m[i] = Rng::uniform_at(key, first + static_cast<std::uint64_t>(i)) >= rate ? keep_scale : 0.0f;
+      out[i] = x0[i] * m[i];
+    }
+  });
 }
 
 void Dropout::backward(std::span<const Matrix* const> /*x*/, const Matrix& /*y*/, const Matrix& dy,

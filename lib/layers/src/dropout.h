@@ -4,8 +4,10 @@
 //   train: mask_ij = 1/(1 − rate) with probability 1 − rate, else 0;  y = x ⊙ mask;  dx = dy ⊙ mask
 //   eval:  y = x;  dx = dy
 //
-// The mask is drawn from ctx.rng (the network's stream, saved in checkpoints), one
-// Rng::uniform() per element in row-major order; element kept when u >= rate.
+// The mask comes from ctx.rng (the network's stream, saved in checkpoints): one next_u64() per
+// train-mode forward is the mask's key, and element i of the global batch in row-major order
+// (ctx.first_row·n + i on a slice) is kept when Rng::uniform_at(key, i) >= rate. The same mask
+// for any thread count, process count or shard split.
 // Config: {"type": "dropout", "rate": r}, r in [0, 1), default 0.5.
 #pragma once
 

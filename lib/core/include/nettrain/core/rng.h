@@ -30,6 +30,17 @@ class Rng {
   // Standard normal (Box–Muller on doubles, one value per call: no hidden cached state).
   double normal();
 
+  // Uniform in [0, 1) with 24 bits that depend on (key, counter) only: splitmix64's output
+  // function at key + (counter + 1)·γ. For draws made in any order or in parallel, e.g. a
+  // dropout mask whose key is one next_u64() and whose counter is the element's index.
+  static float uniform_at(std::uint64_t key, std::uint64_t counter) {
+    std::uint64_t z = key + (counter + 1) * 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return static_cast<float>(z >> 40) * 0x1.0p-24f;
+  }
+
   // An independent stream for a sub-component (a layer, the data order) derived from this one.
   Rng split(std::uint64_t stream_id) const;
 
