@@ -8,6 +8,9 @@
 #include <charconv>
 #include <functional>
 #include <iostream>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <memory>
 #include <new>
 
@@ -285,6 +288,14 @@ int run_command(const std::vector<Command>& commands, const GlobalOptions& g) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef __GLIBC__
+  // Batch-sized buffers are reallocated whenever the batch size changes (an epoch's last, short
+  // batch; evaluation's blocks). glibc raises its mmap threshold each time such a block is freed,
+  // so the next ones come from the heap and fragment it: a 20-epoch CNN run grew from 228 to
+  // 283 MB. A fixed threshold keeps every block of 1 MB or more in its own mapping, returned to
+  // the system when freed.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
   CLI::App app{"nettrain: train neural networks from JSON configs, from the terminal"};
   app.set_version_flag("--version",
                        std::string("nettrain ") + NETTRAIN_VERSION + "\nBLAS: " + nettrain::blas_description());
