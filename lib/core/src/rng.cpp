@@ -11,11 +11,8 @@ namespace nettrain {
 namespace {
 
 std::uint64_t splitmix64(std::uint64_t& x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  std::uint64_t z = x;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+  x += Rng::kGamma;
+  return Rng::mix64(x);
 }
 
 __extension__ using u128 = unsigned __int128;

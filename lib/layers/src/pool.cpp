@@ -33,9 +33,8 @@ Span cols_under(const Window& w, Index ow) {
 }
 
 // The common 2x2 stride-2 max-pool without padding. Nothing is kept for backward: it finds
-// each window's first maximum again as the first cell equal to the window's output. Both loops
-// are branch-free (the comparisons depend on the data: branches would be mispredicted half the
-// time) and vectorise; the sizes are copied to locals and the pointers marked restrict.
+// each window's first maximum again as the first cell equal to the window's output. The forward
+// is a branch-free max that vectorises (sizes copied to locals, pointers marked restrict).
 void max_pool_2x2(const Window& w, const float* __restrict x, float* __restrict y) {
   const Index C = w.C, H = w.H, W = w.W, OH = w.OH, OW = w.OW;
   for (Index c = 0; c < C; ++c)

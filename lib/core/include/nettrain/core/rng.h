@@ -34,11 +34,15 @@ class Rng {
   // function at key + (counter + 1)·γ. For draws made in any order or in parallel, e.g. a
   // dropout mask whose key is one next_u64() and whose counter is the element's index.
   static float uniform_at(std::uint64_t key, std::uint64_t counter) {
-    std::uint64_t z = key + (counter + 1) * 0x9e3779b97f4a7c15ULL;
+    return static_cast<float>(mix64(key + (counter + 1) * kGamma) >> 40) * 0x1.0p-24f;
+  }
+  // splitmix64's output function and its increment (γ = 2^64 / golden ratio), shared by
+  // the seeding (reseed(), split()) and uniform_at().
+  static constexpr std::uint64_t kGamma = 0x9e3779b97f4a7c15ULL;
+  static std::uint64_t mix64(std::uint64_t z) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-    return static_cast<float>(z >> 40) * 0x1.0p-24f;
+    return z ^ (z >> 31);
   }
 
   // An independent stream for a sub-component (a layer, the data order) derived from this one.
