@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
     net.backward(dy);
   }
   const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("%.2f ms/step, %.1f s per 54,000 samples\n", 1e3 * sec / steps,
+  std::printf("%.3f ms/step, %.1f s per 54,000 samples\n", 1e3 * sec / steps,
               sec / steps / static_cast<double>(batch) * 54000.0);
   return 0;
 }

@@ -5,6 +5,8 @@
 
 #include <cstring>
 #include <map>
+#include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "nettrain/core/errors.h"
@@ -130,6 +132,13 @@ void run_case(const StepCase& c) {
   }
 }
 
+// n values uniform in [-1, 1).
+Vector uniform_vec(Rng& rng, Index n) {
+  Vector v(n);
+  for (Index i = 0; i < n; ++i) v[i] = 2.0f * rng.uniform() - 1.0f;
+  return v;
+}
+
 // Configs with every state vector in use, for the round trip.
 const std::map<std::string, nlohmann::json> stateful_configs = {
     {"sgd", {{"type", "sgd"}, {"momentum", 0.9}, {"nesterov", true}, {"weight_decay", 0.01}}},
@@ -152,11 +161,7 @@ TEST_CASE("optimizers: the first steps of every registered optimizer match hand-
 
 TEST_CASE("optimizers: state copied into a fresh optimizer continues bit for bit") {
   Rng rng(5);
-  auto random_vec = [&](Index n) {
-    Vector v(n);
-    for (Index i = 0; i < n; ++i) v[i] = 2.0f * rng.uniform() - 1.0f;
-    return v;
-  };
+  auto random_vec = [&](Index n) { return uniform_vec(rng, n); };
   for (const auto& name : optimizer_registry().names()) {
     CAPTURE(name);
     REQUIRE_MESSAGE(stateful_configs.count(name) == 1, "no round-trip config for optimizer " << name);
@@ -191,6 +196,39 @@ TEST_CASE("optimizers: state copied into a fresh optimizer continues bit for bit
     CHECK(std::memcmp(pa.data(), pb.data(), sizeof(float) * 3) == 0);
     CHECK(std::memcmp(pa.data(), pc.data(), sizeof(float) * 3) != 0);
     CHECK(a->steps() == 5);
+  }
+}
+
+TEST_CASE("optimizers: update() over any split of the vector gives step()'s bits") {
+  // The trainer walks the vectors in its own blocks (begin_step, then update per block); the
+  // result must not depend on where the blocks end or in which order they run.
+  Rng rng(11);
+  auto random_vec = [&](Index n) { return uniform_vec(rng, n); };
+  const Index n = 1000;
+  for (const auto& name : optimizer_registry().names()) {
+    CAPTURE(name);
+    const auto& cfg = stateful_configs.at(name);
+    auto whole = make_opt(cfg);
+    auto split = make_opt(cfg);
+    whole->reset(n);
+    split->reset(n);
+    Vector pw = random_vec(n);
+    Vector ps = pw;
+    for (int s = 0; s < 3; ++s) {
+      const Vector g = random_vec(n);
+      whole->step(VectorMap(pw.data(), n), ConstVectorMap(g.data(), n), 0.05f);
+      split->begin_step(n, 0.05f);
+      for (const auto& [b, e] : {std::pair<Index, Index>{700, n}, {1, 7}, {7, 700}, {0, 1}})
+        split->update(ps.data(), g.data(), b, e);
+    }
+    CHECK(std::memcmp(pw.data(), ps.data(), sizeof(float) * static_cast<std::size_t>(n)) == 0);
+    CHECK(split->steps() == 3);
+    const auto sw = whole->state();
+    const auto ss = split->state();
+    REQUIRE(sw.size() == ss.size());
+    for (std::size_t k = 0; k < sw.size(); ++k)
+      CHECK(std::memcmp(sw[k].second->data(), ss[k].second->data(), sizeof(float) * static_cast<std::size_t>(n)) == 0);
+    CHECK_THROWS_AS(split->begin_step(n + 1, 0.05f), std::logic_error);
   }
 }
 

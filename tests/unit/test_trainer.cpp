@@ -158,6 +158,47 @@ TEST_CASE("trainer: divergence stops with the epoch and step") {
   CHECK(message.find("training diverged at epoch 1, step ") == 0);
 }
 
+TEST_CASE("trainer: the update pass equals zero, backward, step; and leaves the gradient zeroed") {
+  // Trainer::apply_gradients checks, updates and clears the gradient in one pass; the hand loop
+  // below does the same work in the plain order and must end with the same bits.
+  const Dataset data = two_clouds(64, 4);
+  json j = json::parse(R"({
+    "seed": 5,
+    "data": {"train": {"path": "unused.csv"}},
+    "model": {"input_shape": [2], "layers": [
+      {"type": "affine", "units": 8}, {"type": "relu"}, {"type": "affine", "units": 2}]},
+    "training": {"batch_size": 64, "epochs": 3, "shuffle": false, "log_every_steps": 0,
+                 "optimizer": {"type": "sgd", "lr": 0.1, "momentum": 0.9}}})");
+  const Config c = config_from_json(j, "trainer.json", ".");
+  Experiment a = build_experiment(c);
+  Experiment b = build_experiment(c);
+  a.net.init_params(1);
+  b.net.init_params(1);
+  Trainer(a.net, *a.loss, *a.optimizer, *a.schedule, a.options).train(data, nullptr, Preprocess(), TrainCallbacks());
+
+  b.optimizer->reset(b.net.params().size());
+  std::vector<Index> all(64);
+  for (Index i = 0; i < 64; ++i) all[static_cast<std::size_t>(i)] = i;
+  Batch batch;
+  Matrix dz;
+  for (int step = 0; step < 3; ++step) {
+    data.fill_batch(all, Preprocess(), batch);
+    const Matrix& z = b.net.forward(batch.x, Mode::train);
+    b.loss->forward(z, batch.targets(data.task));
+    b.loss->set_mean_rows(64);
+    b.loss->backward(dz);
+    b.net.zero_grads();
+    b.net.backward(dz);
+    b.optimizer->step(VectorMap(b.net.params().data(), b.net.params().size()),
+                      ConstVectorMap(b.net.grads().data(), b.net.grads().size()), 0.1f);
+  }
+  REQUIRE(a.net.params().size() == b.net.params().size());
+  CHECK(std::memcmp(a.net.params().data(), b.net.params().data(),
+                    sizeof(float) * static_cast<std::size_t>(a.net.params().size())) == 0);
+  CHECK(b.net.grads().cwiseAbs().maxCoeff() > 0.0f);   // the hand loop's last gradient is there
+  CHECK(a.net.grads().cwiseAbs().maxCoeff() == 0.0f);  // the trainer's was cleared after use
+}
+
 TEST_CASE("trainer: early stopping ends the run after `patience` epochs without improvement") {
   const Dataset data = two_clouds(100, 5);
   json j = make_config(R"({"type": "sgd", "lr": 1e-9})", R"("constant")", 50).json;

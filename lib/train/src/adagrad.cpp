@@ -21,20 +21,21 @@ void Adagrad::reset(Index n) {
   t_ = 0;
 }
 
-void Adagrad::step(VectorMap params, ConstVectorMap grads, float lr) {
-  const Index n = params.size();
-  check_sizes(type(), sum_.size(), n, grads.size());
-  float* p = params.data();
-  const float* grad = grads.data();
-  float* s = sum_.data();
-  const float wd = weight_decay_, eps = eps_;
+void Adagrad::begin_step(Index n, float lr) {
+  check_sizes(type(), sum_.size(), n, n);
+  step_lr_ = lr;
   ++t_;
+}
+
+void Adagrad::update(float* p, const float* grad, Index begin, Index end) {
+  float* s = sum_.data();
+  const float lr = step_lr_, wd = weight_decay_, eps = eps_;
   // g = grad + wd·p;  s += g²;  p -= lr·g / (√s + eps)
-  for_each_element(n, [&](Index i) {
+  for (Index i = begin; i < end; ++i) {
     const float g = grad[i] + wd * p[i];
     s[i] += g * g;
     p[i] -= lr * g / (std::sqrt(s[i]) + eps);
-  });
+  }
 }
 
 std::vector<std::pair<std::string, Vector*>> Adagrad::state() { return {{"sum", &sum_}}; }

@@ -18,14 +18,16 @@ class Adagrad final : public Optimizer {
   std::string type() const override { return "adagrad"; }
   double base_lr() const override { return lr_; }
   void reset(Index n) override;
-  void step(VectorMap params, ConstVectorMap grads, float lr) override;
+  void begin_step(Index n, float lr) override;
+  void update(float* params, const float* grads, Index begin, Index end) override;
   std::vector<std::pair<std::string, Vector*>> state() override;
 
  private:
   double lr_ = 0.01;
   float eps_ = 1e-10f;
   float weight_decay_ = 0.0f;
-  Vector sum_;  // (n) running sum of g²
+  Vector sum_;            // (n) running sum of g²
+  float step_lr_ = 0.0f;  // this step's rate (begin_step)
 };
 
 }  // namespace nettrain

@@ -24,33 +24,33 @@ void Adam::reset(Index n) {
   t_ = 0;
 }
 
-void Adam::step(VectorMap params, ConstVectorMap grads, float lr) {
-  const Index n = params.size();
-  check_sizes(type(), m_.size(), n, grads.size());
+void Adam::begin_step(Index n, float lr) {
+  check_sizes(type(), m_.size(), n, n);
   ++t_;
   const double bc1 = 1.0 - std::pow(beta1_, static_cast<double>(t_));
   const double bc2 = 1.0 - std::pow(beta2_, static_cast<double>(t_));
   // lr·m̂ / (√v̂ + eps) = (lr/bc1)·m / (√v·(1/√bc2) + eps)
-  const float step_size = static_cast<float>(lr / bc1);
-  const float inv_sqrt_bc2 = static_cast<float>(1.0 / std::sqrt(bc2));
+  step_size_ = static_cast<float>(lr / bc1);
+  inv_sqrt_bc2_ = static_cast<float>(1.0 / std::sqrt(bc2));
+  // adam: g = grad + wd·p, keep = 1;  adamw: g = grad, keep = 1 - lr·wd.
+  keep_ = decay_ == Decay::decoupled ? 1.0f - lr * weight_decay_ : 1.0f;
+}
+
+void Adam::update(float* p, const float* grad, Index begin, Index end) {
   const float b1 = static_cast<float>(beta1_), b2 = static_cast<float>(beta2_);
   const float one_m_b1 = static_cast<float>(1.0 - beta1_), one_m_b2 = static_cast<float>(1.0 - beta2_);
-  // adam: g = grad + wd·p, keep = 1;  adamw: g = grad, keep = 1 - lr·wd.
   const float l2 = decay_ == Decay::l2 ? weight_decay_ : 0.0f;
-  const float keep = decay_ == Decay::decoupled ? 1.0f - lr * weight_decay_ : 1.0f;
-  const float eps = eps_;
-  float* p = params.data();
-  const float* grad = grads.data();
+  const float keep = keep_, step_size = step_size_, inv_sqrt_bc2 = inv_sqrt_bc2_, eps = eps_;
   float* m = m_.data();
   float* v = v_.data();
   // g = grad + l2·p;  m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g²;
   // p = keep·p - step_size·m / (√v·inv_sqrt_bc2 + eps)
-  for_each_element(n, [&](Index i) {
+  for (Index i = begin; i < end; ++i) {
     const float g = grad[i] + l2 * p[i];
     m[i] = b1 * m[i] + one_m_b1 * g;
     v[i] = b2 * v[i] + one_m_b2 * g * g;
     p[i] = keep * p[i] - step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
-  });
+  }
 }
 
 std::vector<std::pair<std::string, Vector*>> Adam::state() { return {{"m", &m_}, {"v", &v_}}; }

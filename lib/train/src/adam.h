@@ -23,7 +23,8 @@ class Adam final : public Optimizer {
   std::string type() const override { return decay_ == Decay::l2 ? "adam" : "adamw"; }
   double base_lr() const override { return lr_; }
   void reset(Index n) override;
-  void step(VectorMap params, ConstVectorMap grads, float lr) override;
+  void begin_step(Index n, float lr) override;
+  void update(float* params, const float* grads, Index begin, Index end) override;
   std::vector<std::pair<std::string, Vector*>> state() override;
 
  private:
@@ -34,6 +35,8 @@ class Adam final : public Optimizer {
   float weight_decay_ = 0.0f;
   Vector m_;  // (n) first moment
   Vector v_;  // (n) second moment
+  // This step's constants (begin_step): lr/bc1, 1/√bc2, and the decoupled decay's factor.
+  float step_size_ = 0.0f, inv_sqrt_bc2_ = 1.0f, keep_ = 1.0f;
 };
 
 }  // namespace nettrain

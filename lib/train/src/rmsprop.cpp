@@ -24,32 +24,33 @@ void RmsProp::reset(Index n) {
   t_ = 0;
 }
 
-void RmsProp::step(VectorMap params, ConstVectorMap grads, float lr) {
-  const Index n = params.size();
-  check_sizes(type(), square_avg_.size(), n, grads.size());
-  float* p = params.data();
-  const float* grad = grads.data();
-  float* a = square_avg_.data();
-  const float rho = rho_, eps = eps_, wd = weight_decay_, mu = momentum_;
+void RmsProp::begin_step(Index n, float lr) {
+  check_sizes(type(), square_avg_.size(), n, n);
+  if (momentum_ > 0.0f) check_sizes(type(), velocity_.size(), n, n);
+  step_lr_ = lr;
   ++t_;
+}
+
+void RmsProp::update(float* p, const float* grad, Index begin, Index end) {
+  float* a = square_avg_.data();
+  const float lr = step_lr_, rho = rho_, eps = eps_, wd = weight_decay_, mu = momentum_;
   if (mu == 0.0f) {
     // g = grad + wd·p;  a = rho·a + (1-rho)·g²;  p -= lr·g / (√a + eps)
-    for_each_element(n, [&](Index i) {
+    for (Index i = begin; i < end; ++i) {
       const float g = grad[i] + wd * p[i];
       a[i] = rho * a[i] + (1.0f - rho) * g * g;
       p[i] -= lr * g / (std::sqrt(a[i]) + eps);
-    });
+    }
     return;
   }
-  check_sizes(type(), velocity_.size(), n, grads.size());
   float* v = velocity_.data();
   // g = grad + wd·p;  a = rho·a + (1-rho)·g²;  v = mu·v + g / (√a + eps);  p -= lr·v
-  for_each_element(n, [&](Index i) {
+  for (Index i = begin; i < end; ++i) {
     const float g = grad[i] + wd * p[i];
     a[i] = rho * a[i] + (1.0f - rho) * g * g;
     v[i] = mu * v[i] + g / (std::sqrt(a[i]) + eps);
     p[i] -= lr * v[i];
-  });
+  }
 }
 
 std::vector<std::pair<std::string, Vector*>> RmsProp::state() {

@@ -22,7 +22,8 @@ class RmsProp final : public Optimizer {
   std::string type() const override { return "rmsprop"; }
   double base_lr() const override { return lr_; }
   void reset(Index n) override;
-  void step(VectorMap params, ConstVectorMap grads, float lr) override;
+  void begin_step(Index n, float lr) override;
+  void update(float* params, const float* grads, Index begin, Index end) override;
   std::vector<std::pair<std::string, Vector*>> state() override;
 
  private:
@@ -31,8 +32,9 @@ class RmsProp final : public Optimizer {
   float eps_ = 1e-8f;
   float momentum_ = 0.0f;
   float weight_decay_ = 0.0f;
-  Vector square_avg_;  // (n) running mean of g²
-  Vector velocity_;    // (n) when momentum > 0, else empty
+  Vector square_avg_;     // (n) running mean of g²
+  Vector velocity_;       // (n) when momentum > 0, else empty
+  float step_lr_ = 0.0f;  // this step's rate (begin_step)
 };
 
 }  // namespace nettrain

@@ -21,33 +21,33 @@ void Sgd::reset(Index n) {
   t_ = 0;
 }
 
-void Sgd::step(VectorMap params, ConstVectorMap grads, float lr) {
-  const Index n = params.size();
-  float* p = params.data();
-  const float* grad = grads.data();
-  const float wd = weight_decay_, mu = momentum_;
+void Sgd::begin_step(Index n, float lr) {
+  check_sizes(type(), momentum_ > 0.0f ? velocity_.size() : n, n, n);
+  step_lr_ = lr;
   ++t_;
+}
+
+void Sgd::update(float* p, const float* grad, Index begin, Index end) {
+  const float lr = step_lr_, wd = weight_decay_, mu = momentum_;
   if (mu == 0.0f) {
-    check_sizes(type(), n, n, grads.size());
     // p -= lr·(grad + wd·p)
-    for_each_element(n, [&](Index i) { p[i] -= lr * (grad[i] + wd * p[i]); });
+    for (Index i = begin; i < end; ++i) p[i] -= lr * (grad[i] + wd * p[i]);
     return;
   }
-  check_sizes(type(), velocity_.size(), n, grads.size());
   float* v = velocity_.data();
   if (nesterov_) {
     // g = grad + wd·p;  v = mu·v + g;  p -= lr·(g + mu·v)
-    for_each_element(n, [&](Index i) {
+    for (Index i = begin; i < end; ++i) {
       const float g = grad[i] + wd * p[i];
       v[i] = mu * v[i] + g;
       p[i] -= lr * (g + mu * v[i]);
-    });
+    }
   } else {
     // g = grad + wd·p;  v = mu·v + g;  p -= lr·v
-    for_each_element(n, [&](Index i) {
+    for (Index i = begin; i < end; ++i) {
       v[i] = mu * v[i] + grad[i] + wd * p[i];
       p[i] -= lr * v[i];
-    });
+    }
   }
 }
 

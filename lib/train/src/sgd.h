@@ -21,7 +21,8 @@ class Sgd final : public Optimizer {
   std::string type() const override { return "sgd"; }
   double base_lr() const override { return lr_; }
   void reset(Index n) override;
-  void step(VectorMap params, ConstVectorMap grads, float lr) override;
+  void begin_step(Index n, float lr) override;
+  void update(float* params, const float* grads, Index begin, Index end) override;
   std::vector<std::pair<std::string, Vector*>> state() override;
 
  private:
@@ -29,7 +30,8 @@ class Sgd final : public Optimizer {
   float momentum_ = 0.0f;
   bool nesterov_ = false;
   float weight_decay_ = 0.0f;
-  Vector velocity_;  // (n) when momentum > 0, else empty
+  Vector velocity_;       // (n) when momentum > 0, else empty
+  float step_lr_ = 0.0f;  // this step's rate (begin_step)
 };
 
 }  // namespace nettrain

@@ -14,15 +14,9 @@
 
 namespace nettrain::train_detail {
 
-// Runs f(i) for every i in [0, n), in fixed ranges spread over the pool (parallel.h). For
-// optimizer updates: each element is computed alone, so the bits do not depend on the split.
+// Optimizer updates and the trainer's guards run in fixed ranges of this many parameters spread
+// over the pool (parallel.h); every element is computed alone, so the bits do not depend on the split.
 constexpr Index kElementGrain = Index{1} << 16;
-template <typename F>
-void for_each_element(Index n, F f) {
-  parallel_ranges(n, kElementGrain, [&](Index begin, Index end) {
-    for (Index i = begin; i < end; ++i) f(i);
-  });
-}
 
 // A number > 0 (learning rates, eps, gamma).
 inline double read_positive(const ConfigNode& c, const std::string& key, double fallback) {

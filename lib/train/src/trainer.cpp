@@ -10,24 +10,13 @@
 
 #include "nettrain/core/errors.h"
 #include "nettrain/core/parallel.h"
+#include "train_common.h"
 
 namespace nettrain {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// False when v holds a NaN or Inf: one summing pass in fixed ranges over the pool, since a NaN or
-// Inf anywhere makes its range's sum non-finite. A sum of finite values that overflows also
-// answers false; the callers then search exactly (and find nothing).
-bool sum_is_finite(const Vector& v) {
-  std::atomic<bool> finite{true};
-  const float* d = v.data();
-  parallel_ranges(v.size(), Index{1} << 16, [&](Index begin, Index end) {
-    if (!std::isfinite(ConstVectorMap(d + begin, end - begin).sum())) finite.store(false, std::memory_order_relaxed);
-  });
-  return finite.load();
-}
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -236,24 +225,52 @@ void Trainer::step_batch(Task task, double lr, Index global_rows, double& loss_s
   }
   loss_.set_mean_rows(global_rows);  // the gradient of the global batch's mean
   loss_.backward(dz_);
-  net_.zero_grads();
+  if (!grads_clear_) net_.zero_grads();
+  grads_clear_ = false;
   net_.backward(dz_);
-  apply_gradients(lr);
+  apply_gradients(lr, true);
 }
 
-void Trainer::apply_gradients(double lr) {
+void Trainer::apply_gradients(double lr, bool clear_grads) {
   comm().sum(std::span<float>(net_.grads().data(), static_cast<std::size_t>(net_.grads().size())));
-  // The guard costs one summing pass per vector: a NaN or Inf anywhere makes the sum non-finite
-  // (a finite sum that overflows only sends us to the exact per-tensor search, which finds nothing).
-  if (!sum_is_finite(net_.grads())) {
-    const std::string bad_grad = net_.first_nonfinite_tensor(true);
-    if (!bad_grad.empty()) diverged("non-finite gradient in " + bad_grad);
+  // One pass in blocks small enough to stay in the core's first-level cache: the guard checks a
+  // block's gradient (a NaN or Inf makes its sum non-finite; an overflowing sum of finite values
+  // is checked element by element), the optimizer updates the block only when it is finite, the
+  // new parameters are checked the same way, and the gradient is zeroed. A block with a
+  // non-finite gradient is left as it was, and the run stops below.
+  constexpr Index kBlock = 2048;
+  const Index n = net_.params().size();
+  float* p = net_.params().data();
+  float* g = net_.grads().data();
+  // A frozen slice is restored after the update, so with frozen slices the parameters are
+  // checked after that (a separate pass), not in this one.
+  const bool check_params = options_.frozen.empty();
+  auto finite = [](const float* x, Index count) {
+    const ConstVectorMap v(x, count);
+    return std::isfinite(v.sum()) || v.allFinite();
+  };
+  opt_.begin_step(n, static_cast<float>(lr));
+  std::atomic<bool> grads_finite{true}, params_finite{true};
+  parallel_ranges(n, train_detail::kElementGrain, [&](Index begin, Index end) {
+    for (Index b = begin; b < end; b += kBlock) {
+      const Index e = std::min(end, b + kBlock);
+      if (!finite(g + b, e - b)) {
+        grads_finite.store(false, std::memory_order_relaxed);
+        continue;
+      }
+      opt_.update(p, g, b, e);
+      if (check_params && !finite(p + b, e - b)) params_finite.store(false, std::memory_order_relaxed);
+      if (clear_grads) std::fill(g + b, g + e, 0.0f);
+    }
+  });
+  if (!grads_finite.load()) {
+    const std::string tensor = net_.first_nonfinite_tensor(true);
+    diverged("non-finite gradient" + (tensor.empty() ? std::string() : " in " + tensor));
   }
-  opt_.step(VectorMap(net_.params().data(), net_.params().size()),
-            ConstVectorMap(net_.grads().data(), net_.grads().size()), static_cast<float>(lr));
+  grads_clear_ = clear_grads;
   restore_frozen();
-  if (!sum_is_finite(net_.params()) && !net_.params().allFinite())
-    diverged("a parameter became non-finite after the update");
+  if (!check_params) params_finite.store(net_.params().allFinite());
+  if (!params_finite.load()) diverged("a parameter became non-finite after the update");
 }
 
 // Every shard of this process on its own thread: fill, augment, forward, loss and backward in its
@@ -301,7 +318,7 @@ void Trainer::step_replicas(const Dataset& train, const Preprocess& pp, std::spa
         replicas_[i].grads().segment(c0, n) += replicas_[i + step].grads().segment(c0, n);
     std::copy_n(replicas_[0].grads().data() + c0, n, g + c0);
   });
-  apply_gradients(lr);
+  apply_gradients(lr, false);
 }
 
 // Shard j's part of step_replicas, on whichever thread runs it; errors are kept for the caller

@@ -23,7 +23,15 @@ class Optimizer {
   // Sizes the state for n parameters (zeroed). Called once before the first step.
   virtual void reset(Index n) = 0;
   // One update with learning rate lr: params -= f(grads, state). grads is not modified.
-  virtual void step(VectorMap params, ConstVectorMap grads, float lr) = 0;
+  // begin_step(), then update() on fixed ranges spread over the pool.
+  void step(VectorMap params, ConstVectorMap grads, float lr);
+
+  // step() in two halves, for a caller that walks the vectors in its own ranges (the trainer
+  // checks and clears the gradient in the same pass). begin_step counts the step and fixes its
+  // constants for n parameters (checked against the state); update applies the step to elements
+  // [begin, end). Every element is computed alone, so any split gives the same bits.
+  virtual void begin_step(Index n, float lr) = 0;
+  virtual void update(float* params, const float* grads, Index begin, Index end) = 0;
 
   // State vectors by name ("velocity", "m", "v"), each of the parameters' length, and the number
   // of steps taken. set_state takes exactly what state() gave.

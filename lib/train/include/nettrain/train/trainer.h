@@ -178,8 +178,11 @@ class Trainer {
                      Index global_rows, double& loss_sum, double& correct);
   void run_shard(std::size_t j, const Dataset& train, const Preprocess& pp, std::span<const Index> rows, Index first,
                  Index global_rows, const Rng::State& rng_at_step);
-  // After the gradients are in net_.grads(): the sum across processes, the guard, the update.
-  void apply_gradients(double lr);
+  // After the gradients are in net_.grads(): the sum across processes, then one pass over the
+  // parameters that checks the gradient, updates, checks the result and, with clear_grads,
+  // zeroes the gradient for the next backward.
+  void apply_gradients(double lr, bool clear_grads);
+  bool grads_clear_ = false;          // net_.grads() is all zeros (apply_gradients cleared it)
   std::vector<float> frozen_values_;  // the frozen slices' values, in options_.frozen order
   std::optional<Augmenter> augmenter_;
   void snapshot_frozen();
