@@ -189,6 +189,41 @@ TEST_CASE("network: one contiguous parameter buffer that the layers read") {
   CHECK(other.params() != net.params());
 }
 
+TEST_CASE("network: affine's bias add and bias gradient over the pool give one call's bits on any thread count") {
+  // 300 × 1000 outputs: the bias add runs in ranges of rows and must give what one Eigen
+  // expression over the whole matrix gives; so must the bias gradient (splitting its column
+  // sums in ranges of 16-column multiples changed bits, the first columns of each range taking
+  // Eigen's unaligned path). The product comes from a twin layer without bias and the same
+  // weights (same shapes, same product bits).
+  const Index batch = 300, in = 5, out = 1000;
+  const Matrix x = Matrix::Random(batch, in);
+  const Matrix dy = Matrix::Random(batch, out);
+  const int threads = num_threads();
+  for (int t : {1, 2}) {
+    CAPTURE(t);
+    set_num_threads(t);
+    Network net = build(json::parse(R"({"input_shape": [5], "layers": [{"type": "affine", "units": 1000}]})"));
+    Network plain =
+        build(json::parse(R"({"input_shape": [5], "layers": [{"type": "affine", "units": 1000, "bias": false}]})"));
+    net.init_params(3);
+    net.params().tail(out).setRandom();  // a bias that is not zero
+    plain.params() = net.params().head(in * out);
+    const Eigen::Map<const RowVector> b(net.params().data() + in * out, out);
+    Matrix expected_y = plain.forward(x, Mode::train);
+    expected_y.rowwise() += b;
+    const Matrix& y = net.forward(x, Mode::train);
+    CHECK(std::memcmp(y.data(), expected_y.data(), sizeof(float) * static_cast<std::size_t>(y.size())) == 0);
+    net.zero_grads();
+    net.backward(dy);
+    // One call on the whole matrix, into storage laid out as the gradient vector (Eigen's
+    // vectorised sum depends on where the destination sits against the alignment).
+    Vector expected = Vector::Zero(net.grads().size());
+    RowVectorMap(expected.data() + in * out, out).noalias() += dy.colwise().sum();
+    CHECK(std::memcmp(net.grads().data() + in * out, expected.data() + in * out, sizeof(float) * out) == 0);
+  }
+  set_num_threads(threads);
+}
+
 TEST_CASE("network: a feature count that does not fit is a data error") {
   Network net = build(json::parse(R"({"input_shape": [3], "layers": [{"type": "relu"}]})"));
   CHECK_THROWS_AS(net.forward(Matrix::Zero(2, 4), Mode::eval), DataError);

@@ -1,6 +1,7 @@
 // Affine layer: y = x·W + b, x (batch, in), W (in, out), b (1, out). See affine.h.
 #include "affine.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "gemm.h"
@@ -48,7 +49,11 @@ void Affine::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
     for (std::size_t s = 0; s + 1 < shards_.size(); ++s)
       gemm_detail::forward_rows(*x[0], shards_[s], shards_[s + 1] - shards_[s], W_, in_, out_, y);
   }
-  if (init_.bias) y.rowwise() += RowVectorMap(b_, out_);
+  if (!init_.bias) return;
+  // In ranges of rows over the pool: an elementwise add, the same bits for any split.
+  const RowVectorMap b(b_, out_);
+  parallel_ranges(y.rows(), std::max<Index>(1, kElementwiseGrain / out_),
+                  [&](Index r0, Index r1) { y.middleRows(r0, r1 - r0).rowwise() += b; });
 }
 
 void Affine::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const Matrix& dy,

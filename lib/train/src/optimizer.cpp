@@ -10,7 +10,8 @@ void Optimizer::step(VectorMap params, ConstVectorMap grads, float lr) {
   begin_step(params.size(), lr);
   float* p = params.data();
   const float* g = grads.data();
-  parallel_ranges(params.size(), train_detail::kElementGrain, [&](Index begin, Index end) { update(p, g, begin, end); });
+  parallel_ranges(params.size(), train_detail::kElementGrain,
+                  [&](Index begin, Index end) { update(p, g, begin, end); });
 }
 
 }  // namespace nettrain
