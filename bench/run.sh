@@ -46,11 +46,11 @@ while getopts "r:e:w:t:E:R:k:" opt; do
   esac
 done
 
-if [[ ! -x "$build/app/nettrain" || ! -x "$build/bench/nettrain_fma_peak" ]] ||
+if [[ ! -x "$build/app/nettrain" || ! -x "$build/bench/nettrain_fma_peak" || ! -x "$build/bench/nettrain_gemm_probe" ]] ||
    ! grep -q "CMAKE_BUILD_TYPE:STRING=Release" "$build/CMakeCache.txt" 2>/dev/null; then
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi
-cmake --build "$build" -j2 --target nettrain nettrain_fma_peak >/dev/null
+cmake --build "$build" -j2 --target nettrain nettrain_fma_peak nettrain_gemm_probe >/dev/null
 nettrain="$build/app/nettrain"
 if [[ $coretype == auto ]]; then unset OPENBLAS_CORETYPE; else export OPENBLAS_CORETYPE="$coretype"; fi
 thread_flag=()
@@ -67,9 +67,13 @@ cpu_line() { awk '/^cpu / {t = 0; for (i = 2; i <= 9; ++i) t += $i; print t, $9}
 cpu_before="$(cpu_line)"
 ncores="$(nproc)"
 peak="$("$build/bench/nettrain_fma_peak" "$ncores" 1)"
+# The ceiling of the GEMM chunks: OpenBLAS's one-thread sgemm on W3's first product
+# (256 x 784 times 784 x 1024), one column half alone and the two halves at once.
+ceiling="$("$build/bench/nettrain_gemm_probe" 256 1024 784 2)"
 corename="$("$build/app/nettrain" --version | sed -n 's/.*OpenBLAS/OpenBLAS/p')"
 [[ -n $corename ]] || corename="(not reported)"
 echo "$peak" >&2
+echo "$ceiling" >&2
 
 rss_mb() { awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2 / 1024}' "$1"; }
 wall_s() {  # "Elapsed (wall clock) time (h:mm:ss or m:ss): 0:01.23"
@@ -133,10 +137,10 @@ load_after="$(uptime)"
 cpu_after="$(cpu_line)"
 steal_pct="$(echo "$cpu_before $cpu_after" | awk '{t = $3 - $1; printf "%.1f", (t > 0 ? 100 * ($4 - $2) / t : 0)}')"
 
-"$python" - "$raw" "$peak" "$load_before" "$load_after" "$reps" "$epochs" "$threads" "$cnn_epochs" "$steal_pct" "$corename" "$cnn_reps" \
+"$python" - "$raw" "$peak" "$load_before" "$load_after" "$reps" "$epochs" "$threads" "$cnn_epochs" "$steal_pct" "$corename" "$cnn_reps" "$ceiling" \
   >"$out/table.md" <<'EOF'
 import json, statistics, sys
-raw, peak_line, before, after, reps, epochs, threads, cepochs, steal, corename, creps = sys.argv[1:12]
+raw, peak_line, before, after, reps, epochs, threads, cepochs, steal, corename, creps, ceiling = sys.argv[1:13]
 peak = float(peak_line.split("total ")[1].split()[0])
 # GEMM GFLOP per epoch. W4 per sample: forward conv1 2·784·32·9, conv2 2·196·64·288, fc1 2·3136·256,
 # out 2·256·10 (9.29 MFLOP), the same again for the weight gradients, input gradients for all but
@@ -146,6 +150,9 @@ samples = {"w1-textbook": 60000, "w2-standard": 60000, "w3-wide": 60000, "w4-cnn
 rows = [json.loads(l) for l in open(raw)]
 def med(xs): return statistics.median(xs)
 print(f"Machine: {peak_line.split('(')[0].strip()}; peak = {peak:.0f} GFLOPS.")
+both = float(ceiling.split("at once ")[1].split()[0])
+print(f"GEMM ceiling (bench/gemm_probe, OpenBLAS one-thread sgemm, {ceiling.split(':')[0]}): "
+      f"{ceiling.split(': ')[1]} = {100 * both / peak:.0f}% of the peak with every core busy.  ")
 print(f"Load before: `{before.strip()}`  \nLoad after: `{after.strip()}`  \n"
       f"CPU time stolen by the hypervisor during the run: {steal} %  ")
 print(f"OpenBLAS kernels (both tools): {corename}.  ")
