@@ -20,7 +20,11 @@ struct Product {
   int M, N, K;
   std::vector<float> A, B, C;
   Product(int m, int n, int k)
-      : M(m), N(n), K(k), A(static_cast<std::size_t>(m) * k, 0.5f), B(static_cast<std::size_t>(k) * n, 0.25f),
+      : M(m),
+        N(n),
+        K(k),
+        A(static_cast<std::size_t>(m) * k, 0.5f),
+        B(static_cast<std::size_t>(k) * n, 0.25f),
         C(static_cast<std::size_t>(m) * n) {}
   // Columns [n0, n1) of C.
   void columns(int n0, int n1) {
