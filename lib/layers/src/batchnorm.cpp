@@ -161,9 +161,8 @@ void BatchNorm::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, 
   // processes with all the others), the whole batch's into dx.
   for_channels(channels_, dy.rows() * S, [&](Index c) {
     if (!shards_.empty()) return backward_shard_sums(in, dy, c);
-    const double sum_dy = sum_rows(dy, c, S, [](const auto& v) { return v.sum(); });
-    double dot = 0.0;
-    for (Index r = 0; r < dy.rows(); ++r) dot += static_cast<double>(dy.row(r).segment(c * S, S).dot(xhat(in, r, c)));
+    double sum_dy = 0.0, dot = 0.0;
+    add_row_sums(in, dy, c, 0, dy.rows(), sum_dy, dot);
     dgamma_[c] += static_cast<float>(dot);
     dbeta_[c] += static_cast<float>(sum_dy);
     sums_[static_cast<std::size_t>(c)] = sum_dy;
@@ -185,19 +184,27 @@ void BatchNorm::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, 
   });
 }
 
+// Σ dy and Σ dy·x̂ of channel c over rows [r0, r1), added into sum_dy and dot one row's float
+// sum at a time: both sums of a row while its dy is in L1.
+void BatchNorm::add_row_sums(const Matrix& in, const Matrix& dy, Index c, Index r0, Index r1, double& sum_dy,
+                             double& dot) const {
+  const Index S = spatial_;
+  for (Index r = r0; r < r1; ++r) {
+    const auto g = dy.row(r).segment(c * S, S);
+    sum_dy += static_cast<double>(g.sum());
+    dot += static_cast<double>(g.dot(xhat(in, r, c)));
+  }
+}
+
 // With sample shards: Σ dy and Σ dy·x̂ of channel c per shard; the gradients add the shards'
 // float sums in the shard tree (as the processes add theirs), dx's sums the double ones.
 void BatchNorm::backward_shard_sums(const Matrix& in, const Matrix& dy, Index c) {
-  const Index S = spatial_;
   const auto k = static_cast<long>(shards_.size()) - 1;
   std::array<double, kMaxShards> sum_dy{}, dot{};
   std::array<float, kMaxShards> sum_dy_f{}, dot_f{};
   for (long s = 0; s < k; ++s) {
     const auto i = static_cast<std::size_t>(s);
-    sum_dy[i] = sum_rows(
-        dy, c, S, [](const auto& v) { return v.sum(); }, shards_[i], shards_[i + 1]);
-    for (Index r = shards_[i]; r < shards_[i + 1]; ++r)
-      dot[i] += static_cast<double>(dy.row(r).segment(c * S, S).dot(xhat(in, r, c)));
+    add_row_sums(in, dy, c, shards_[i], shards_[i + 1], sum_dy[i], dot[i]);
     sum_dy_f[i] = static_cast<float>(sum_dy[i]);
     dot_f[i] = static_cast<float>(dot[i]);
   }

@@ -66,6 +66,7 @@ class BatchNorm : public Layer {
   void batch_sums(const Matrix& a, Index offset, F f);
   void batch_sums_around_mean(const Matrix& in, double m);
   void backward_shard_sums(const Matrix& in, const Matrix& dy, Index c);
+  void add_row_sums(const Matrix& in, const Matrix& dy, Index c, Index r0, Index r1, double& sum_dy, double& dot) const;
   // x̂ of row r, channel c of the last forward's input, as an expression: (S) values.
   auto xhat(const Matrix& in, Index r, Index c) const {
     return ((in.row(r).segment(c * spatial_, spatial_).array() - mean_[c]) * inv_std_[c]).matrix();

@@ -28,6 +28,8 @@ Shape Conv2d::build(const std::vector<Shape>& inputs) {
   K_ = win_.C * win_.kh * win_.kw;
   P_ = win_.OH * win_.OW;
   chunk_ = std::max<Index>(1, kChunkColumns / P_);
+  column_of_.resize(static_cast<std::size_t>(P_));
+  for (Index p = 0; p < P_; ++p) column_of_[static_cast<std::size_t>(p)] = static_cast<std::int32_t>(p % win_.OW);
   return Shape{F_, win_.OH, win_.OW};
 }
 
@@ -86,6 +88,10 @@ void Conv2d::im2col_rows_whole(const float* x, float* col, Index ld) const {
 
 void Conv2d::col2im(const float* dcol, Index ld, float* dx) const {
   const Window& w = win_;
+  if (w.sh == 1 && w.sw == 1 && w.OW == w.W) {
+    col2im_rows_whole(dcol, ld, dx);
+    return;
+  }
   for_each_tap([&](Index k, Index c, Index i, Index j, Index oh_lo, Index oh_hi, Index ow_lo, Index ow_hi) {
     const float* row = dcol + k * ld;
     for (Index oh = oh_lo; oh < oh_hi; ++oh) {
@@ -100,15 +106,31 @@ void Conv2d::col2im(const float* dcol, Index ld, float* dx) const {
   });
 }
 
+// The reverse of im2col_rows_whole: one pass per tap over [first, last), adding where the
+// output column is inside [ow_lo, ow_hi) and keeping dx's value (not adding a zero, which would
+// turn a −0 into +0) elsewhere. Each dx value gets the same sums in the same tap order as the
+// row-by-row loop.
+void Conv2d::col2im_rows_whole(const float* dcol, Index ld, float* dx) const {
+  const Window& w = win_;
+  for_each_tap([&](Index k, Index c, Index i, Index j, Index oh_lo, Index oh_hi, Index ow_lo, Index ow_hi) {
+    if (oh_lo >= oh_hi || ow_lo >= ow_hi) return;
+    const Index first = oh_lo * w.OW + ow_lo, last = (oh_hi - 1) * w.OW + ow_hi;
+    const float* __restrict d = dcol + k * ld + first;
+    float* __restrict out = dx + c * w.H * w.W + first + (i - w.top) * w.W + (j - w.left);
+    const std::int32_t* __restrict ow = column_of_.data() + first;
+    const auto lo = static_cast<std::int32_t>(ow_lo), hi = static_cast<std::int32_t>(ow_hi);
+    for (Index q = 0; q < last - first; ++q) out[q] = ow[q] >= lo && ow[q] < hi ? out[q] + d[q] : out[q];
+  });
+}
+
 Conv2d::Scratch& Conv2d::scratch() { return scratch_[static_cast<std::size_t>(thread_slot())]; }
 
 // Sizes every thread's scratch before the chunks run: nothing allocates (or throws) inside them.
-void Conv2d::size_scratch(bool need_col, bool need_dcol) {
+void Conv2d::size_scratch() {
   scratch_.resize(static_cast<std::size_t>(num_threads()));
   for (Scratch& s : scratch_) {
     ensure_size(s.Y, F_, chunk_ * P_);
-    if (need_col) ensure_size(s.col, K_, chunk_ * P_);
-    if (need_dcol) ensure_size(s.dcol, K_, chunk_ * P_);
+    ensure_size(s.col, K_, chunk_ * P_);
   }
 }
 
@@ -116,19 +138,15 @@ void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
   keep_shards(ctx);
   const Matrix& in = *x[0];
   const Index N = in.rows();
-  const bool keep = ctx.mode == Mode::train;
-  col_kept_ = keep;
-  if (keep) ensure_size(col_, K_, N * P_);
-  size_scratch(!keep, false);
+  size_scratch();
   ensure_size(y, N, F_ * P_);
   plan_chunks(N);  // with sample shards, chunks within shards: the same products for any process count
+  const Index ld = chunk_ * P_;
   parallel_for_chunks(static_cast<Index>(chunk_n0_.size()), [&](Index chunk) {
     const auto [n0, G] = chunk_at(chunk, N);
     Scratch& s = scratch();
-    float* col = keep ? col_.data() + n0 * P_ : s.col.data();
-    const Index ld = keep ? N * P_ : chunk_ * P_;
-    for (Index g = 0; g < G; ++g) im2col(in.row(n0 + g).data(), col + g * P_, ld);
-    gemm_detail::sgemm(false, false, F_, G * P_, K_, W_, K_, col, ld, 0.0f, s.Y.data(), chunk_ * P_);  // (F, G·P)
+    for (Index g = 0; g < G; ++g) im2col(in.row(n0 + g).data(), s.col.data() + g * P_, ld);
+    gemm_detail::sgemm(false, false, F_, G * P_, K_, W_, K_, s.col.data(), ld, 0.0f, s.Y.data(), ld);  // (F, G·P)
     for (Index g = 0; g < G; ++g)
       for (Index f = 0; f < F_; ++f)
         y.row(n0 + g).segment(f * P_, P_).array() =
@@ -136,35 +154,35 @@ void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
   });
 }
 
+// Each chunk builds its columns again from x (cheaper than keeping the whole batch's: col is
+// K/C times the input, written once and read once through main memory), then writes dcol over
+// them once dW's product has used them.
 void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const Matrix& dy,
                       std::span<Matrix* const> dx) {
   const Index N = dy.rows();
   plan_chunks(N);
   const auto chunks = static_cast<Index>(chunk_n0_.size());
   if (dx[0] != nullptr) ensure_size(*dx[0], N, win_.C * win_.H * win_.W);
-  const bool have_col = col_kept_;
-  size_scratch(!have_col, dx[0] != nullptr);
+  size_scratch();
   ensure_size(dW_parts_, chunks, F_ * K_);
   if (init_.bias) ensure_size(db_parts_, chunks, F_);
+  const Index ld = chunk_ * P_;
   parallel_for_chunks(chunks, [&](Index chunk) {
     const auto [n0, G] = chunk_at(chunk, N);
     Scratch& s = scratch();
-    const float* col = have_col ? col_.data() + n0 * P_ : s.col.data();
-    const Index ld = have_col ? N * P_ : chunk_ * P_;
-    if (!have_col)
-      for (Index g = 0; g < G; ++g) im2col(x[0]->row(n0 + g).data(), s.col.data() + g * P_, ld);
+    for (Index g = 0; g < G; ++g) im2col(x[0]->row(n0 + g).data(), s.col.data() + g * P_, ld);
     for (Index g = 0; g < G; ++g)
       for (Index f = 0; f < F_; ++f) s.Y.row(f).segment(g * P_, P_) = dy.row(n0 + g).segment(f * P_, P_);
-    const ConstStridedMap dY(s.Y.data(), F_, G * P_, Eigen::OuterStride<>(chunk_ * P_));  // (F, G·P)
+    const ConstStridedMap dY(s.Y.data(), F_, G * P_, Eigen::OuterStride<>(ld));  // (F, G·P)
     // (F, K) = dY·colᵀ
-    gemm_detail::sgemm(false, true, F_, K_, G * P_, s.Y.data(), chunk_ * P_, col, ld, 0.0f, dW_parts_.row(chunk).data(),
+    gemm_detail::sgemm(false, true, F_, K_, G * P_, s.Y.data(), ld, s.col.data(), ld, 0.0f, dW_parts_.row(chunk).data(),
                        K_);
     if (init_.bias) db_parts_.row(chunk).noalias() = dY.rowwise().sum().transpose();
     if (dx[0] == nullptr) return;
-    // (K, G·P) = Wmᵀ·dY
-    gemm_detail::sgemm(true, false, K_, G * P_, F_, W_, K_, s.Y.data(), chunk_ * P_, 0.0f, s.dcol.data(), chunk_ * P_);
+    // (K, G·P) = Wmᵀ·dY, into the columns' storage
+    gemm_detail::sgemm(true, false, K_, G * P_, F_, W_, K_, s.Y.data(), ld, 0.0f, s.col.data(), ld);
     dx[0]->middleRows(n0, G).setZero();
-    for (Index g = 0; g < G; ++g) col2im(s.dcol.data() + g * P_, chunk_ * P_, dx[0]->row(n0 + g).data());
+    for (Index g = 0; g < G; ++g) col2im(s.col.data() + g * P_, ld, dx[0]->row(n0 + g).data());
   });
   add_parts(dW_parts_, shard_dW_, dW_);
   if (init_.bias) add_parts(db_parts_, shard_db_, db_);

@@ -8,8 +8,8 @@
 //   forward:  Y = Wm·col (F, batch·P);  y[n, f·P + p] = Y[f, n·P + p] + b[f]
 //   backward: dY[f, n·P + p] = dy[n, f·P + p]
 //             dW += dY·colᵀ   db += row sums of dY   dcol = Wmᵀ·dY  then dx = col2im(dcol) (assigned)
-// The products run over chunks of samples so the blocks of Y, dY and dcol stay in cache; col is
-// kept for the whole batch in train mode (backward reuses it) and per chunk in eval mode. The
+// The products run over chunks of samples so the blocks of col, Y, dY and dcol stay in cache;
+// col is built per chunk, in forward and again in backward (never kept for the whole batch). The
 // chunks run on the pool's threads (parallel.h), each with its own scratch; in backward each
 // chunk writes its own dW and db part, and the parts are added in chunk order, so the bits
 // depend on the batch size only, never on the thread count.
@@ -22,7 +22,9 @@
 //            he_normal when the next layer is relu/leaky_relu
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "layer_util.h"
 #include "window.h"
@@ -68,23 +70,22 @@ class Conv2d : public WeightedLayer {
   void im2col_rows_whole(const float* x, float* col, Index ld) const;  // stride 1, OW == W
   // Adds the K × P block of `dcol` (rows `ld` apart) into dx (C·H·W), which must start zeroed.
   void col2im(const float* dcol, Index ld, float* dx) const;
+  void col2im_rows_whole(const float* dcol, Index ld, float* dx) const;  // stride 1, OW == W
 
   Index F_;
   Window win_;
-  Index K_ = 0, P_ = 0;    // C·kh·kw, OH·OW
-  Index chunk_ = 1;        // samples per product
-  bool col_kept_ = false;  // the last forward was in train mode and col_ holds its columns
+  Index K_ = 0, P_ = 0;                  // C·kh·kw, OH·OW
+  Index chunk_ = 1;                      // samples per product
+  std::vector<std::int32_t> column_of_;  // (P): the output column ow of position p = oh·OW + ow
   // W_, dW_: (F, K); b_, db_: (F)
   // Per-thread scratch, indexed by thread_slot().
   struct Scratch {
-    Matrix col;   // (K, chunk·P), eval mode
-    Matrix Y;     // (F, chunk·P): the product, or dY in backward
-    Matrix dcol;  // (K, chunk·P)
+    Matrix col;  // (K, chunk·P): the chunk's columns, then dcol in backward
+    Matrix Y;    // (F, chunk·P): the product, or dY in backward
   };
   Scratch& scratch();
-  void size_scratch(bool need_col, bool need_dcol);
+  void size_scratch();
 
-  Matrix col_;                      // (K, batch·P), train mode: kept for backward
   std::vector<Scratch> scratch_;    // one per thread of the pool
   Matrix dW_parts_;                 // (chunks, F·K): each chunk's dY·colᵀ
   Matrix db_parts_;                 // (chunks, F)

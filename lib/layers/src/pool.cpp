@@ -5,6 +5,10 @@
 #include <array>
 #include <limits>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 namespace nettrain {
 
 namespace {
@@ -47,12 +51,51 @@ void max_pool_2x2(const Window& w, const float* __restrict x, float* __restrict 
     }
 }
 
+#if defined(__AVX512F__)
+// One pair of input rows of max_pool_2x2_backward with AVX-512: 8 windows at a time, their 16
+// input columns of each row compared with the window's max (duplicated to both columns), the
+// first maximum picked with mask arithmetic (bit 2k and 2k+1 are window k's left and right
+// cell), and every cell written: dy where it is the first maximum, +0 elsewhere.
+void max_pool_2x2_rows(Index OW, const float* x0, const float* x1, const float* y, const float* dy, float* d0,
+                       float* d1) {
+  const __m512i twice = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+  constexpr unsigned kLeft = 0x5555u, kRight = 0xAAAAu;
+  for (Index o = 0; o < OW; o += 8) {
+    const auto n = static_cast<unsigned>(std::min<Index>(8, OW - o));
+    const auto out_mask = static_cast<__mmask8>((1u << n) - 1u);
+    const auto in_mask = static_cast<__mmask16>((1u << (2 * n)) - 1u);
+    const __m512 m = _mm512_permutexvar_ps(twice, _mm512_castps256_ps512(_mm256_maskz_loadu_ps(out_mask, y + o)));
+    const __m512 g = _mm512_permutexvar_ps(twice, _mm512_castps256_ps512(_mm256_maskz_loadu_ps(out_mask, dy + o)));
+    const unsigned e0 = _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(in_mask, x0 + 2 * o), m, _CMP_EQ_OQ);
+    const unsigned e1 = _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(in_mask, x1 + 2 * o), m, _CMP_EQ_OQ);
+    const unsigned a = e0 & kLeft;                                     // top left
+    const unsigned b = e0 & kRight & ~(a << 1);                        // top right
+    const unsigned top = a | b, top_any = (top | (top >> 1)) & kLeft;  // window has its max on top
+    const unsigned c = e1 & kLeft & ~top_any;                          // bottom left
+    const unsigned d = kRight & ~((top_any | c) << 1);                 // bottom right: the rest
+    _mm512_mask_storeu_ps(d0 + 2 * o, in_mask, _mm512_maskz_mov_ps(static_cast<__mmask16>(top), g));
+    _mm512_mask_storeu_ps(d1 + 2 * o, in_mask, _mm512_maskz_mov_ps(static_cast<__mmask16>(c | d), g));
+  }
+}
+#endif
+
 // Its backward, one sample: dx zero but for dy at each window's first maximum in row-major
-// order. The cell's offset is computed without branches (rows of 7 or 14 windows are too short
-// to vectorise, and branches on the data would be mispredicted).
+// order; an odd last row or column, under no window, stays zero.
 void max_pool_2x2_backward(const Window& w, const float* __restrict x, const float* __restrict y,
                            const float* __restrict dy, float* __restrict dx) {
   const Index C = w.C, H = w.H, W = w.W, OH = w.OH, OW = w.OW;
+#if defined(__AVX512F__)
+  for (Index c = 0; c < C; ++c) {
+    for (Index oh = 0; oh < OH; ++oh) {
+      const Index top = (c * H + 2 * oh) * W, o = (c * OH + oh) * OW;
+      max_pool_2x2_rows(OW, x + top, x + top + W, y + o, dy + o, dx + top, dx + top + W);
+      if (W > 2 * OW) dx[top + W - 1] = dx[top + 2 * W - 1] = 0.0f;
+    }
+    if (H > 2 * OH) std::fill(dx + (c * H + H - 1) * W, dx + (c + 1) * H * W, 0.0f);
+  }
+#else
+  // The cell's offset is computed without branches (rows of 7 or 14 windows are too short to
+  // vectorise, and branches on the data would be mispredicted).
   const std::array<Index, 4> offset{0, 1, W, W + 1};
   std::fill(dx, dx + C * H * W, 0.0f);
   for (Index c = 0; c < C; ++c)
@@ -67,6 +110,7 @@ void max_pool_2x2_backward(const Window& w, const float* __restrict x, const flo
         dx[top + 2 * ow + offset[static_cast<std::size_t>(k)]] = dy[o + ow];
       }
     }
+#endif
 }
 
 }  // namespace
