@@ -8,6 +8,7 @@
 #include "nettrain/core/errors.h"
 #include "nettrain/core/parallel.h"
 #include "nettrain/layers/network.h"
+#include "nettrain/layers/registry.h"
 
 using namespace nettrain;
 using json = nlohmann::json;
@@ -269,4 +270,90 @@ TEST_CASE("network: infer() runs blocks of rows; the same output as forward(), t
   const float scale = whole.cwiseAbs().maxCoeff();
   CHECK(scale > 0.1f);
   CHECK((whole - one).cwiseAbs().maxCoeff() <= 1e-5f * scale);
+}
+
+namespace {
+
+// A sequential network built layer by layer (as from_config does), with the relu fusion on or
+// off (Network::set_fuse_relu).
+Network build_sequential(const Shape& input, const json& layers, bool fuse) {
+  Network net;
+  net.add_input("input", input);
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const json& l = layers[i];
+    std::vector<std::string> inputs;
+    if (l.contains("inputs")) inputs = l.at("inputs").get<std::vector<std::string>>();
+    const ConfigNode node(l, "/model/layers/" + std::to_string(i), "net.json");
+    net.add_layer(l.value("name", "layers." + std::to_string(i)), inputs,
+                  layer_registry().create(l.at("type").get<std::string>(), node), false);
+  }
+  net.set_fuse_relu(fuse);
+  net.build();
+  net.init_params(3);
+  return net;
+}
+
+bool same_bytes(const Matrix& a, const Matrix& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() &&
+         std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<std::size_t>(a.size())) == 0;
+}
+
+// Train-mode forward and backward of both networks on x: outputs, parameter gradients and
+// input gradients compared byte for byte (so a −0 against a +0 counts as a difference).
+void check_fusion_exact(const Shape& input, const json& layers, const Matrix& x) {
+  Network fused = build_sequential(input, layers, true), plain = build_sequential(input, layers, false);
+  Rng rng(17);
+  Matrix dy(x.rows(), plain.output_shape().size());
+  for (Index i = 0; i < dy.size(); ++i) dy.data()[i] = static_cast<float>(rng.uniform() - 0.5);
+  for (Network* net : {&fused, &plain}) {
+    net->set_need_input_grad(true);
+    net->zero_grads();
+    net->forward(x, Mode::train);
+    net->backward(dy);
+  }
+  CHECK(same_bytes(fused.forward(x, Mode::train), plain.forward(x, Mode::train)));
+  CHECK(std::memcmp(fused.grads().data(), plain.grads().data(),
+                    sizeof(float) * static_cast<std::size_t>(plain.grads().size())) == 0);
+  CHECK(same_bytes(fused.input_grad(), plain.input_grad()));
+  CHECK(fused.summary().size() == plain.summary().size());  // the relu stays in the layer table
+}
+
+}  // namespace
+
+TEST_CASE("network: a max-pool that takes in the relu before it gives the bits of the two layers") {
+  SUBCASE("conv, batchnorm, relu, 2x2 pool; conv, relu, 3x3 stride-2 padded pool") {
+    const json layers = json::parse(R"([
+        {"type": "conv2d", "filters": 3, "kernel": 3, "padding": "same"}, {"type": "batchnorm"},
+        {"type": "relu"}, {"type": "maxpool2d"},
+        {"type": "conv2d", "filters": 4, "kernel": 3, "padding": "same"}, {"type": "relu"},
+        {"type": "maxpool2d", "kernel": 3, "stride": 2, "padding": 1}, {"type": "flatten"},
+        {"type": "affine", "units": 5}])");
+    Rng rng(5);
+    Matrix x(6, 2 * 6 * 10);
+    for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform() - 0.5);
+    check_fusion_exact(Shape{2, 6, 10}, layers, x);
+  }
+  SUBCASE("relu on the input itself, with exact zeros of both signs and ties") {
+    // Windows of only negatives and zeros: the relu's zeros, −0 kept where the first cell is −0.
+    const float values[] = {-1.0f, -0.0f, 0.0f, 1.0f, 2.0f, -2.0f};
+    for (const char* pool :
+         {R"({"type": "maxpool2d"})", R"({"type": "maxpool2d", "kernel": 3, "stride": 2, "padding": 1})"}) {
+      const std::string pool_layer = pool;
+      CAPTURE(pool_layer);
+      const json layers = json::array({json{{"type", "relu"}}, json::parse(pool_layer)});
+      Rng rng(8);
+      Matrix x(5, 3 * 5 * 7);
+      for (Index i = 0; i < x.size(); ++i) x.data()[i] = values[rng.below(6)];
+      check_fusion_exact(Shape{3, 5, 7}, layers, x);
+    }
+  }
+  SUBCASE("a relu with a second reader stays a layer of its own") {
+    const json layers = json::parse(R"([
+        {"type": "relu", "name": "r"}, {"type": "maxpool2d", "name": "p"},
+        {"type": "avgpool2d", "name": "q", "inputs": ["r"]}, {"type": "add", "inputs": ["p", "q"]}])");
+    Rng rng(4);
+    Matrix x(3, 2 * 4 * 4);
+    for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform() - 0.5);
+    check_fusion_exact(Shape{2, 4, 4}, layers, x);
+  }
 }

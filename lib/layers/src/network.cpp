@@ -128,6 +128,7 @@ void Network::build() {
   infer_shapes();
   lay_out_tensors();
   bind_tensors(params_.data(), buffers_.data());
+  fuse_relus();
   values_.assign(value_count(), Matrix());
   scratch_.assign(nodes_.size(), {});
   for (std::size_t i = 0; i < nodes_.size(); ++i) scratch_[i].assign(nodes_[i].sources.size(), Matrix());
@@ -188,6 +189,24 @@ void Network::resolve_inputs(const std::map<std::string, std::size_t>& index_of)
   for (std::size_t i = 0; i + 1 < nodes_.size(); ++i)
     if (uses_[inputs_.size() + i] == 0)
       fail_node(i, "its output is never used (only the last layer may be the output)");
+}
+
+// A relu whose only reader takes it in (Layer::fuse_relu_input) is skipped: that reader is
+// handed the relu's input instead, in forward and backward.
+void Network::fuse_relus() {
+  const std::size_t n_in = inputs_.size();
+  for (Node& n : nodes_) {
+    n.reads = n.sources;
+    n.skipped = false;
+  }
+  if (!fuse_relu_) return;
+  for (Node& n : nodes_) {
+    if (n.sources.size() != 1 || n.sources[0] < n_in) continue;
+    Node& relu = nodes_[n.sources[0] - n_in];
+    if (relu.layer->type() != "relu" || uses_[n.sources[0]] != 1 || !n.layer->fuse_relu_input()) continue;
+    relu.skipped = true;
+    n.reads = relu.sources;
+  }
 }
 
 // Default initializers follow the activation that reads a layer's output.
@@ -318,7 +337,8 @@ std::vector<NodeInfo> Network::summary() const {
 void Network::resize_for_batch(Index batch) {
   if (batch == batch_) return;
   for (std::size_t v = 0; v < value_count(); ++v)
-    if (v >= inputs_.size() || inputs_.size() > 1) values_[v].resize(batch, value_width(v));
+    if (v < inputs_.size() ? inputs_.size() > 1 : !nodes_[v - inputs_.size()].skipped)
+      values_[v].resize(batch, value_width(v));
   batch_ = batch;
 }
 
@@ -333,7 +353,8 @@ void Network::plan_grads() {
   std::vector<bool> in_use;
   const std::size_t n_in = inputs_.size();
   for (std::size_t i = nodes_.size(); i-- > 0;) {
-    for (const std::size_t v : nodes_[i].sources) {
+    if (nodes_[i].skipped) continue;
+    for (const std::size_t v : nodes_[i].reads) {
       if (grad_slot_[v] != kNone || (v < n_in && !need_input_grad_)) continue;
       std::size_t slot = 0;
       while (slot < widths.size() && (in_use[slot] || widths[slot] != value_width(v))) ++slot;
@@ -349,8 +370,8 @@ void Network::plan_grads() {
   grad_slots_.resize(widths.size());
   for (std::size_t slot = 0; slot < widths.size(); ++slot) grad_slots_[slot].resize(batch_, widths[slot]);
   for (std::size_t i = 0; i < nodes_.size(); ++i)
-    for (std::size_t s = 0; s < nodes_[i].sources.size(); ++s) {
-      const std::size_t v = nodes_[i].sources[s];
+    for (std::size_t s = 0; s < nodes_[i].reads.size(); ++s) {
+      const std::size_t v = nodes_[i].reads[s];
       if (uses_[v] > 1) scratch_[i][s].resize(batch_, value_width(v));
     }
   grads_batch_ = batch_;
@@ -371,11 +392,12 @@ const Matrix& Network::forward(const Matrix& x, Mode mode) {
   std::array<const Matrix*, kMaxArity> xs{};
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     Node& n = nodes_[i];
-    for (std::size_t s = 0; s < n.sources.size(); ++s) {
-      const std::size_t v = n.sources[s];
+    if (n.skipped) continue;
+    for (std::size_t s = 0; s < n.reads.size(); ++s) {
+      const std::size_t v = n.reads[s];
       xs[s] = (v < inputs_.size() && inputs_.size() == 1) ? &x : &values_[v];
     }
-    n.layer->forward(std::span<const Matrix* const>(xs.data(), n.sources.size()), values_[inputs_.size() + i], ctx);
+    n.layer->forward(std::span<const Matrix* const>(xs.data(), n.reads.size()), values_[inputs_.size() + i], ctx);
   }
   return values_.back();
 }
@@ -410,11 +432,12 @@ void Network::backward(const Matrix& dy) {
   const std::size_t n_in = inputs_.size();
   for (std::size_t i = nodes_.size(); i-- > 0;) {
     Node& n = nodes_[i];
+    if (n.skipped) continue;
     const std::size_t self = n_in + i;
     const Matrix& d_out = (i + 1 == nodes_.size()) ? dy : grad_of(self);
-    const std::size_t arity = n.sources.size();
+    const std::size_t arity = n.reads.size();
     for (std::size_t s = 0; s < arity; ++s) {
-      const std::size_t v = n.sources[s];
+      const std::size_t v = n.reads[s];
       xs[s] = (v < n_in && n_in == 1) ? packed_input_ : &values_[v];
       if (v < n_in && !need_input_grad_) dxs[s] = nullptr;
       else dxs[s] = uses_[v] == 1 ? &grad_of(v) : &scratch_[i][s];
@@ -423,7 +446,7 @@ void Network::backward(const Matrix& dy) {
                       std::span<Matrix* const>(dxs.data(), arity));
     // Sum the gradients of values read by several slots; the first contribution assigns.
     for (std::size_t s = 0; s < arity; ++s) {
-      const std::size_t v = n.sources[s];
+      const std::size_t v = n.reads[s];
       if (dxs[s] == nullptr || uses_[v] == 1) continue;
       if (received_[v]++ == 0) grad_of(v) = *dxs[s];
       else grad_of(v) += *dxs[s];
@@ -459,7 +482,7 @@ namespace nettrain {
 
 std::string Network::first_nonfinite_output() const {
   for (std::size_t i = 0; i < nodes_.size(); ++i)
-    if (!values_[inputs_.size() + i].allFinite()) return nodes_[i].name;
+    if (!nodes_[i].skipped && !values_[inputs_.size() + i].allFinite()) return nodes_[i].name;
   return "";
 }
 

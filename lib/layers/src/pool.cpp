@@ -36,10 +36,15 @@ Span cols_under(const Window& w, Index ow) {
   return {std::max<Index>(w0, 0), std::min(w0 + w.kw, w.W)};
 }
 
+// A window's max of relu(x), from its max m of x and its first cell x0: m where m > 0, else the
+// relu of the first cell (max over the window's relu zeros keeps the first; relu keeps −0).
+inline float relu_of_pooled(float m, float x0) { return m > 0.0f ? m : (x0 < 0.0f ? 0.0f : x0); }
+
 // The common 2x2 stride-2 max-pool without padding. Nothing is kept for backward: it finds
 // each window's first maximum again as the first cell equal to the window's output. The forward
 // is a branch-free max that vectorises (sizes copied to locals, pointers marked restrict).
-void max_pool_2x2(const Window& w, const float* __restrict x, float* __restrict y) {
+// With `relu`, the pool of relu(x) (the relu taken in, pool.h).
+void max_pool_2x2(const Window& w, const float* __restrict x, float* __restrict y, bool relu) {
   const Index C = w.C, H = w.H, W = w.W, OH = w.OH, OW = w.OW;
   for (Index c = 0; c < C; ++c)
     for (Index oh = 0; oh < OH; ++oh) {
@@ -48,6 +53,8 @@ void max_pool_2x2(const Window& w, const float* __restrict x, float* __restrict 
       float* __restrict out = y + (c * OH + oh) * OW;
       for (Index ow = 0; ow < OW; ++ow)
         out[ow] = std::max(std::max(r0[2 * ow], r0[2 * ow + 1]), std::max(r1[2 * ow], r1[2 * ow + 1]));
+      if (relu)
+        for (Index ow = 0; ow < OW; ++ow) out[ow] = relu_of_pooled(out[ow], r0[2 * ow]);
     }
 }
 
@@ -56,8 +63,9 @@ void max_pool_2x2(const Window& w, const float* __restrict x, float* __restrict 
 // input columns of each row compared with the window's max (duplicated to both columns), the
 // first maximum picked with mask arithmetic (bit 2k and 2k+1 are window k's left and right
 // cell), and every cell written: dy where it is the first maximum, +0 elsewhere.
+// With `relu`, dy passes only where the window's output y is > 0.
 void max_pool_2x2_rows(Index OW, const float* x0, const float* x1, const float* y, const float* dy, float* d0,
-                       float* d1) {
+                       float* d1, bool relu) {
   const __m512i twice = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
   constexpr unsigned kLeft = 0x5555u, kRight = 0xAAAAu;
   for (Index o = 0; o < OW; o += 8) {
@@ -73,8 +81,9 @@ void max_pool_2x2_rows(Index OW, const float* x0, const float* x1, const float* 
     const unsigned top = a | b, top_any = (top | (top >> 1)) & kLeft;  // window has its max on top
     const unsigned c = e1 & kLeft & ~top_any;                          // bottom left
     const unsigned d = kRight & ~((top_any | c) << 1);                 // bottom right: the rest
-    _mm512_mask_storeu_ps(d0 + 2 * o, in_mask, _mm512_maskz_mov_ps(static_cast<__mmask16>(top), g));
-    _mm512_mask_storeu_ps(d1 + 2 * o, in_mask, _mm512_maskz_mov_ps(static_cast<__mmask16>(c | d), g));
+    const unsigned pass = relu ? _mm512_cmp_ps_mask(m, _mm512_setzero_ps(), _CMP_GT_OQ) : 0xFFFFu;
+    _mm512_mask_storeu_ps(d0 + 2 * o, in_mask, _mm512_maskz_mov_ps(static_cast<__mmask16>(top & pass), g));
+    _mm512_mask_storeu_ps(d1 + 2 * o, in_mask, _mm512_maskz_mov_ps(static_cast<__mmask16>((c | d) & pass), g));
   }
 }
 #endif
@@ -82,13 +91,13 @@ void max_pool_2x2_rows(Index OW, const float* x0, const float* x1, const float* 
 // Its backward, one sample: dx zero but for dy at each window's first maximum in row-major
 // order; an odd last row or column, under no window, stays zero.
 void max_pool_2x2_backward(const Window& w, const float* __restrict x, const float* __restrict y,
-                           const float* __restrict dy, float* __restrict dx) {
+                           const float* __restrict dy, float* __restrict dx, bool relu) {
   const Index C = w.C, H = w.H, W = w.W, OH = w.OH, OW = w.OW;
 #if defined(__AVX512F__)
   for (Index c = 0; c < C; ++c) {
     for (Index oh = 0; oh < OH; ++oh) {
       const Index top = (c * H + 2 * oh) * W, o = (c * OH + oh) * OW;
-      max_pool_2x2_rows(OW, x + top, x + top + W, y + o, dy + o, dx + top, dx + top + W);
+      max_pool_2x2_rows(OW, x + top, x + top + W, y + o, dy + o, dx + top, dx + top + W, relu);
       if (W > 2 * OW) dx[top + W - 1] = dx[top + 2 * W - 1] = 0.0f;
     }
     if (H > 2 * OH) std::fill(dx + (c * H + H - 1) * W, dx + (c + 1) * H * W, 0.0f);
@@ -107,7 +116,7 @@ void max_pool_2x2_backward(const Window& w, const float* __restrict x, const flo
         const float m = y[o + ow];
         const int not_a = x0[2 * ow] != m, not_b = x0[2 * ow + 1] != m, not_c = x1[2 * ow] != m;
         const int k = not_a * (1 + not_b * (1 + not_c));  // 0 at a, else 1 at b, else 2 at c, else 3
-        dx[top + 2 * ow + offset[static_cast<std::size_t>(k)]] = dy[o + ow];
+        dx[top + 2 * ow + offset[static_cast<std::size_t>(k)]] = relu && !(m > 0.0f) ? 0.0f : dy[o + ow];
       }
     }
 #endif
@@ -142,7 +151,7 @@ void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
   const float inv_area = 1.0f / static_cast<float>(w.kh * w.kw);
   if (is_2x2()) {
     parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / in.cols()), [&](Index n0, Index n1) {
-      for (Index n = n0; n < n1; ++n) max_pool_2x2(w, in.row(n).data(), y.row(n).data());
+      for (Index n = n0; n < n1; ++n) max_pool_2x2(w, in.row(n).data(), y.row(n).data(), relu_);
     });
     return;
   }
@@ -170,7 +179,8 @@ void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
                     best_at = at;
                   }
                 }
-              yr[out] = best;
+              const float first = xr[(c * w.H + h_lo) * w.W + w_lo];
+              yr[out] = relu_ ? relu_of_pooled(best, first) : best;
               ar[out] = static_cast<std::int32_t>(best_at);
             } else {
               float sum = 0.0f;
@@ -196,7 +206,7 @@ void Pool2d::backward(std::span<const Matrix* const> x, const Matrix& y, const M
   parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / dx[0]->cols()), [&](Index n0, Index n1) {
     for (Index n = n0; n < n1; ++n) {
       if (fast) {
-        max_pool_2x2_backward(w, x[0]->row(n).data(), y.row(n).data(), dy.row(n).data(), dx[0]->row(n).data());
+        max_pool_2x2_backward(w, x[0]->row(n).data(), y.row(n).data(), dy.row(n).data(), dx[0]->row(n).data(), relu_);
         continue;
       }
       const float* dyr = dy.row(n).data();
@@ -204,7 +214,8 @@ void Pool2d::backward(std::span<const Matrix* const> x, const Matrix& y, const M
       std::fill(dxr, dxr + dx[0]->cols(), 0.0f);
       if (max_) {
         const std::int32_t* ar = argmax_.row(n).data();
-        for (Index k = 0; k < dy.cols(); ++k) dxr[ar[k]] += dyr[k];
+        const float* yr = y.row(n).data();
+        for (Index k = 0; k < dy.cols(); ++k) dxr[ar[k]] += relu_ && !(yr[k] > 0.0f) ? 0.0f : dyr[k];
         continue;
       }
       for (Index c = 0; c < w.C; ++c)

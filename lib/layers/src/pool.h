@@ -4,6 +4,11 @@
 //   maxpool2d: y[c, oh, ow] = max over the window of x (padding cells never win)
 //              dx[argmax] += dy (assigned: dx starts at zero); ties go to the first maximum in
 //              row-major window order
+//              with a relu taken in (Layer::fuse_relu_input), x is the relu's input z:
+//              y = max(window of z) where that is > 0, else relu(z) of the window's first cell
+//              (the first of the window's relu zeros, as max over relu(z) returns, sign of zero
+//              included); dy reaches the first maximum only where y > 0 (elsewhere the relu's
+//              gradient is 0 in the whole window)
 //   avgpool2d: y[c, oh, ow] = (sum over the window of x) / (kh·kw), padding counted as zeros
 //              (PyTorch's count_include_pad); dx[cell] += dy / (kh·kw) for each real cell
 //
@@ -31,11 +36,15 @@ class Pool2d : public Layer {
   void forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) override;
   void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
                 std::span<Matrix* const> dx) override;
+  // A max-pool takes in the relu before it: relu(max(window)) = max(relu(window)), so the relu
+  // is applied to the outputs only, and the gradient passes where the output is > 0.
+  bool fuse_relu_input() override { return relu_ = max_; }
   std::string describe() const override { return win_.describe(); }
   nlohmann::json settings() const override { return win_.settings(); }
 
  private:
   bool max_;
+  bool relu_ = false;  // a relu taken in (fuse_relu_input): x is the relu's input
   Window win_;
   // (batch, C·OH·OW): index within the row of x of each window's maximum (maxpool only).
   Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> argmax_;

@@ -106,6 +106,13 @@ class Layer {
   // derive their scale for them; Glorot's xavier_uniform suits symmetric activations and none).
   virtual bool wants_he_init() const { return false; }
 
+  // Asked at build when this layer's one input is a relu that nothing else reads. A layer that
+  // takes the relu in returns true: from then on it is given the relu's input x in forward and
+  // backward, returns f(relu(x)) bit for bit as if the relu had run, and writes dL/dx through
+  // the relu (0 where x <= 0). The network then skips the relu's passes and its buffers. Max
+  // pooling does (relu commutes with max: it applies it to the window's max only).
+  virtual bool fuse_relu_input() { return false; }
+
   // Short human description of the settings for the layer table ("units=256 init=he_normal").
   virtual std::string describe() const { return ""; }
 
