@@ -28,6 +28,14 @@ Shape Conv2d::build(const std::vector<Shape>& inputs) {
   K_ = win_.C * win_.kh * win_.kw;
   P_ = win_.OH * win_.OW;
   chunk_ = std::max<Index>(1, kChunkColumns / P_);
+  taps_.clear();
+  for (Index i = 0; i < win_.kh; ++i)
+    for (Index j = 0; j < win_.kw; ++j) {
+      TapRange r{};
+      win_.valid_range_h(i, r.oh_lo, r.oh_hi);
+      win_.valid_range_w(j, r.ow_lo, r.ow_hi);
+      taps_.push_back(r);
+    }
   column_of_.resize(static_cast<std::size_t>(P_));
   for (Index p = 0; p < P_; ++p) column_of_[static_cast<std::size_t>(p)] = static_cast<std::int32_t>(p % win_.OW);
   return Shape{F_, win_.OH, win_.OW};

@@ -53,18 +53,18 @@ class Conv2d : public WeightedLayer {
   template <class F>
   void for_each_tap(F&& f) const {
     const Window& w = win_;
-    for (Index c = 0; c < w.C; ++c) {
-      for (Index i = 0; i < w.kh; ++i) {
-        Index oh_lo = 0, oh_hi = 0;
-        w.valid_range_h(i, oh_lo, oh_hi);
-        for (Index j = 0; j < w.kw; ++j) {
-          Index ow_lo = 0, ow_hi = 0;
-          w.valid_range_w(j, ow_lo, ow_hi);
-          f((c * w.kh + i) * w.kw + j, c, i, j, oh_lo, oh_hi, ow_lo, ow_hi);
-        }
+    for (Index c = 0; c < w.C; ++c)
+      for (Index t = 0; t < w.kh * w.kw; ++t) {
+        const TapRange& r = taps_[static_cast<std::size_t>(t)];
+        f(c * w.kh * w.kw + t, c, t / w.kw, t % w.kw, r.oh_lo, r.oh_hi, r.ow_lo, r.ow_hi);
       }
-    }
   }
+  // The valid output rows and columns of each kernel tap t = i·kw + j, the same for every
+  // channel: computed once at build.
+  struct TapRange {
+    Index oh_lo, oh_hi, ow_lo, ow_hi;
+  };
+  std::vector<TapRange> taps_;
   // Writes sample `x` (C·H·W) as K rows of P columns into `col`, whose rows are `ld` apart.
   void im2col(const float* x, float* col, Index ld) const;
   void im2col_rows_whole(const float* x, float* col, Index ld) const;  // stride 1, OW == W
