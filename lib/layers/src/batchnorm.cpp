@@ -94,15 +94,6 @@ void for_channels(Index channels, Index values_per_channel, F&& f) {
 
 }  // namespace
 
-template <typename F>
-void BatchNorm::batch_sums(const Matrix& a, Index offset, F f) {
-  for_channels(channels_, a.rows() * spatial_, [&](Index c) {
-    sums_[static_cast<std::size_t>(offset + c)] =
-        shards_.empty() ? sum_rows(a, c, spatial_, f) : shard_tree_sum(a, c, spatial_, shards_, f);
-  });
-  if (collective_ != nullptr) collective_->sum(std::span<double>(sums_.data() + offset, channels_));
-}
-
 void BatchNorm::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
   last_mode_ = ctx.mode;
   collective_ = ctx.collective;
@@ -110,78 +101,112 @@ void BatchNorm::forward(std::span<const Matrix* const> x, Matrix& y, const Conte
   const Matrix& in = *x[0];
   total_rows_ = ctx.global_rows(in.rows());
   ensure_size(y, in.rows(), in.cols());
-  const Index S = spatial_;
-  const double m = static_cast<double>(total_rows_ * S);
+  const double m = static_cast<double>(total_rows_ * spatial_);
   const bool train = ctx.mode == Mode::train;
-  // Training: the statistics of the whole global batch, the mean first, then the variance around it.
-  if (train) {
-    batch_sums(in, 0, [](const auto& v) { return v.sum(); });
-    batch_sums_around_mean(in, m);
+  // Training: the statistics of the whole global batch, the mean first, then the variance
+  // around it. One process runs a channel's three passes back to back, while the channel's
+  // values are in cache; several processes sum each statistic over all of them in between.
+  if (train && collective_ == nullptr) {
+    for_channels(channels_, in.rows() * spatial_, [&](Index c) {
+      channel_sum(in, c);
+      channel_sum_around_mean(in, c, m);
+      normalize(in, y, c, m, true);
+    });
+    return;
   }
-  for_channels(channels_, in.rows() * S, [&](Index c) {
-    double mean = 0.0, var = 0.0;
-    if (train) {
-      mean = sums_[static_cast<std::size_t>(c)] / m;
-      var = sums_[static_cast<std::size_t>(channels_ + c)] / m;
-      const double unbiased = m > 1.0 ? var * m / (m - 1.0) : var;
-      running_mean_[c] = static_cast<float>(momentum_ * running_mean_[c] + (1.0 - momentum_) * mean);
-      running_var_[c] = static_cast<float>(momentum_ * running_var_[c] + (1.0 - momentum_) * unbiased);
-    } else {
-      mean = running_mean_[c];
-      var = running_var_[c];
-    }
-    const float inv_std = static_cast<float>(1.0 / std::sqrt(var + epsilon_));
-    const auto mu = static_cast<float>(mean);
-    mean_[c] = mu;
-    inv_std_[c] = inv_std;
-    for (Index r = 0; r < in.rows(); ++r)
-      y.row(r).segment(c * S, S).array() = gamma_[c] * xhat(in, r, c).array() + beta_[c];
-  });
+  if (train) {
+    for_channels(channels_, in.rows() * spatial_, [&](Index c) { channel_sum(in, c); });
+    collective_->sum(std::span<double>(sums_.data(), channels_));
+    for_channels(channels_, in.rows() * spatial_, [&](Index c) { channel_sum_around_mean(in, c, m); });
+    collective_->sum(std::span<double>(sums_.data() + channels_, channels_));
+  }
+  for_channels(channels_, in.rows() * spatial_, [&](Index c) { normalize(in, y, c, m, train); });
 }
 
-// sums_[C + c] = Σ (x − μ_c)² over the global batch, μ_c = sums_[c] / m.
-void BatchNorm::batch_sums_around_mean(const Matrix& in, double m) {
+// sums_[c] = Σ x over this process's rows of channel c.
+void BatchNorm::channel_sum(const Matrix& in, Index c) {
+  const auto sum = [](const auto& v) { return v.sum(); };
+  sums_[static_cast<std::size_t>(c)] =
+      shards_.empty() ? sum_rows(in, c, spatial_, sum) : shard_tree_sum(in, c, spatial_, shards_, sum);
+}
+
+// sums_[C + c] = Σ (x − μ_c)² over this process's rows, μ_c = sums_[c] / m (the global batch's).
+void BatchNorm::channel_sum_around_mean(const Matrix& in, Index c, double m) {
+  const auto mu = static_cast<float>(sums_[static_cast<std::size_t>(c)] / m);
+  const auto sq = [mu](const auto& v) { return (v.array() - mu).square().sum(); };
+  sums_[static_cast<std::size_t>(channels_ + c)] =
+      shards_.empty() ? sum_rows(in, c, spatial_, sq) : shard_tree_sum(in, c, spatial_, shards_, sq);
+}
+
+// Channel c of y from the batch statistics in sums_ (training, updating the running ones) or
+// from the running statistics.
+void BatchNorm::normalize(const Matrix& in, Matrix& y, Index c, double m, bool train) {
   const Index S = spatial_;
-  for_channels(channels_, in.rows() * S, [&](Index c) {
-    const auto mu = static_cast<float>(sums_[static_cast<std::size_t>(c)] / m);
-    const auto sq = [mu](const auto& v) { return (v.array() - mu).square().sum(); };
-    sums_[static_cast<std::size_t>(channels_ + c)] =
-        shards_.empty() ? sum_rows(in, c, S, sq) : shard_tree_sum(in, c, S, shards_, sq);
-  });
-  if (collective_ != nullptr) collective_->sum(std::span<double>(sums_.data() + channels_, channels_));
+  double mean = 0.0, var = 0.0;
+  if (train) {
+    mean = sums_[static_cast<std::size_t>(c)] / m;
+    var = sums_[static_cast<std::size_t>(channels_ + c)] / m;
+    const double unbiased = m > 1.0 ? var * m / (m - 1.0) : var;
+    running_mean_[c] = static_cast<float>(momentum_ * running_mean_[c] + (1.0 - momentum_) * mean);
+    running_var_[c] = static_cast<float>(momentum_ * running_var_[c] + (1.0 - momentum_) * unbiased);
+  } else {
+    mean = running_mean_[c];
+    var = running_var_[c];
+  }
+  const float inv_std = static_cast<float>(1.0 / std::sqrt(var + epsilon_));
+  const auto mu = static_cast<float>(mean);
+  mean_[c] = mu;
+  inv_std_[c] = inv_std;
+  for (Index r = 0; r < in.rows(); ++r)
+    y.row(r).segment(c * S, S).array() = gamma_[c] * xhat(in, r, c).array() + beta_[c];
 }
 
 void BatchNorm::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const Matrix& dy,
                          std::span<Matrix* const> dx) {
   const Matrix& in = *x[0];
+  if (dx[0] != nullptr) ensure_size(*dx[0], dy.rows(), dy.cols());
+  const bool train = last_mode_ == Mode::train;
+  const Index values = dy.rows() * spatial_;
+  // Σ dy and Σ dy·x̂ per channel: this process's rows go into the gradients (summed across
+  // processes with all the others), the whole batch's into dx. One process computes a
+  // channel's dx right after its sums, while its dy and x are in cache.
+  if (dx[0] == nullptr || collective_ == nullptr || !train) {
+    for_channels(channels_, values, [&](Index c) {
+      backward_sums(in, dy, c);
+      if (dx[0] != nullptr) backward_dx(in, dy, *dx[0], c, train);
+    });
+    return;
+  }
+  for_channels(channels_, values, [&](Index c) { backward_sums(in, dy, c); });
+  collective_->sum(std::span<double>(sums_.data(), 2 * channels_));
+  for_channels(channels_, values, [&](Index c) { backward_dx(in, dy, *dx[0], c, train); });
+}
+
+// Channel c's Σ dy and Σ dy·x̂: added into dgamma and dbeta (this process's rows), and kept in
+// sums_ for dx.
+void BatchNorm::backward_sums(const Matrix& in, const Matrix& dy, Index c) {
+  if (!shards_.empty()) return backward_shard_sums(in, dy, c);
+  double sum_dy = 0.0, dot = 0.0;
+  add_row_sums(in, dy, c, 0, dy.rows(), sum_dy, dot);
+  dgamma_[c] += static_cast<float>(dot);
+  dbeta_[c] += static_cast<float>(sum_dy);
+  sums_[static_cast<std::size_t>(c)] = sum_dy;
+  sums_[static_cast<std::size_t>(channels_ + c)] = dot;
+}
+
+// Channel c of dx, through the batch statistics in training (sums_ over the global batch).
+void BatchNorm::backward_dx(const Matrix& in, const Matrix& dy, Matrix& dx, Index c, bool train) const {
   const Index S = spatial_;
   const float m = static_cast<float>(total_rows_ * S);
-  if (dx[0] != nullptr) ensure_size(*dx[0], dy.rows(), dy.cols());
-  // Σ dy and Σ dy·x̂ per channel: this process's rows go into the gradients (summed across
-  // processes with all the others), the whole batch's into dx.
-  for_channels(channels_, dy.rows() * S, [&](Index c) {
-    if (!shards_.empty()) return backward_shard_sums(in, dy, c);
-    double sum_dy = 0.0, dot = 0.0;
-    add_row_sums(in, dy, c, 0, dy.rows(), sum_dy, dot);
-    dgamma_[c] += static_cast<float>(dot);
-    dbeta_[c] += static_cast<float>(sum_dy);
-    sums_[static_cast<std::size_t>(c)] = sum_dy;
-    sums_[static_cast<std::size_t>(channels_ + c)] = dot;
-  });
-  if (dx[0] == nullptr) return;
-  const bool train = last_mode_ == Mode::train;
-  if (train && collective_ != nullptr) collective_->sum(std::span<double>(sums_.data(), 2 * channels_));
-  for_channels(channels_, dy.rows() * S, [&](Index c) {
-    const auto sum_dy = static_cast<float>(sums_[static_cast<std::size_t>(c)]);
-    const auto sum_dy_xhat = static_cast<float>(sums_[static_cast<std::size_t>(channels_ + c)]);
-    const float k = gamma_[c] * inv_std_[c];
-    for (Index r = 0; r < dy.rows(); ++r) {
-      auto d = dx[0]->row(r).segment(c * S, S);
-      if (train)
-        d.array() = (k / m) * (m * dy.row(r).segment(c * S, S).array() - sum_dy - xhat(in, r, c).array() * sum_dy_xhat);
-      else d = k * dy.row(r).segment(c * S, S);
-    }
-  });
+  const auto sum_dy = static_cast<float>(sums_[static_cast<std::size_t>(c)]);
+  const auto sum_dy_xhat = static_cast<float>(sums_[static_cast<std::size_t>(channels_ + c)]);
+  const float k = gamma_[c] * inv_std_[c];
+  for (Index r = 0; r < dy.rows(); ++r) {
+    auto d = dx.row(r).segment(c * S, S);
+    if (train)
+      d.array() = (k / m) * (m * dy.row(r).segment(c * S, S).array() - sum_dy - xhat(in, r, c).array() * sum_dy_xhat);
+    else d = k * dy.row(r).segment(c * S, S);
+  }
 }
 
 // Σ dy and Σ dy·x̂ of channel c over rows [r0, r1), added into sum_dy and dot one row's float

@@ -60,11 +60,12 @@ class BatchNorm : public Layer {
   std::vector<double> sums_;   // (2·C): per-channel sums of this batch, summed across processes
   std::vector<Index> shards_;  // sample shards of the last forward (Context::shards)
 
-  // Per-channel Σ over the batch of f(row segment) into sums_[offset + c], then summed across
-  // processes.
-  template <typename F>
-  void batch_sums(const Matrix& a, Index offset, F f);
-  void batch_sums_around_mean(const Matrix& in, double m);
+  // The passes over one channel c (forward, then backward).
+  void channel_sum(const Matrix& in, Index c);
+  void channel_sum_around_mean(const Matrix& in, Index c, double m);
+  void normalize(const Matrix& in, Matrix& y, Index c, double m, bool train);
+  void backward_sums(const Matrix& in, const Matrix& dy, Index c);
+  void backward_dx(const Matrix& in, const Matrix& dy, Matrix& dx, Index c, bool train) const;
   void backward_shard_sums(const Matrix& in, const Matrix& dy, Index c);
   void add_row_sums(const Matrix& in, const Matrix& dy, Index c, Index r0, Index r1, double& sum_dy, double& dot) const;
   // x̂ of row r, channel c of the last forward's input, as an expression: (S) values.
