@@ -295,7 +295,7 @@ Network build_sequential(const Shape& input, const json& layers, bool fuse) {
 
 bool same_bytes(const Matrix& a, const Matrix& b) {
   return a.rows() == b.rows() && a.cols() == b.cols() &&
-         std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<std::size_t>(a.size())) == 0;
+         (a.size() == 0 || std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<std::size_t>(a.size())) == 0);
 }
 
 // Train-mode forward and backward of both networks on x: outputs, parameter gradients and
@@ -312,8 +312,11 @@ void check_fusion_exact(const Shape& input, const json& layers, const Matrix& x)
     net->backward(dy);
   }
   CHECK(same_bytes(fused.forward(x, Mode::train), plain.forward(x, Mode::train)));
-  CHECK(std::memcmp(fused.grads().data(), plain.grads().data(),
-                    sizeof(float) * static_cast<std::size_t>(plain.grads().size())) == 0);
+  // A net of only relu and pools has no parameters: memcmp must not see its null pointers.
+  REQUIRE(fused.grads().size() == plain.grads().size());
+  CHECK(
+      (plain.grads().size() == 0 || std::memcmp(fused.grads().data(), plain.grads().data(),
+                                                sizeof(float) * static_cast<std::size_t>(plain.grads().size())) == 0));
   CHECK(same_bytes(fused.input_grad(), plain.input_grad()));
   CHECK(fused.summary().size() == plain.summary().size());  // the relu stays in the layer table
 }
