@@ -1,7 +1,9 @@
-// The pool's loops (parallel.h): every chunk and every item runs exactly once, and the ranges
-// depend on the item count and grain only, never on the thread count.
+// The pool's loops (parallel.h): every chunk and every item runs exactly once; parallel_ranges'
+// ranges depend on the item count and grain only, never on the thread count, and
+// parallel_split's give each thread one run.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <utility>
@@ -47,6 +49,31 @@ TEST_CASE("parallel: every item once, and the same ranges on 1, 2 and 3 threads"
       const auto many = ranges_of(n, grain, threads);
       CHECK(many.first == one.first);
       CHECK(many.second == one.second);
+    }
+  }
+}
+
+TEST_CASE("parallel: parallel_split gives each thread one run, every item once, none under the minimum") {
+  for (const auto& [n, min_items] : std::vector<std::pair<std::int64_t, std::int64_t>>{
+           {1, 1}, {7, 1}, {39760, 16384}, {16383, 16384}, {100000, 1000}, {5, 100}}) {
+    for (int threads : {1, 2, 3}) {
+      INFO("n " << n << " min " << min_items << " threads " << threads);
+      set_num_threads(threads);
+      std::vector<std::atomic<int>> hits(static_cast<std::size_t>(n));
+      std::atomic<int> runs{0}, short_runs{0};
+      parallel_split(n, min_items, [&](std::int64_t b, std::int64_t e) {
+        runs.fetch_add(1);
+        if (e - b < min_items) short_runs.fetch_add(1);
+        for (std::int64_t i = b; i < e; ++i) hits[static_cast<std::size_t>(i)].fetch_add(1);
+      });
+      set_num_threads(1);
+      int wrong = 0;
+      for (auto& h : hits) wrong += h.load() == 1 ? 0 : 1;
+      CHECK(wrong == 0);
+      const std::int64_t expected = std::clamp<std::int64_t>(n / min_items, 1, threads);
+      CHECK(runs.load() == expected);
+      // One run may be short only when all n items are under the minimum.
+      CHECK(short_runs.load() == (n < min_items ? 1 : 0));
     }
   }
 }

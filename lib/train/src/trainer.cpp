@@ -251,9 +251,12 @@ void Trainer::apply_gradients(double lr, bool clear_grads) {
   };
   opt_.begin_step(n, static_cast<float>(lr));
   std::atomic<bool> grads_finite{true}, params_finite{true};
-  parallel_ranges(n, train_detail::kElementGrain, [&](Index begin, Index end) {
-    for (Index b = begin; b < end; b += kBlock) {
-      const Index e = std::min(end, b + kBlock);
+  // The blocks are fixed by n alone (which blocks a non-finite gradient skips must not depend on
+  // the thread count); each thread takes an equal run of them.
+  const Index blocks = (n + kBlock - 1) / kBlock;
+  parallel_split(blocks, train_detail::kSplitGrain / kBlock, [&](Index first_block, Index last_block) {
+    for (Index b = first_block * kBlock; b < std::min(n, last_block * kBlock); b += kBlock) {
+      const Index e = std::min(n, b + kBlock);
       if (!finite(g + b, e - b)) {
         grads_finite.store(false, std::memory_order_relaxed);
         continue;
@@ -311,7 +314,7 @@ void Trainer::step_replicas(const Dataset& train, const Preprocess& pp, std::spa
   }
   // net_.grads() = the replicas' gradients added in the shard tree, in fixed column ranges.
   float* g = net_.grads().data();
-  parallel_ranges(net_.grads().size(), Index{1} << 16, [&](Index c0, Index c1) {
+  parallel_split(net_.grads().size(), train_detail::kSplitGrain, [&](Index c0, Index c1) {
     const Index n = c1 - c0;
     for (std::size_t step = 1; step < k; step *= 2)
       for (std::size_t i = 0; i + step < k; i += 2 * step)

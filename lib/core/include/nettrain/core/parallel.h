@@ -55,4 +55,15 @@ void parallel_ranges(std::int64_t n, std::int64_t grain, F&& f) {
   parallel_for_chunks(chunks, [&](std::int64_t c) { f(n * c / chunks, n * (c + 1) / chunks); });
 }
 
+// [begin, end) ranges over n items, one per thread of the pool (fewer when a range would hold
+// under `min_items`). For work whose result cannot depend on the split (each item updated on
+// its own, as by an optimizer): unlike parallel_ranges, the split follows the thread count, so
+// each core gets an equal share instead of a fixed count of ranges that the cores divide unevenly.
+template <typename F>
+void parallel_split(std::int64_t n, std::int64_t min_items, F&& f) {
+  const std::int64_t most = n / std::max<std::int64_t>(min_items, 1);
+  const std::int64_t chunks = std::clamp<std::int64_t>(most, 1, std::max(num_threads(), 1));
+  parallel_for_chunks(chunks, [&](std::int64_t c) { f(n * c / chunks, n * (c + 1) / chunks); });
+}
+
 }  // namespace nettrain
