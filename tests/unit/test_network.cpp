@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "nettrain/core/errors.h"
 #include "nettrain/core/parallel.h"
@@ -349,6 +350,39 @@ TEST_CASE("network: a max-pool that takes in the relu before it gives the bits o
       for (Index i = 0; i < x.size(); ++i) x.data()[i] = values[rng.below(6)];
       check_fusion_exact(Shape{3, 5, 7}, layers, x);
     }
+  }
+  SUBCASE("NaN cells: the pool picks what it would pick from the relu's outputs") {
+    // relu keeps NaN; a window whose first cell is NaN and whose others are <= 0 pools to 0,
+    // and one of only NaN to -inf, as the two layers give.
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const float values[] = {nan, -1.0f, -0.0f, 0.0f, 0.5f, -2.0f};
+    for (const char* pool :
+         {R"({"type": "maxpool2d"})", R"({"type": "maxpool2d", "kernel": 3, "stride": 2, "padding": 1})"}) {
+      const std::string pool_layer = pool;
+      CAPTURE(pool_layer);
+      const json layers = json::array({json{{"type", "relu"}}, json::parse(pool_layer)});
+      Rng rng(11);
+      Matrix x(4, 2 * 6 * 6);
+      for (Index i = 0; i < x.size(); ++i) x.data()[i] = values[rng.below(6)];
+      for (Index i = 0; i < 36; ++i) x.data()[i] = nan;  // a whole channel of NaN
+      check_fusion_exact(Shape{2, 6, 6}, layers, x);
+    }
+  }
+  SUBCASE("another reader of the relu's input between the relu and the pool: not taken in") {
+    // The conv's output gradient gets three terms; taken in, the relu's would move past q1's and q2's.
+    const json layers = json::parse(R"([
+        {"type": "conv2d", "name": "c", "filters": 2, "kernel": 3, "padding": "same"},
+        {"type": "relu", "name": "r"},
+        {"type": "scale", "name": "q1", "factor": 0.37, "inputs": ["c"]},
+        {"type": "sigmoid", "name": "q2", "inputs": ["c"]},
+        {"type": "maxpool2d", "name": "p", "inputs": ["r"]},
+        {"type": "maxpool2d", "name": "p1", "inputs": ["q1"]},
+        {"type": "maxpool2d", "name": "p2", "inputs": ["q2"]},
+        {"type": "add", "name": "s", "inputs": ["p", "p1"]}, {"type": "add", "inputs": ["s", "p2"]}])");
+    Rng rng(6);
+    Matrix x(5, 1 * 6 * 8);
+    for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform() - 0.5);
+    check_fusion_exact(Shape{1, 6, 8}, layers, x);
   }
   SUBCASE("a relu with a second reader stays a layer of its own") {
     const json layers = json::parse(R"([

@@ -200,10 +200,21 @@ void Network::fuse_relus() {
     n.skipped = false;
   }
   if (!fuse_relu_) return;
-  for (Node& n : nodes_) {
+  // Backward adds a value's gradient contributions in reverse node order, and the taken-in
+  // relu's contribution comes at the pool's place: so no other node between the two may read
+  // the relu's input (three or more terms would be added in another order).
+  auto reads_between = [&](std::size_t value, std::size_t after, std::size_t before) {
+    for (std::size_t k = after + 1; k < before; ++k)
+      if (std::find(nodes_[k].sources.begin(), nodes_[k].sources.end(), value) != nodes_[k].sources.end()) return true;
+    return false;
+  };
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    Node& n = nodes_[i];
     if (n.sources.size() != 1 || n.sources[0] < n_in) continue;
-    Node& relu = nodes_[n.sources[0] - n_in];
+    const std::size_t r = n.sources[0] - n_in;
+    Node& relu = nodes_[r];
     if (relu.layer->type() != "relu" || uses_[n.sources[0]] != 1 || !n.layer->fuse_relu_input()) continue;
+    if (reads_between(relu.sources[0], r, i)) continue;
     relu.skipped = true;
     n.reads = relu.sources;
   }

@@ -5,7 +5,7 @@
 #include <array>
 #include <limits>
 
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) && defined(__AVX512VL__)
 #include <immintrin.h>
 #endif
 
@@ -38,7 +38,16 @@ Span cols_under(const Window& w, Index ow) {
 
 // A window's max of relu(x), from its max m of x and its first cell x0: m where m > 0, else the
 // relu of the first cell (max over the window's relu zeros keeps the first; relu keeps −0).
-inline float relu_of_pooled(float m, float x0) { return m > 0.0f ? m : (x0 < 0.0f ? 0.0f : x0); }
+// relu as the relu layer computes it (Eigen's cwiseMax(0)): −0 and NaN pass unchanged.
+inline float relu_of_cell(float x) { return x < 0.0f ? 0.0f : x; }
+inline float relu_of_pooled(float m, float x0) { return m > 0.0f ? m : relu_of_cell(x0); }
+
+// Whether the 2x2 pool's gradient passes to the cell it picked (value x) when the relu is taken
+// in. The two layers apart: the pool routes dy to the first cell whose relu equals y (to the
+// last cell when y is NaN, which equals nothing), then relu passes it where x > 0. Taken in, the
+// pool compares x itself with y, which picks the same cell when y > 0 and may pick another when
+// y <= 0 (where the two layers pass nothing) or is NaN (where both pick the last cell).
+inline bool relu_passes(float y, float x) { return !(y <= 0.0f) && x > 0.0f; }
 
 // The common 2x2 stride-2 max-pool without padding. Nothing is kept for backward: it finds
 // each window's first maximum again as the first cell equal to the window's output. The forward
@@ -58,12 +67,12 @@ void max_pool_2x2(const Window& w, const float* __restrict x, float* __restrict 
     }
 }
 
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) && defined(__AVX512VL__)
 // One pair of input rows of max_pool_2x2_backward with AVX-512: 8 windows at a time, their 16
 // input columns of each row compared with the window's max (duplicated to both columns), the
 // first maximum picked with mask arithmetic (bit 2k and 2k+1 are window k's left and right
 // cell), and every cell written: dy where it is the first maximum, +0 elsewhere.
-// With `relu`, dy passes only where the window's output y is > 0.
+// With `relu`, dy passes where relu_passes says (both masks made for 16 cells at once).
 void max_pool_2x2_rows(Index OW, const float* x0, const float* x1, const float* y, const float* dy, float* d0,
                        float* d1, bool relu) {
   const __m512i twice = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
@@ -81,9 +90,15 @@ void max_pool_2x2_rows(Index OW, const float* x0, const float* x1, const float* 
     const unsigned top = a | b, top_any = (top | (top >> 1)) & kLeft;  // window has its max on top
     const unsigned c = e1 & kLeft & ~top_any;                          // bottom left
     const unsigned d = kRight & ~((top_any | c) << 1);                 // bottom right: the rest
-    const unsigned pass = relu ? _mm512_cmp_ps_mask(m, _mm512_setzero_ps(), _CMP_GT_OQ) : 0xFFFFu;
-    _mm512_mask_storeu_ps(d0 + 2 * o, in_mask, _mm512_maskz_mov_ps(static_cast<__mmask16>(top & pass), g));
-    _mm512_mask_storeu_ps(d1 + 2 * o, in_mask, _mm512_maskz_mov_ps(static_cast<__mmask16>((c | d) & pass), g));
+    unsigned pass0 = 0xFFFFu, pass1 = 0xFFFFu;
+    if (relu) {  // relu_passes: the window's y not <= 0 (NaN passes) and the cell's x > 0
+      const __m512 zero = _mm512_setzero_ps();
+      const unsigned window = _mm512_cmp_ps_mask(m, zero, _CMP_NLE_UQ);
+      pass0 = window & _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(in_mask, x0 + 2 * o), zero, _CMP_GT_OQ);
+      pass1 = window & _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(in_mask, x1 + 2 * o), zero, _CMP_GT_OQ);
+    }
+    _mm512_mask_storeu_ps(d0 + 2 * o, in_mask, _mm512_maskz_mov_ps(static_cast<__mmask16>(top & pass0), g));
+    _mm512_mask_storeu_ps(d1 + 2 * o, in_mask, _mm512_maskz_mov_ps(static_cast<__mmask16>((c | d) & pass1), g));
   }
 }
 #endif
@@ -93,7 +108,7 @@ void max_pool_2x2_rows(Index OW, const float* x0, const float* x1, const float* 
 void max_pool_2x2_backward(const Window& w, const float* __restrict x, const float* __restrict y,
                            const float* __restrict dy, float* __restrict dx, bool relu) {
   const Index C = w.C, H = w.H, W = w.W, OH = w.OH, OW = w.OW;
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) && defined(__AVX512VL__)
   for (Index c = 0; c < C; ++c) {
     for (Index oh = 0; oh < OH; ++oh) {
       const Index top = (c * H + 2 * oh) * W, o = (c * OH + oh) * OW;
@@ -116,7 +131,8 @@ void max_pool_2x2_backward(const Window& w, const float* __restrict x, const flo
         const float m = y[o + ow];
         const int not_a = x0[2 * ow] != m, not_b = x0[2 * ow + 1] != m, not_c = x1[2 * ow] != m;
         const int k = not_a * (1 + not_b * (1 + not_c));  // 0 at a, else 1 at b, else 2 at c, else 3
-        dx[top + 2 * ow + offset[static_cast<std::size_t>(k)]] = relu && !(m > 0.0f) ? 0.0f : dy[o + ow];
+        const Index at = top + 2 * ow + offset[static_cast<std::size_t>(k)];
+        dx[at] = relu && !relu_passes(m, x[at]) ? 0.0f : dy[o + ow];
       }
     }
 #endif
@@ -169,18 +185,20 @@ void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
             const auto [w_lo, w_hi] = cols_under(w, ow);
             const Index out = (c * w.OH + oh) * w.OW + ow;
             if (max_) {
+              // With the relu taken in, the window's cells are compared as the relu layer gives
+              // them (relu_of_cell), so NaN and −0 cells pick what the two layers would.
               float best = -std::numeric_limits<float>::infinity();
               Index best_at = (c * w.H + h_lo) * w.W + w_lo;
               for (Index h = h_lo; h < h_hi; ++h)
                 for (Index v = w_lo; v < w_hi; ++v) {
                   const Index at = (c * w.H + h) * w.W + v;
-                  if (xr[at] > best) {  // strict: the first maximum wins ties
-                    best = xr[at];
+                  const float cell = relu_ ? relu_of_cell(xr[at]) : xr[at];
+                  if (cell > best) {  // strict: the first maximum wins ties
+                    best = cell;
                     best_at = at;
                   }
                 }
-              const float first = xr[(c * w.H + h_lo) * w.W + w_lo];
-              yr[out] = relu_ ? relu_of_pooled(best, first) : best;
+              yr[out] = best;
               ar[out] = static_cast<std::int32_t>(best_at);
             } else {
               float sum = 0.0f;
