@@ -2,6 +2,7 @@
 // gradient summation where a value feeds several nodes, the flat parameter buffers.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -322,6 +323,24 @@ void check_fusion_exact(const Shape& input, const json& layers, const Matrix& x)
   CHECK(fused.summary().size() == plain.summary().size());  // the relu stays in the layer table
 }
 
+// A (rows, cols) matrix of cells drawn from `values` (six of them) with Rng(seed).
+Matrix cells_drawn_from(const std::array<float, 6>& values, Index rows, Index cols, std::uint64_t seed) {
+  Rng rng(seed);
+  Matrix x(rows, cols);
+  for (Index i = 0; i < x.size(); ++i) x.data()[i] = values[rng.below(6)];
+  return x;
+}
+
+// relu then a 2x2 pool, and relu then a padded 3x3 stride-2 pool, each fused and apart, on x.
+void check_relu_then_pools(const Shape& input, const Matrix& x) {
+  for (const char* pool :
+       {R"({"type": "maxpool2d"})", R"({"type": "maxpool2d", "kernel": 3, "stride": 2, "padding": 1})"}) {
+    const std::string pool_layer = pool;
+    CAPTURE(pool_layer);
+    check_fusion_exact(input, json::array({json{{"type", "relu"}}, json::parse(pool_layer)}), x);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("network: a max-pool that takes in the relu before it gives the bits of the two layers") {
@@ -339,34 +358,16 @@ TEST_CASE("network: a max-pool that takes in the relu before it gives the bits o
   }
   SUBCASE("relu on the input itself, with exact zeros of both signs and ties") {
     // Windows of only negatives and zeros: the relu's zeros, −0 kept where the first cell is −0.
-    const float values[] = {-1.0f, -0.0f, 0.0f, 1.0f, 2.0f, -2.0f};
-    for (const char* pool :
-         {R"({"type": "maxpool2d"})", R"({"type": "maxpool2d", "kernel": 3, "stride": 2, "padding": 1})"}) {
-      const std::string pool_layer = pool;
-      CAPTURE(pool_layer);
-      const json layers = json::array({json{{"type", "relu"}}, json::parse(pool_layer)});
-      Rng rng(8);
-      Matrix x(5, 3 * 5 * 7);
-      for (Index i = 0; i < x.size(); ++i) x.data()[i] = values[rng.below(6)];
-      check_fusion_exact(Shape{3, 5, 7}, layers, x);
-    }
+    const Matrix x = cells_drawn_from({-1.0f, -0.0f, 0.0f, 1.0f, 2.0f, -2.0f}, 5, 3 * 5 * 7, 8);
+    check_relu_then_pools(Shape{3, 5, 7}, x);
   }
   SUBCASE("NaN cells: the pool picks what it would pick from the relu's outputs") {
     // relu keeps NaN; a window whose first cell is NaN and whose others are <= 0 pools to 0,
     // and one of only NaN to -inf, as the two layers give.
     const float nan = std::numeric_limits<float>::quiet_NaN();
-    const float values[] = {nan, -1.0f, -0.0f, 0.0f, 0.5f, -2.0f};
-    for (const char* pool :
-         {R"({"type": "maxpool2d"})", R"({"type": "maxpool2d", "kernel": 3, "stride": 2, "padding": 1})"}) {
-      const std::string pool_layer = pool;
-      CAPTURE(pool_layer);
-      const json layers = json::array({json{{"type", "relu"}}, json::parse(pool_layer)});
-      Rng rng(11);
-      Matrix x(4, 2 * 6 * 6);
-      for (Index i = 0; i < x.size(); ++i) x.data()[i] = values[rng.below(6)];
-      for (Index i = 0; i < 36; ++i) x.data()[i] = nan;  // a whole channel of NaN
-      check_fusion_exact(Shape{2, 6, 6}, layers, x);
-    }
+    Matrix x = cells_drawn_from({nan, -1.0f, -0.0f, 0.0f, 0.5f, -2.0f}, 4, 2 * 6 * 6, 11);
+    for (Index i = 0; i < 36; ++i) x.data()[i] = nan;  // a whole channel of NaN
+    check_relu_then_pools(Shape{2, 6, 6}, x);
   }
   SUBCASE("another reader of the relu's input between the relu and the pool: not taken in") {
     // The conv's output gradient gets three terms; taken in, the relu's would move past q1's and q2's.

@@ -36,10 +36,11 @@ Span cols_under(const Window& w, Index ow) {
   return {std::max<Index>(w0, 0), std::min(w0 + w.kw, w.W)};
 }
 
-// A window's max of relu(x), from its max m of x and its first cell x0: m where m > 0, else the
-// relu of the first cell (max over the window's relu zeros keeps the first; relu keeps −0).
 // relu as the relu layer computes it (Eigen's cwiseMax(0)): −0 and NaN pass unchanged.
 inline float relu_of_cell(float x) { return x < 0.0f ? 0.0f : x; }
+
+// A window's max of relu(x), from its max m of x and its first cell x0: m where m > 0, else the
+// relu of the first cell (max over the window's relu zeros keeps the first; relu keeps −0).
 inline float relu_of_pooled(float m, float x0) { return m > 0.0f ? m : relu_of_cell(x0); }
 
 // Whether the 2x2 pool's gradient passes to the cell it picked (value x) when the relu is taken

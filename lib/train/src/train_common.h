@@ -14,8 +14,8 @@
 
 namespace nettrain::train_detail {
 
-// Optimizer updates and the trainer's guards run in fixed ranges of this many parameters spread
-// over the pool (parallel.h); every element is computed alone, so the bits do not depend on the split.
+// Optimizer::step runs in fixed ranges of this many parameters spread over the pool (parallel.h);
+// every element is computed alone, so the bits do not depend on the split.
 constexpr Index kElementGrain = Index{1} << 16;
 // The trainer's update pass and its sum of the shards' gradients: one run per thread, none under
 // this many parameters (a fork-join costs a few microseconds; W1's 39,760 parameters take 2 runs).

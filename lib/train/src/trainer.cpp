@@ -312,7 +312,8 @@ void Trainer::step_replicas(const Dataset& train, const Preprocess& pp, std::spa
     diverged("the loss is " + std::to_string(loss_sum / static_cast<double>(global_rows)) +
              (layer.empty() ? "" : "; first layer with non-finite output: " + layer));
   }
-  // net_.grads() = the replicas' gradients added in the shard tree, in fixed column ranges.
+  // net_.grads() = the replicas' gradients added in the shard tree, element by element (so one
+  // run per thread, parallel_split).
   float* g = net_.grads().data();
   parallel_split(net_.grads().size(), train_detail::kSplitGrain, [&](Index c0, Index c1) {
     const Index n = c1 - c0;

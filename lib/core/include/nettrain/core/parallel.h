@@ -49,10 +49,15 @@ void parallel_for_chunks(std::int64_t chunks, F&& f) {
 // count, so work whose items do not interact gives the same bits on any number of threads.
 constexpr std::int64_t kMaxRanges = 8;
 
+// f(begin, end) over n items cut into `ranges` equal ranges, spread over the pool.
+template <typename F>
+void parallel_equal_ranges(std::int64_t n, std::int64_t ranges, F&& f) {
+  parallel_for_chunks(ranges, [&](std::int64_t c) { f(n * c / ranges, n * (c + 1) / ranges); });
+}
+
 template <typename F>
 void parallel_ranges(std::int64_t n, std::int64_t grain, F&& f) {
-  const std::int64_t chunks = std::clamp<std::int64_t>(n / std::max<std::int64_t>(grain, 1), 1, kMaxRanges);
-  parallel_for_chunks(chunks, [&](std::int64_t c) { f(n * c / chunks, n * (c + 1) / chunks); });
+  parallel_equal_ranges(n, std::clamp<std::int64_t>(n / std::max<std::int64_t>(grain, 1), 1, kMaxRanges), f);
 }
 
 // [begin, end) ranges over n items, one per thread of the pool (fewer when a range would hold
@@ -62,8 +67,7 @@ void parallel_ranges(std::int64_t n, std::int64_t grain, F&& f) {
 template <typename F>
 void parallel_split(std::int64_t n, std::int64_t min_items, F&& f) {
   const std::int64_t most = n / std::max<std::int64_t>(min_items, 1);
-  const std::int64_t chunks = std::clamp<std::int64_t>(most, 1, std::max(num_threads(), 1));
-  parallel_for_chunks(chunks, [&](std::int64_t c) { f(n * c / chunks, n * (c + 1) / chunks); });
+  parallel_equal_ranges(n, std::clamp<std::int64_t>(most, 1, std::max(num_threads(), 1)), f);
 }
 
 }  // namespace nettrain
