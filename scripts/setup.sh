@@ -6,7 +6,7 @@ set -euo pipefail
 # libstb-dev: stb_image_write.h, the PNG encoder of the report's images. chromium and a font: the
 # report test renders the pages headless.
 packages=(cmake g++ make libeigen3-dev libcli11-dev nlohmann-json3-dev libspdlog-dev doctest-dev zlib1g-dev
-          libopenblas-pthread-dev python3 libstb-dev chromium fonts-dejavu-core clang-format git)
+          libopenblas-pthread-dev libxsmm-dev python3 libstb-dev chromium fonts-dejavu-core clang-format git)
 # Open MPI (mpirun -np N nettrain train; the MPI tests), iproute2 (`ip netns` for the two-namespace
 # test) and util-linux (`unshare` for the per-rank data test).
 packages+=(libopenmpi-dev openmpi-bin iproute2 util-linux)
