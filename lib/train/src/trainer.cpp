@@ -231,7 +231,8 @@ void Trainer::step_batch(Task task, double lr, Index global_rows, double& loss_s
   apply_gradients(lr, true);
 }
 
-void Trainer::apply_gradients(double lr, bool clear_grads) {
+void Trainer::apply_gradients(double lr, bool clear_grads, const std::function<void(Index, Index)>& gather) {
+  if (gather && comm().size() > 1) throw std::logic_error("apply_gradients: gather with more than one process");
   comm().sum(std::span<float>(net_.grads().data(), static_cast<std::size_t>(net_.grads().size())));
   // One pass in blocks small enough to stay in the core's first-level cache: the guard checks a
   // block's gradient (a NaN or Inf makes its sum non-finite; an overflowing sum of finite values
@@ -257,6 +258,7 @@ void Trainer::apply_gradients(double lr, bool clear_grads) {
   parallel_split(blocks, train_detail::kSplitGrain / kBlock, [&](Index first_block, Index last_block) {
     for (Index b = first_block * kBlock; b < std::min(n, last_block * kBlock); b += kBlock) {
       const Index e = std::min(n, b + kBlock);
+      if (gather) gather(b, e);
       if (!finite(g + b, e - b)) {
         grads_finite.store(false, std::memory_order_relaxed);
         continue;
@@ -312,17 +314,26 @@ void Trainer::step_replicas(const Dataset& train, const Preprocess& pp, std::spa
     diverged("the loss is " + std::to_string(loss_sum / static_cast<double>(global_rows)) +
              (layer.empty() ? "" : "; first layer with non-finite output: " + layer));
   }
-  // net_.grads() = the replicas' gradients added in the shard tree, element by element (so one
-  // run per thread, parallel_split).
-  float* g = net_.grads().data();
-  parallel_split(net_.grads().size(), train_detail::kSplitGrain, [&](Index c0, Index c1) {
-    const Index n = c1 - c0;
-    for (std::size_t step = 1; step < k; step *= 2)
-      for (std::size_t i = 0; i + step < k; i += 2 * step)
-        replicas_[i].grads().segment(c0, n) += replicas_[i + step].grads().segment(c0, n);
-    std::copy_n(replicas_[0].grads().data() + c0, n, g + c0);
-  });
+  // net_.grads() = the replicas' gradients added in the shard tree, element by element: in one
+  // process, block by block inside the update's pass; across processes, before their sum.
+  const auto gather = [this](Index b, Index e) { sum_replica_grads(b, e); };
+  if (comm().size() == 1) {
+    apply_gradients(lr, false, gather);
+    return;
+  }
+  parallel_split(net_.grads().size(), train_detail::kSplitGrain, gather);
   apply_gradients(lr, false);
+}
+
+// Elements [begin, end) of net_.grads() = this process's replicas' gradients added in the shard
+// tree (the replicas' own gradients are overwritten on the way).
+void Trainer::sum_replica_grads(Index begin, Index end) {
+  const std::size_t k = shards_.size() - 1;
+  const Index n = end - begin;
+  for (std::size_t step = 1; step < k; step *= 2)
+    for (std::size_t i = 0; i + step < k; i += 2 * step)
+      replicas_[i].grads().segment(begin, n) += replicas_[i + step].grads().segment(begin, n);
+  std::copy_n(replicas_[0].grads().data() + begin, n, net_.grads().data() + begin);
 }
 
 // Shard j's part of step_replicas, on whichever thread runs it; errors are kept for the caller
