@@ -258,6 +258,9 @@ void Trainer::apply_gradients(double lr, bool clear_grads, const std::function<v
   parallel_split(blocks, train_detail::kSplitGrain / kBlock, [&](Index first_block, Index last_block) {
     for (Index b = first_block * kBlock; b < std::min(n, last_block * kBlock); b += kBlock) {
       const Index e = std::min(n, b + kBlock);
+      // The next block's parameters, asked for in exclusive state: the other core read them in
+      // forward, so each store would first wait for its copy to be invalidated.
+      for (Index q = e; q < std::min(n, e + kBlock); q += 16) __builtin_prefetch(p + q, 1, 3);
       if (gather) gather(b, e);
       if (!finite(g + b, e - b)) {
         grads_finite.store(false, std::memory_order_relaxed);
