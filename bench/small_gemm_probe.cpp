@@ -72,8 +72,9 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < C1.size(); ++i) diff = std::max(diff, static_cast<double>(std::fabs(C1[i] - C2[i])));
   }
   const bool small = nettrain::gemm_detail::small_product(ta, false, N, K);
-  std::printf("M=%ld N=%ld K=%ld %s: OpenBLAS %.1f GFLOPS, LIBXSMM %s%.1f GFLOPS; gemm.h uses %s; max |difference| %.3g\n",
-              static_cast<long>(M), static_cast<long>(N), static_cast<long>(K), ta ? "A^T·B" : "A·B", blas,
-              kernel ? "" : "(no kernel) ", xsmm, small ? "LIBXSMM" : "OpenBLAS", diff);
+  std::printf(
+      "M=%ld N=%ld K=%ld %s: OpenBLAS %.1f GFLOPS, LIBXSMM %s%.1f GFLOPS; gemm.h uses %s; max |difference| %.3g\n",
+      static_cast<long>(M), static_cast<long>(N), static_cast<long>(K), ta ? "A^T·B" : "A·B", blas,
+      kernel ? "" : "(no kernel) ", xsmm, small ? "LIBXSMM" : "OpenBLAS", diff);
   return 0;
 }

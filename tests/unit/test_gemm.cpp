@@ -61,14 +61,21 @@ void check_product(const Case& c, float beta) {
 TEST_CASE("gemm: every form the layers use matches a double reference, small and large") {
   const std::vector<Case> cases = {
       // x·W: W1's and W2's shard products (LIBXSMM), ragged edges, and one OpenBLAS keeps (k·n > 2^18)
-      {false, false, 50, 50, 784},   {false, false, 50, 10, 50},   {false, false, 32, 256, 784},
-      {false, false, 1, 1, 1},       {false, false, 7, 33, 5},     {false, false, 17, 129, 3},
+      {false, false, 50, 50, 784},
+      {false, false, 50, 10, 50},
+      {false, false, 32, 256, 784},
+      {false, false, 1, 1, 1},
+      {false, false, 7, 33, 5},
+      {false, false, 17, 129, 3},
       {false, false, 40, 520, 600},
       // xᵀ·dy: the weight gradients (LIBXSMM up to 128 rows of batch), and 200 rows (OpenBLAS)
-      {true, false, 784, 50, 50},    {true, false, 129, 17, 128},  {true, false, 3, 5, 1},
+      {true, false, 784, 50, 50},
+      {true, false, 129, 17, 128},
+      {true, false, 3, 5, 1},
       {true, false, 60, 70, 200},
       // dy·Wᵀ: the input gradients (OpenBLAS)
-      {false, true, 50, 784, 10},    {false, true, 7, 9, 11},
+      {false, true, 50, 784, 10},
+      {false, true, 7, 9, 11},
   };
   for (const Case& c : cases) {
     check_product(c, 0.0f);
