@@ -54,11 +54,12 @@ inline std::pair<Index, Index> chunk_range(Index n, Index chunks, Index c) {
 }
 
 // Which products LIBXSMM's JIT kernels take (by shape alone, so the bits do not depend on
-// anything else). Its kernels do not block for the caches: measured here (bench/gemm_probe,
-// one thread), they beat OpenBLAS by 15-80 % while B fits the second-level cache and the
-// reduction is short, and lose up to 35 % beyond. x·W takes them when W's (k, n) part is at most
-// 2^18 floats (1 MB); xᵀ·dy when the batch (k) is at most 128 rows. Products with op(B)
-// transposed (dy·Wᵀ) stay with OpenBLAS: this LIBXSMM has no kernel for them.
+// anything else). Its kernels do not block for the caches: measured here with
+// bench/small_gemm_probe (one thread), they beat OpenBLAS by 15-80 % while B fits the
+// second-level cache and the reduction is short, and lose up to 35 % beyond. x·W takes them
+// when W's (k, n) part is at most 2^18 floats (1 MB); xᵀ·dy when the batch (k) is at most 128
+// rows. Products with op(B) transposed (dy·Wᵀ) stay with OpenBLAS: this LIBXSMM has no kernel
+// for them.
 constexpr Index kSmallMaxB = Index{1} << 18;
 constexpr Index kSmallMaxBatch = 128;
 
