@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
                     B.data(), static_cast<blasint>(N), 0.0f, C1.data(), static_cast<blasint>(N));
       },
       flops, seconds);
-  const libxsmm_smmfunction kernel = nettrain::gemm_detail::small_kernel(ta, M, N, K, lda, N, 0.0f, N);
+  const nettrain::gemm_detail::SmallKernel kernel = nettrain::gemm_detail::small_kernel(ta, M, N, K, lda, N, 0.0f, N);
   double xsmm = 0, diff = 0;
   if (kernel) {
     xsmm = gflops([&] { kernel(B.data(), A.data(), C2.data()); }, flops, seconds);

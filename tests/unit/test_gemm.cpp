@@ -1,10 +1,11 @@
 // The layers' products (lib/layers/src/gemm.h): every form they use, on the shapes LIBXSMM takes
-// and on those OpenBLAS keeps, against a double-precision reference; and that the small shapes
-// of the benchmark nets really run LIBXSMM's kernels (else the first case would test OpenBLAS
-// twice).
+// and on those OpenBLAS keeps, against a double-precision reference; that the small shapes of
+// the benchmark nets really run LIBXSMM's kernels (else the first case would test OpenBLAS
+// twice); and the kernel cache of small_gemm.cpp (one kernel per shape, for every thread).
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <thread>
 #include <vector>
 
 #include "gemm.h"
@@ -93,4 +94,18 @@ TEST_CASE("gemm: the benchmark nets' small products run LIBXSMM's kernels") {
   CHECK_FALSE(small_product(false, false, 1024, 784));
   CHECK_FALSE(small_product(true, false, 1024, 256));
   CHECK_FALSE(small_product(false, true, 784, 10));
+}
+
+TEST_CASE("gemm: one JIT kernel per shape, the same for every thread") {
+  const SmallKernel first = small_kernel(false, 32, 256, 784, 784, 256, 0.0f, 256);
+  REQUIRE(static_cast<bool>(first));
+  CHECK((small_kernel(false, 32, 256, 784, 784, 256, 0.0f, 256) == first));
+  SmallKernel other_thread = nullptr;
+  std::thread([&] { other_thread = small_kernel(false, 32, 256, 784, 784, 256, 0.0f, 256); }).join();
+  CHECK((other_thread == first));
+  // any difference in the shape, a leading dimension, beta or the transpose is another kernel
+  CHECK((small_kernel(false, 32, 256, 784, 784, 256, 1.0f, 256) != first));
+  CHECK((small_kernel(false, 32, 256, 784, 784, 256, 0.0f, 260) != first));
+  CHECK((small_kernel(false, 31, 256, 784, 784, 256, 0.0f, 256) != first));
+  CHECK((small_kernel(true, 32, 256, 784, 32, 256, 0.0f, 256) != first));
 }

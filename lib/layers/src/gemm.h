@@ -16,13 +16,13 @@
 #pragma once
 
 #include <cblas.h>
-#include <libxsmm.h>
 
 #include <algorithm>
 #include <utility>
 
 #include "nettrain/core/parallel.h"
 #include "nettrain/core/tensor.h"
+#include "small_gemm.h"
 
 namespace nettrain::gemm_detail {
 
@@ -68,18 +68,6 @@ inline bool small_product(bool trans_a, bool trans_b, Index n, Index k) {
   return trans_a ? k <= kSmallMaxBatch : k * n <= kSmallMaxB;
 }
 
-// LIBXSMM is column-major: row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ, so B
-// goes first and A's transpose flag becomes the second operand's. Null when it has no kernel.
-inline libxsmm_smmfunction small_kernel(bool trans_a, Index m, Index n, Index k, Index lda, Index ldb, float beta,
-                                        Index ldc) {
-  auto i = [](Index v) { return static_cast<libxsmm_blasint>(v); };
-  const libxsmm_blasint ld_first = i(ldb), ld_second = i(lda), ld_c = i(ldc);
-  const float alpha = 1.0f;
-  const int flags = (trans_a ? LIBXSMM_GEMM_FLAG_TRANS_B : 0) | (beta == 0.0f ? LIBXSMM_GEMM_FLAG_BETA_0 : 0);
-  const int prefetch = LIBXSMM_GEMM_PREFETCH_NONE;
-  return libxsmm_smmdispatch(i(n), i(m), i(k), &ld_first, &ld_second, &ld_c, &alpha, &beta, &flags, &prefetch);
-}
-
 // C (m, n) = op(A)·op(B) + beta·C on the calling thread, row-major, with leading dimensions lda,
 // ldb, ldc; op(A) is (m, k), op(B) is (k, n); beta is 0 or 1. Safe to call from several threads
 // at once.
@@ -87,7 +75,7 @@ inline void sgemm(bool trans_a, bool trans_b, Index m, Index n, Index k, const f
                   Index ldb, float beta, float* C, Index ldc) {
   if (m == 0 || n == 0) return;
   if (k > 0 && small_product(trans_a, trans_b, n, k)) {
-    if (const libxsmm_smmfunction kernel = small_kernel(trans_a, m, n, k, lda, ldb, beta, ldc)) {
+    if (const SmallKernel kernel = small_kernel(trans_a, m, n, k, lda, ldb, beta, ldc)) {
       kernel(B, A, C);
       return;
     }
