@@ -54,9 +54,8 @@ SmallKernel generate(const ShapeKey& key) {
   auto i = [](Index v) { return static_cast<libxsmm_blasint>(v); };
   const int flags = (trans_a ? LIBXSMM_GEMM_FLAG_TRANS_B : 0) | (beta_one ? 0 : LIBXSMM_GEMM_FLAG_BETA_0);
   libxsmm_descriptor_blob blob;
-  const libxsmm_gemm_descriptor* descriptor =
-      libxsmm_sgemm_descriptor_init(&blob, i(n), i(m), i(k), i(ldb), i(lda), i(ldc), 1.0f, beta_one ? 1.0f : 0.0f,
-                                    flags, LIBXSMM_GEMM_PREFETCH_NONE);
+  const libxsmm_gemm_descriptor* descriptor = libxsmm_sgemm_descriptor_init(
+      &blob, i(n), i(m), i(k), i(ldb), i(lda), i(ldc), 1.0f, beta_one ? 1.0f : 0.0f, flags, LIBXSMM_GEMM_PREFETCH_NONE);
   if (descriptor == nullptr) return nullptr;
 
   std::vector<unsigned char> buffer(kCodeBufferBytes);
