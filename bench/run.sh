@@ -46,6 +46,10 @@ while getopts "r:e:w:t:E:R:k:" opt; do
   esac
 done
 
+if ! "$python" -c "import torch" 2>/dev/null; then
+  echo "bench/run.sh: $python cannot import torch; the PyTorch twins need Debian's python3-torch (apt-get install python3-torch)" >&2
+  exit 1
+fi
 if [[ ! -x "$build/app/nettrain" || ! -x "$build/bench/nettrain_fma_peak" || ! -x "$build/bench/nettrain_gemm_probe" ]] ||
    ! grep -q "CMAKE_BUILD_TYPE:STRING=Release" "$build/CMakeCache.txt" 2>/dev/null; then
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -99,7 +103,11 @@ for w in $workloads; do
     # nettrain, then PyTorch: alternating spreads the machine's load over both.
     run="$out/$w-$r"
     /usr/bin/time -v "$nettrain" train "$cfg" --out "$run" --set "training.epochs=$n_epochs" "${thread_flag[@]}" -q \
-      2>"$out/time-n" >/dev/null
+      2>"$out/time-n" >/dev/null || {
+      echo "bench/run.sh: $w rep $r: nettrain failed:" >&2
+      grep -v -E '^\s+[A-Z].*: ' "$out/time-n" | tail -n 20 >&2
+      exit 1
+    }
     secs="$(tail -n +2 "$run/metrics.csv" | cut -d, -f7 | paste -sd, -)"
     acc="$("$python" -c "import json,sys; print(json.load(open(sys.argv[1]))['test']['accuracy'])" "$run/summary.json")"
     echo "{\"tool\": \"nettrain\", \"workload\": \"$w\", \"epoch_seconds\": [$secs], \"test_accuracy\": $acc, \"peak_rss_mb\": $(rss_mb "$out/time-n")}" >>"$raw"
@@ -113,7 +121,11 @@ for w in $workloads; do
         torch_cmd=("$here/torch_mlp.py" "$cfg" --epochs "$epochs" --threads "$t_threads" --json)
       fi
       OMP_NUM_THREADS="$t_threads" OPENBLAS_NUM_THREADS="$t_blas" OMP_WAIT_POLICY="$t_wait" MKL_NUM_THREADS=1 \
-        /usr/bin/time -v "$python" "${torch_cmd[@]}" 2>"$out/time-t" >"$out/torch.json"
+        /usr/bin/time -v "$python" "${torch_cmd[@]}" 2>"$out/time-t" >"$out/torch.json" || {
+        echo "bench/run.sh: $w rep $r: PyTorch ($label) failed:" >&2
+        grep -v -E '^\s+[A-Z].*: ' "$out/time-t" | tail -n 20 >&2
+        exit 1
+      }
       "$python" - "$out/torch.json" "$(rss_mb "$out/time-t")" "$w" "$label" >>"$raw" <<'EOF2'
 import json, sys
 j = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
