@@ -30,6 +30,25 @@ grep -qE "layer with non-finite output: (hidden|head|layers\.1)|non-finite param
   fail "the divergence message does not name a layer"
 [[ ! -e $WORK/d0/model.safetensors && ! -e $WORK/d0/summary.json ]] || fail "a diverged run left a final model"
 
+# A gradient that overflows while the loss stays finite (the loss is summed in double): inputs near
+# 1e19 through two affine layers make the weight gradient's sum pass float's range. With two
+# sample shards the update takes each block's gradient from the shards' sum, and the message must
+# still name the tensor (the sum of a non-finite block is written where the search looks).
+awk 'BEGIN { print "x,y"; for (i = 0; i < 64; ++i) printf "%.6e,0\n", (1 + i / 64) * 1e19 }' >"$WORK/huge.csv"
+cat >"$WORK/huge.json" <<JSON
+{
+  "name": "overflow", "seed": 1,
+  "data": {"train": {"format": "csv", "path": "$WORK/huge.csv", "task": "regression", "target_columns": ["y"]}},
+  "model": {"input_shape": [1], "layers": [{"type": "affine", "name": "hidden", "units": 8}, {"type": "relu"},
+                                            {"type": "affine", "name": "head", "units": 1}], "loss": "mse"},
+  "training": {"epochs": 1, "batch_size": 32, "optimizer": {"type": "sgd", "lr": 0.1}}
+}
+JSON
+for shards in 1 2; do
+  run 1 "$NETTRAIN" train "$WORK/huge.json" --out "$WORK/h$shards" --set training.batch_shards=$shards -q
+  err_has "training diverged at epoch 1, step 1: non-finite gradient in hidden.weight"
+done
+
 # After a good epoch 1: at lr 0.35 this net survives epoch 1 and blows up in epoch 2 (step 86 of
 # 63 per epoch, found by trying rates; the bits are the same on every run and thread count, so
 # it always happens there; if a kernel change moves it, pick the rate again). Epoch 1's

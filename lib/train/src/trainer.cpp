@@ -231,7 +231,7 @@ void Trainer::step_batch(Task task, double lr, Index global_rows, double& loss_s
   apply_gradients(lr, true);
 }
 
-void Trainer::apply_gradients(double lr, bool clear_grads, const std::function<void(Index, Index)>& gather) {
+void Trainer::apply_gradients(double lr, bool clear_grads, const std::function<const float*(Index, Index)>& gather) {
   if (gather && comm().size() > 1) throw std::logic_error("apply_gradients: gather with more than one process");
   comm().sum(std::span<float>(net_.grads().data(), static_cast<std::size_t>(net_.grads().size())));
   // One pass in blocks small enough to stay in the core's first-level cache: the guard checks a
@@ -261,12 +261,13 @@ void Trainer::apply_gradients(double lr, bool clear_grads, const std::function<v
       // The next block's parameters, asked for in exclusive state: the other core read them in
       // forward, so each store would first wait for its copy to be invalidated.
       for (Index q = e; q < std::min(n, e + kBlock); q += 16) __builtin_prefetch(p + q, 1, 3);
-      if (gather) gather(b, e);
-      if (!finite(g + b, e - b)) {
+      const float* grad = gather ? gather(b, e) : g;
+      if (!finite(grad + b, e - b)) {
+        if (grad != g) std::copy(grad + b, grad + e, g + b);  // where first_nonfinite_tensor looks
         grads_finite.store(false, std::memory_order_relaxed);
         continue;
       }
-      opt_.update(p, g, b, e);
+      opt_.update(p, grad, b, e);
       if (check_params && !finite(p + b, e - b)) params_finite.store(false, std::memory_order_relaxed);
       if (clear_grads) std::fill(g + b, g + e, 0.0f);
     }
@@ -317,26 +318,28 @@ void Trainer::step_replicas(const Dataset& train, const Preprocess& pp, std::spa
     diverged("the loss is " + std::to_string(loss_sum / static_cast<double>(global_rows)) +
              (layer.empty() ? "" : "; first layer with non-finite output: " + layer));
   }
-  // net_.grads() = the replicas' gradients added in the shard tree, element by element: in one
-  // process, block by block inside the update's pass; across processes, before their sum.
-  const auto gather = [this](Index b, Index e) { sum_replica_grads(b, e); };
+  // The replicas' gradients added in the shard tree, element by element: in one process, block by
+  // block inside the update's pass; across processes, into net_.grads() before their sum.
   if (comm().size() == 1) {
-    apply_gradients(lr, false, gather);
+    apply_gradients(lr, false, [this](Index b, Index e) { return sum_replica_grads(b, e); });
     return;
   }
-  parallel_split(net_.grads().size(), train_detail::kSplitGrain, gather);
+  parallel_split(net_.grads().size(), train_detail::kSplitGrain, [this](Index b, Index e) {
+    const float* sum = sum_replica_grads(b, e);
+    std::copy(sum + b, sum + e, net_.grads().data() + b);
+  });
   apply_gradients(lr, false);
 }
 
-// Elements [begin, end) of net_.grads() = this process's replicas' gradients added in the shard
-// tree (the replicas' own gradients are overwritten on the way).
-void Trainer::sum_replica_grads(Index begin, Index end) {
+// The replicas' own gradients are overwritten on the way; returns replicas_[0]'s gradient array,
+// which holds the sum for [begin, end).
+const float* Trainer::sum_replica_grads(Index begin, Index end) {
   const std::size_t k = shards_.size() - 1;
   const Index n = end - begin;
   for (std::size_t step = 1; step < k; step *= 2)
     for (std::size_t i = 0; i + step < k; i += 2 * step)
       replicas_[i].grads().segment(begin, n) += replicas_[i + step].grads().segment(begin, n);
-  std::copy_n(replicas_[0].grads().data() + begin, n, net_.grads().data() + begin);
+  return replicas_[0].grads().data();
 }
 
 // Shard j's part of step_replicas, on whichever thread runs it; errors are kept for the caller

@@ -180,11 +180,14 @@ class Trainer {
                  Index global_rows, const Rng::State& rng_at_step);
   // After the gradients are in net_.grads(): the sum across processes, then one pass over the
   // parameters that checks the gradient, updates, checks the result and, with clear_grads,
-  // zeroes the gradient for the next backward. With `gather` (one process only), the pass first
-  // calls gather(begin, end) to write each block of net_.grads() (the replicas' sum), so the sum
-  // and the update read the block once, in one pool job.
-  void apply_gradients(double lr, bool clear_grads, const std::function<void(Index, Index)>& gather = {});
-  void sum_replica_grads(Index begin, Index end);
+  // zeroes the gradient for the next backward. With `gather` (one process only), the pass takes
+  // each block's gradient from gather(begin, end) instead (the replicas' sum, made for the block
+  // there; it returns the array that holds it), so the sum and the update read the block once,
+  // in one pool job, and net_.grads() is not written (but for a non-finite block, copied there
+  // for the divergence message).
+  void apply_gradients(double lr, bool clear_grads, const std::function<const float*(Index, Index)>& gather = {});
+  // Elements [begin, end) of the replicas' gradients added in the shard tree, into replicas_[0].
+  const float* sum_replica_grads(Index begin, Index end);
   bool grads_clear_ = false;          // net_.grads() is all zeros (apply_gradients cleared it)
   std::vector<float> frozen_values_;  // the frozen slices' values, in options_.frozen order
   std::optional<Augmenter> augmenter_;
