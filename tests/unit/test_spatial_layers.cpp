@@ -147,38 +147,42 @@ TEST_CASE("maxpool2d: backward routes each gradient to the first maximum of its 
 
 TEST_CASE("maxpool2d: the 2x2 stride-2 path gives the first maximum, in train and eval mode") {
   // Values from {0, 1, 2} so that most windows hold ties; 7 x 9 leaves a row and a column out,
-  // 6 x 35 has rows of 17 windows (more than one block of 8 and a partial one).
+  // 6 x 35 has rows of 17 windows (more than one block of 8 and a partial one). A train-mode
+  // forward keeps the routing for backward; after an eval-mode forward of other values, backward
+  // must route by those values, not by what the train-mode forward kept.
   for (const auto& [C, H, W] : {std::array<Index, 3>{3, 7, 9}, std::array<Index, 3>{2, 6, 35}}) {
     const Index OH = H / 2, OW = W / 2;
     CAPTURE(W);
     LayerBench b = make_bench(json{{"type", "maxpool2d"}}, {Shape{C, H, W}});
     Rng rng(21);
-    Matrix x(4, C * H * W);
-    for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.below(3));
-    const Matrix y = b.forward({x}, Mode::train);
-    // dx holds NaN before: every cell, the row and column under no window included, is written.
-    Matrix dy(4, C * OH * OW), dx = Matrix::Constant(4, C * H * W, std::nanf(""));
-    for (Index i = 0; i < dy.size(); ++i) dy.data()[i] = static_cast<float>(i + 1);
-    const std::vector<const Matrix*> xp{&x};
-    b.layer->backward(xp, y, dy, std::vector<Matrix*>{&dx});
-    Matrix want_y(4, C * OH * OW), want_dx = Matrix::Zero(4, C * H * W);
-    for (Index n = 0; n < 4; ++n)
-      for (Index c = 0; c < C; ++c)
-        for (Index oh = 0; oh < OH; ++oh)
-          for (Index ow = 0; ow < OW; ++ow) {
-            Index at = (c * H + 2 * oh) * W + 2 * ow;
-            for (Index a = 0; a < 2; ++a)
-              for (Index e = 0; e < 2; ++e) {
-                const Index k = (c * H + 2 * oh + a) * W + 2 * ow + e;
-                if (x(n, k) > x(n, at)) at = k;
-              }
-            const Index o = (c * OH + oh) * OW + ow;
-            want_y(n, o) = x(n, at);
-            want_dx(n, at) += dy(n, o);
-          }
-    CHECK(y == want_y);
-    CHECK(dx == want_dx);
-    CHECK(b.forward({x}, Mode::eval) == want_y);
+    for (const Mode mode : {Mode::train, Mode::eval}) {
+      CAPTURE(static_cast<int>(mode));
+      Matrix x(4, C * H * W);
+      for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.below(3));
+      const Matrix y = b.forward({x}, mode);
+      // dx holds NaN before: every cell, the row and column under no window included, is written.
+      Matrix dy(4, C * OH * OW), dx = Matrix::Constant(4, C * H * W, std::nanf(""));
+      for (Index i = 0; i < dy.size(); ++i) dy.data()[i] = static_cast<float>(i + 1);
+      const std::vector<const Matrix*> xp{&x};
+      b.layer->backward(xp, y, dy, std::vector<Matrix*>{&dx});
+      Matrix want_y(4, C * OH * OW), want_dx = Matrix::Zero(4, C * H * W);
+      for (Index n = 0; n < 4; ++n)
+        for (Index c = 0; c < C; ++c)
+          for (Index oh = 0; oh < OH; ++oh)
+            for (Index ow = 0; ow < OW; ++ow) {
+              Index at = (c * H + 2 * oh) * W + 2 * ow;
+              for (Index a = 0; a < 2; ++a)
+                for (Index e = 0; e < 2; ++e) {
+                  const Index k = (c * H + 2 * oh + a) * W + 2 * ow + e;
+                  if (x(n, k) > x(n, at)) at = k;
+                }
+              const Index o = (c * OH + oh) * OW + ow;
+              want_y(n, o) = x(n, at);
+              want_dx(n, at) += dy(n, o);
+            }
+      CHECK(y == want_y);
+      CHECK(dx == want_dx);
+    }
   }
 }
 

@@ -50,10 +50,11 @@ inline float relu_of_pooled(float m, float x0) { return m > 0.0f ? m : relu_of_c
 // y <= 0 (where the two layers pass nothing) or is NaN (where both pick the last cell).
 inline bool relu_passes(float y, float x) { return !(y <= 0.0f) && x > 0.0f; }
 
-// The common 2x2 stride-2 max-pool without padding. Nothing is kept for backward: it finds
-// each window's first maximum again as the first cell equal to the window's output. The forward
-// is a branch-free max that vectorises (sizes copied to locals, pointers marked restrict).
-// With `relu`, the pool of relu(x) (the relu taken in, pool.h).
+// The common 2x2 stride-2 max-pool without padding. Each window's first maximum is the first
+// cell equal to the window's output: found in forward for backward's masks (AVX-512), or again
+// in backward (other builds). The forward is a branch-free max that vectorises (sizes copied to
+// locals, pointers marked restrict). With `relu`, the pool of relu(x) (the relu taken in,
+// pool.h).
 void max_pool_2x2(const Window& w, const float* __restrict x, float* __restrict y, bool relu) {
   const Index C = w.C, H = w.H, W = w.W, OH = w.OH, OW = w.OW;
   for (Index c = 0; c < C; ++c)
@@ -69,58 +70,86 @@ void max_pool_2x2(const Window& w, const float* __restrict x, float* __restrict 
 }
 
 #if defined(__AVX512F__) && defined(__AVX512VL__)
-// One pair of input rows of max_pool_2x2_backward with AVX-512: 8 windows at a time, their 16
-// input columns of each row compared with the window's max (duplicated to both columns), the
-// first maximum picked with mask arithmetic (bit 2k and 2k+1 are window k's left and right
-// cell), and every cell written: dy where it is the first maximum, +0 elsewhere.
-// With `relu`, dy passes where relu_passes says (both masks made for 16 cells at once).
-void max_pool_2x2_rows(Index OW, const float* x0, const float* x1, const float* y, const float* dy, float* d0,
-                       float* d1, bool relu) {
-  const __m512i twice = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
-  constexpr unsigned kLeft = 0x5555u, kRight = 0xAAAAu;
-  for (Index o = 0; o < OW; o += 8) {
-    const auto n = static_cast<unsigned>(std::min<Index>(8, OW - o));
-    const auto out_mask = static_cast<__mmask8>((1u << n) - 1u);
-    const auto in_mask = static_cast<__mmask16>((1u << (2 * n)) - 1u);
-    const __m512 m = _mm512_permutexvar_ps(twice, _mm512_castps256_ps512(_mm256_maskz_loadu_ps(out_mask, y + o)));
-    const __m512 g = _mm512_permutexvar_ps(twice, _mm512_castps256_ps512(_mm256_maskz_loadu_ps(out_mask, dy + o)));
-    const unsigned e0 = _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(in_mask, x0 + 2 * o), m, _CMP_EQ_OQ);
-    const unsigned e1 = _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(in_mask, x1 + 2 * o), m, _CMP_EQ_OQ);
-    const unsigned a = e0 & kLeft;                                     // top left
-    const unsigned b = e0 & kRight & ~(a << 1);                        // top right
-    const unsigned top = a | b, top_any = (top | (top >> 1)) & kLeft;  // window has its max on top
-    const unsigned c = e1 & kLeft & ~top_any;                          // bottom left
-    const unsigned d = kRight & ~((top_any | c) << 1);                 // bottom right: the rest
-    unsigned pass0 = 0xFFFFu, pass1 = 0xFFFFu;
-    if (relu) {  // relu_passes: the window's y not <= 0 (NaN passes) and the cell's x > 0
-      const __m512 zero = _mm512_setzero_ps();
-      const unsigned window = _mm512_cmp_ps_mask(m, zero, _CMP_NLE_UQ);
-      pass0 = window & _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(in_mask, x0 + 2 * o), zero, _CMP_GT_OQ);
-      pass1 = window & _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(in_mask, x1 + 2 * o), zero, _CMP_GT_OQ);
-    }
-    _mm512_mask_storeu_ps(d0 + 2 * o, in_mask, _mm512_maskz_mov_ps(static_cast<__mmask16>(top & pass0), g));
-    _mm512_mask_storeu_ps(d1 + 2 * o, in_mask, _mm512_maskz_mov_ps(static_cast<__mmask16>((c | d) & pass1), g));
-  }
-}
-#endif
+// The 2x2 pool's routing with AVX-512, made in forward and kept for backward (a 16-bit mask per
+// input row of 8 windows, 1/16 of the input's bytes, where backward would otherwise read the
+// whole input again from memory). For 8 windows of one output row: their 16 input columns of
+// each row compared with the window's max (duplicated to both columns), the first maximum
+// picked with mask arithmetic (bit 2k and 2k+1 are window k's left and right cell). With `relu`,
+// only the cells that relu_passes lets dy through (both masks made for 16 cells at once).
+struct RowMasks {
+  std::uint16_t top, bottom;
+};
 
-// Its backward, one sample: dx zero but for dy at each window's first maximum in row-major
-// order; an odd last row or column, under no window, stays zero.
-void max_pool_2x2_backward(const Window& w, const float* __restrict x, const float* __restrict y,
-                           const float* __restrict dy, float* __restrict dx, bool relu) {
+const __m512i kTwice = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+
+RowMasks first_max_masks(Index n, const float* x0, const float* x1, const float* y, bool relu) {
+  constexpr unsigned kLeft = 0x5555u, kRight = 0xAAAAu;
+  const auto out_mask = static_cast<__mmask8>((1u << n) - 1u);
+  const auto in_mask = static_cast<__mmask16>((1u << (2 * n)) - 1u);
+  const __m512 m = _mm512_permutexvar_ps(kTwice, _mm512_castps256_ps512(_mm256_maskz_loadu_ps(out_mask, y)));
+  const __m512 r0 = _mm512_maskz_loadu_ps(in_mask, x0), r1 = _mm512_maskz_loadu_ps(in_mask, x1);
+  const unsigned e0 = _mm512_cmp_ps_mask(r0, m, _CMP_EQ_OQ);
+  const unsigned e1 = _mm512_cmp_ps_mask(r1, m, _CMP_EQ_OQ);
+  const unsigned a = e0 & kLeft;                                     // top left
+  const unsigned b = e0 & kRight & ~(a << 1);                        // top right
+  const unsigned top = a | b, top_any = (top | (top >> 1)) & kLeft;  // window has its max on top
+  const unsigned c = e1 & kLeft & ~top_any;                          // bottom left
+  const unsigned d = kRight & ~((top_any | c) << 1);                 // bottom right: the rest
+  unsigned pass0 = 0xFFFFu, pass1 = 0xFFFFu;
+  if (relu) {  // relu_passes: the window's y not <= 0 (NaN passes) and the cell's x > 0
+    const __m512 zero = _mm512_setzero_ps();
+    const unsigned window = _mm512_cmp_ps_mask(m, zero, _CMP_NLE_UQ);
+    pass0 = window & _mm512_cmp_ps_mask(r0, zero, _CMP_GT_OQ);
+    pass1 = window & _mm512_cmp_ps_mask(r1, zero, _CMP_GT_OQ);
+  }
+  return {static_cast<std::uint16_t>(top & pass0 & in_mask), static_cast<std::uint16_t>((c | d) & pass1 & in_mask)};
+}
+
+// One sample's masks from its input x and pooled output y: for each channel and output row,
+// ceil(OW / 8) groups of two (top, bottom), Pool2d::mask_count() in all.
+void max_pool_2x2_masks(const Window& w, const float* x, const float* y, bool relu, std::uint16_t* masks) {
+  const Index H = w.H, W = w.W, OH = w.OH, OW = w.OW;
+  for (Index c = 0; c < w.C; ++c)
+    for (Index oh = 0; oh < OH; ++oh) {
+      const Index top = (c * H + 2 * oh) * W, o = (c * OH + oh) * OW;
+      for (Index g = 0; g < OW; g += 8, masks += 2) {
+        const RowMasks r =
+            first_max_masks(std::min<Index>(8, OW - g), x + top + 2 * g, x + top + W + 2 * g, y + o + g, relu);
+        masks[0] = r.top;
+        masks[1] = r.bottom;
+      }
+    }
+}
+
+// Its backward, one sample: every cell of dx written, dy at the cells the masks name and +0
+// elsewhere (an odd last row or column, under no window, included).
+void max_pool_2x2_backward(const Window& w, const std::uint16_t* masks, const float* __restrict dy,
+                           float* __restrict dx) {
   const Index C = w.C, H = w.H, W = w.W, OH = w.OH, OW = w.OW;
-#if defined(__AVX512F__) && defined(__AVX512VL__)
   for (Index c = 0; c < C; ++c) {
     for (Index oh = 0; oh < OH; ++oh) {
       const Index top = (c * H + 2 * oh) * W, o = (c * OH + oh) * OW;
-      max_pool_2x2_rows(OW, x + top, x + top + W, y + o, dy + o, dx + top, dx + top + W, relu);
+      for (Index g = 0; g < OW; g += 8, masks += 2) {
+        const auto n = static_cast<unsigned>(std::min<Index>(8, OW - g));
+        const auto in_mask = static_cast<__mmask16>((1u << (2 * n)) - 1u);
+        const __m512 gd = _mm512_permutexvar_ps(
+            kTwice, _mm512_castps256_ps512(_mm256_maskz_loadu_ps(static_cast<__mmask8>((1u << n) - 1u), dy + o + g)));
+        _mm512_mask_storeu_ps(dx + top + 2 * g, in_mask, _mm512_maskz_mov_ps(masks[0], gd));
+        _mm512_mask_storeu_ps(dx + top + W + 2 * g, in_mask, _mm512_maskz_mov_ps(masks[1], gd));
+      }
       if (W > 2 * OW) dx[top + W - 1] = dx[top + 2 * W - 1] = 0.0f;
     }
     if (H > 2 * OH) std::fill(dx + (c * H + H - 1) * W, dx + (c + 1) * H * W, 0.0f);
   }
+}
 #else
-  // The cell's offset is computed without branches (rows of 7 or 14 windows are too short to
-  // vectorise, and branches on the data would be mispredicted).
+// Its backward, one sample: dx zero but for dy at each window's first maximum in row-major
+// order; an odd last row or column, under no window, stays zero. The cell's offset is computed
+// without branches (rows of 7 or 14 windows are too short to vectorise, and branches on the data
+// would be mispredicted).
+void max_pool_2x2_backward(const Window& w, const float* __restrict x, const float* __restrict y,
+                           const float* __restrict dy, float* __restrict dx, bool relu) {
+  const Index C = w.C, H = w.H, W = w.W, OH = w.OH, OW = w.OW;
   const std::array<Index, 4> offset{0, 1, W, W + 1};
   std::fill(dx, dx + C * H * W, 0.0f);
   for (Index c = 0; c < C; ++c)
@@ -136,8 +165,8 @@ void max_pool_2x2_backward(const Window& w, const float* __restrict x, const flo
         dx[at] = relu && !relu_passes(m, x[at]) ? 0.0f : dy[o + ow];
       }
     }
-#endif
 }
+#endif
 
 }  // namespace
 
@@ -160,16 +189,35 @@ bool Pool2d::is_2x2() const {
   return max_ && w.kh == 2 && w.kw == 2 && w.sh == 2 && w.sw == 2 && w.top == 0 && w.left == 0;
 }
 
-void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context& /*ctx*/) {
+// The 2x2 path over samples: y, and with `route` (AVX-512 builds only) route_, each sample's
+// masks made right after its y, while its input is still in cache.
+void Pool2d::pool_2x2(const Matrix& x, Matrix& y, bool route) {
+  const Window& w = win_;
+  const Index N = x.rows();
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+  if (route && route_.rows() != N) route_.resize(N, w.C * w.OH * ((w.OW + 7) / 8) * 2);
+#else
+  route = false;
+#endif
+  parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / x.cols()), [&](Index n0, Index n1) {
+    for (Index n = n0; n < n1; ++n) {
+      max_pool_2x2(w, x.row(n).data(), y.row(n).data(), relu_);
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+      if (route) max_pool_2x2_masks(w, x.row(n).data(), y.row(n).data(), relu_, route_.row(n).data());
+#endif
+    }
+  });
+  route_valid_ = route;
+}
+
+void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
   const Window& w = win_;
   const Matrix& in = *x[0];
   const Index N = in.rows(), P = w.OH * w.OW;
   ensure_size(y, N, w.C * P);
   const float inv_area = 1.0f / static_cast<float>(w.kh * w.kw);
   if (is_2x2()) {
-    parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / in.cols()), [&](Index n0, Index n1) {
-      for (Index n = n0; n < n1; ++n) max_pool_2x2(w, in.row(n).data(), y.row(n).data(), relu_);
-    });
+    pool_2x2(in, y, ctx.mode == Mode::train);
     return;
   }
   if (max_ && (argmax_.rows() != N || argmax_.cols() != y.cols())) argmax_.resize(N, y.cols());
@@ -222,10 +270,20 @@ void Pool2d::backward(std::span<const Matrix* const> x, const Matrix& y, const M
   ensure_size(*dx[0], N, w.C * w.H * w.W);
   const float inv_area = 1.0f / static_cast<float>(w.kh * w.kw);
   const bool fast = is_2x2();
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+  if (fast && (!route_valid_ || route_.rows() != N)) {  // no train-mode forward of this batch
+    Matrix again(N, y.cols());
+    pool_2x2(*x[0], again, true);
+  }
+#endif
   parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / dx[0]->cols()), [&](Index n0, Index n1) {
     for (Index n = n0; n < n1; ++n) {
       if (fast) {
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+        max_pool_2x2_backward(w, route_.row(n).data(), dy.row(n).data(), dx[0]->row(n).data());
+#else
         max_pool_2x2_backward(w, x[0]->row(n).data(), y.row(n).data(), dy.row(n).data(), dx[0]->row(n).data(), relu_);
+#endif
         continue;
       }
       const float* dyr = dy.row(n).data();

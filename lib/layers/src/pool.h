@@ -17,6 +17,7 @@
 //   padding "valid" (default) or int / [ph, pw] on each side, smaller than the kernel
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "layer_util.h"
@@ -48,7 +49,14 @@ class Pool2d : public Layer {
   Window win_;
   // (batch, C·OH·OW): index within the row of x of each window's maximum (maxpool only).
   Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> argmax_;
-  bool is_2x2() const;  // the 2x2 stride-2 max-pool: argmax_ unused, backward compares x with y
+  // The 2x2 stride-2 max-pool: argmax_ unused. In AVX-512 builds a train-mode forward keeps
+  // route_ (batch, C·OH·ceil(OW/8)·2): per input row of 8 windows, a 16-bit mask of the cells
+  // that get dy (route_valid_ while it belongs to the last forward); elsewhere, and after an
+  // eval-mode forward, backward finds each window's first maximum again by comparing x with y.
+  bool is_2x2() const;
+  Eigen::Matrix<std::uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> route_;
+  bool route_valid_ = false;
+  void pool_2x2(const Matrix& x, Matrix& y, bool route);
 };
 
 }  // namespace nettrain
