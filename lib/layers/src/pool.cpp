@@ -106,7 +106,7 @@ RowMasks first_max_masks(Index n, const float* x0, const float* x1, const float*
 }
 
 // One sample's masks from its input x and pooled output y: for each channel and output row,
-// ceil(OW / 8) groups of two (top, bottom), Pool2d::mask_count() in all.
+// ceil(OW / 8) groups of two (top, bottom): a row of Pool2d::route_.
 void max_pool_2x2_masks(const Window& w, const float* x, const float* y, bool relu, std::uint16_t* masks) {
   const Index H = w.H, W = w.W, OH = w.OH, OW = w.OW;
   for (Index c = 0; c < w.C; ++c)
@@ -189,25 +189,22 @@ bool Pool2d::is_2x2() const {
   return max_ && w.kh == 2 && w.kw == 2 && w.sh == 2 && w.sw == 2 && w.top == 0 && w.left == 0;
 }
 
-// The 2x2 path over samples: y, and with `route` (AVX-512 builds only) route_, each sample's
-// masks made right after its y, while its input is still in cache.
-void Pool2d::pool_2x2(const Matrix& x, Matrix& y, bool route) {
-  const Window& w = win_;
-  const Index N = x.rows();
+// route_'s rows [n0, n1) from the 2x2 pool's input x and output y (AVX-512 builds; others keep
+// no routing).
+void Pool2d::route_2x2([[maybe_unused]] const Matrix& x, [[maybe_unused]] const Matrix& y, [[maybe_unused]] Index n0,
+                       [[maybe_unused]] Index n1) {
 #if defined(__AVX512F__) && defined(__AVX512VL__)
-  if (route && route_.rows() != N) route_.resize(N, w.C * w.OH * ((w.OW + 7) / 8) * 2);
+  for (Index n = n0; n < n1; ++n)
+    max_pool_2x2_masks(win_, x.row(n).data(), y.row(n).data(), relu_, route_.row(n).data());
+#endif
+}
+
+bool Pool2d::keeps_route() {
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+  return true;
 #else
-  route = false;
+  return false;
 #endif
-  parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / x.cols()), [&](Index n0, Index n1) {
-    for (Index n = n0; n < n1; ++n) {
-      max_pool_2x2(w, x.row(n).data(), y.row(n).data(), relu_);
-#if defined(__AVX512F__) && defined(__AVX512VL__)
-      if (route) max_pool_2x2_masks(w, x.row(n).data(), y.row(n).data(), relu_, route_.row(n).data());
-#endif
-    }
-  });
-  route_valid_ = route;
 }
 
 void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
@@ -217,7 +214,17 @@ void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
   ensure_size(y, N, w.C * P);
   const float inv_area = 1.0f / static_cast<float>(w.kh * w.kw);
   if (is_2x2()) {
-    pool_2x2(in, y, ctx.mode == Mode::train);
+    // With the routing kept (train mode), each sample's right after its y, while its input is
+    // still in cache.
+    const bool route = keeps_route() && ctx.mode == Mode::train;
+    if (route && route_.rows() != N) route_.resize(N, route_width());
+    parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / in.cols()), [&](Index n0, Index n1) {
+      for (Index n = n0; n < n1; ++n) {
+        max_pool_2x2(w, in.row(n).data(), y.row(n).data(), relu_);
+        if (route) route_2x2(in, y, n, n + 1);
+      }
+    });
+    route_valid_ = route;
     return;
   }
   if (max_ && (argmax_.rows() != N || argmax_.cols() != y.cols())) argmax_.resize(N, y.cols());
@@ -272,8 +279,9 @@ void Pool2d::backward(std::span<const Matrix* const> x, const Matrix& y, const M
   const bool fast = is_2x2();
 #if defined(__AVX512F__) && defined(__AVX512VL__)
   if (fast && (!route_valid_ || route_.rows() != N)) {  // no train-mode forward of this batch
-    Matrix again(N, y.cols());
-    pool_2x2(*x[0], again, true);
+    route_.resize(N, route_width());
+    parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / x[0]->cols()),
+                    [&](Index n0, Index n1) { route_2x2(*x[0], y, n0, n1); });
   }
 #endif
   parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / dx[0]->cols()), [&](Index n0, Index n1) {
