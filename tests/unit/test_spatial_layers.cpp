@@ -290,42 +290,44 @@ ConvPass conv_pass(LayerBench& b, const Matrix& x, const Matrix& dy, int threads
   return p;
 }
 
-}  // namespace
-
-TEST_CASE("conv2d: several chunks of samples on one and two threads match a direct convolution") {
-  // [2, 7, 7], 3 filters 3x3 "same": 49 positions, so 41 samples per chunk and 3 chunks for 100.
-  const Index N = 100, C = 2, H = 7, W = 7, F = 3;
-  LayerBench b =
-      make_bench(json{{"type", "conv2d"}, {"filters", F}, {"kernel", 3}, {"padding", "same"}}, {Shape{C, H, W}});
+// Runs conv2d (F filters, kernel kh x kw, stride 1, padding top/left before, the rest after as
+// the layer's `padding` gives it) on N samples of [C, H, W] with one and with two threads, and
+// checks y, dx, dW and db against the direct sums in double, and the two thread counts against
+// each other bit for bit.
+void check_against_direct(const json& config, Index N, Index C, Index H, Index W, Index F, Index kh, Index kw,
+                          Index top, Index left) {
+  INFO(config.dump() << " on [" << C << ", " << H << ", " << W << "]");
+  LayerBench b = make_bench(config, {Shape{C, H, W}});
+  const Index OH = b.out_shape[1], OW = b.out_shape[2];
   Rng rng(11);
   randomize_state(b, rng);
   const Matrix x = random_inputs({Shape{C, H, W}}, N, false, rng)[0];
   const Matrix dy = random_inputs({b.out_shape}, N, false, rng)[0];
-  const float* Wt = b.param(0);  // {F, C, 3, 3}
+  const float* Wt = b.param(0);  // {F, C, kh, kw}
   const float* bias = b.param(1);
-  // The direct sums, in double: y[n,f,i,j] = b[f] + Σ W[f,c,u,v]·x[n,c,i+u-1,j+v-1].
-  std::vector<double> y_ref(static_cast<std::size_t>(N * F * H * W)),
-      dx_ref(static_cast<std::size_t>(N * C * H * W), 0.0), dW_ref(static_cast<std::size_t>(F * C * 9), 0.0),
+  // y[n,f,i,j] = b[f] + Σ W[f,c,u,v]·x[n,c,i+u-top,j+v-left]
+  std::vector<double> y_ref(static_cast<std::size_t>(N * F * OH * OW)),
+      dx_ref(static_cast<std::size_t>(N * C * H * W), 0.0), dW_ref(static_cast<std::size_t>(F * C * kh * kw), 0.0),
       db_ref(static_cast<std::size_t>(F), 0.0);
   for (Index n = 0; n < N; ++n)
     for (Index f = 0; f < F; ++f)
-      for (Index i = 0; i < H; ++i)
-        for (Index j = 0; j < W; ++j) {
+      for (Index i = 0; i < OH; ++i)
+        for (Index j = 0; j < OW; ++j) {
           double s = bias[f];
-          const double g = dy(n, (f * H + i) * W + j);
+          const double g = dy(n, (f * OH + i) * OW + j);
           db_ref[static_cast<std::size_t>(f)] += g;
           for (Index c = 0; c < C; ++c)
-            for (Index u = 0; u < 3; ++u)
-              for (Index v = 0; v < 3; ++v) {
-                const Index ii = i + u - 1, jj = j + v - 1;
+            for (Index u = 0; u < kh; ++u)
+              for (Index v = 0; v < kw; ++v) {
+                const Index ii = i + u - top, jj = j + v - left;
                 if (ii < 0 || ii >= H || jj < 0 || jj >= W) continue;
-                const auto wi = static_cast<std::size_t>(((f * C + c) * 3 + u) * 3 + v);
+                const auto wi = static_cast<std::size_t>(((f * C + c) * kh + u) * kw + v);
                 const auto xi = (c * H + ii) * W + jj;
                 s += Wt[wi] * static_cast<double>(x(n, xi));
                 dW_ref[wi] += g * static_cast<double>(x(n, xi));
                 dx_ref[static_cast<std::size_t>(n * C * H * W + xi)] += g * Wt[wi];
               }
-          y_ref[static_cast<std::size_t>((n * F + f) * H * W + i * W + j)] = s;
+          y_ref[static_cast<std::size_t>((n * F + f) * OH * OW + i * OW + j)] = s;
         }
   const ConvPass one = conv_pass(b, x, dy, 1);
   auto close = [](double got, double want) { return std::abs(got - want) <= 1e-4 * (1.0 + std::abs(want)); };
@@ -339,4 +341,25 @@ TEST_CASE("conv2d: several chunks of samples on one and two threads match a dire
   CHECK((two.y.array() == one.y.array()).all());
   CHECK((two.dx.array() == one.dx.array()).all());
   CHECK(two.grads == one.grads);
+}
+
+}  // namespace
+
+TEST_CASE("conv2d: several chunks of samples on one and two threads match a direct convolution") {
+  // [2, 7, 7], 3 filters 3x3 "same": 49 positions, so 41 samples per chunk and 3 chunks for 100.
+  check_against_direct(json{{"type", "conv2d"}, {"filters", 3}, {"kernel", 3}, {"padding", "same"}}, 100, 2, 7, 7, 3, 3,
+                       3, 1, 1);
+}
+
+TEST_CASE("conv2d: stride 1 with rows as wide as the input's, on images wider than 16 and with uneven padding") {
+  // Several 16-position blocks per tap and a partial last one; taps reaching past the first and
+  // the last channel's edges (where the AVX-512 path masks its loads and stores); an even kernel
+  // ("same" puts 1 before and 2 after); a kernel one column wide with padding on rows only.
+  check_against_direct(json{{"type", "conv2d"}, {"filters", 4}, {"kernel", 5}, {"padding", "same"}}, 9, 3, 6, 21, 4, 5,
+                       5, 2, 2);
+  check_against_direct(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 4}, {"padding", "same"}}, 7, 2, 5, 18, 2, 4,
+                       4, 1, 1);
+  check_against_direct(
+      json{{"type", "conv2d"}, {"filters", 3}, {"kernel", json::array({3, 1})}, {"padding", json::array({1, 0})}}, 6, 1,
+      9, 33, 3, 3, 1, 1, 0);
 }

@@ -77,6 +77,9 @@ class Conv2d : public WeightedLayer {
   Index K_ = 0, P_ = 0;                  // C·kh·kw, OH·OW
   Index chunk_ = 1;                      // samples per product
   std::vector<std::int32_t> column_of_;  // (P): the output column ow of position p = oh·OW + ow
+  // (kh·kw, ⌈P/16⌉): bit l of entry (t, q) set when position 16·q + l of tap t reads a pixel
+  // inside the image (the AVX-512 rows-whole paths).
+  std::vector<std::uint16_t> tap_masks_;
   // W_, dW_: (F, K); b_, db_: (F)
   // Per-thread scratch, indexed by thread_slot().
   struct Scratch {
