@@ -8,8 +8,10 @@
 #include "nettrain/layers/network.h"
 #include "nettrain/core/parallel.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 
 using namespace nettrain;
 using namespace nettrain::test;
@@ -183,6 +185,32 @@ TEST_CASE("maxpool2d: the 2x2 stride-2 path gives the first maximum, in train an
       CHECK(y == want_y);
       CHECK(dx == want_dx);
     }
+  }
+}
+
+TEST_CASE("maxpool2d: the 2x2 path's outputs with NaN and signed zeros are std::max's, bit for bit") {
+  // Each window's output is std::max(std::max(a, b), std::max(c, d)) of its cells a b / c d:
+  // NaN in a first operand wins, +0 and −0 keep the first, as the scalar path computes it.
+  const float nan = std::nanf("");
+  const std::array<float, 5> values{nan, -0.0f, 0.0f, 1.0f, -1.0f};
+  const Index C = 2, H = 4, W = 38, OH = 2, OW = 19;
+  LayerBench b = make_bench(json{{"type", "maxpool2d"}}, {Shape{C, H, W}});
+  Rng rng(5);
+  Matrix x(3, C * H * W);
+  for (Index i = 0; i < x.size(); ++i) x.data()[i] = values[rng.below(5)];
+  for (const Mode mode : {Mode::train, Mode::eval}) {
+    const Matrix y = b.forward({x}, mode);
+    int differ = 0;
+    for (Index n = 0; n < 3; ++n)
+      for (Index c = 0; c < C; ++c)
+        for (Index oh = 0; oh < OH; ++oh)
+          for (Index ow = 0; ow < OW; ++ow) {
+            const Index at = (c * H + 2 * oh) * W + 2 * ow;
+            const float want = std::max(std::max(x(n, at), x(n, at + 1)), std::max(x(n, at + W), x(n, at + W + 1)));
+            const float got = y(n, (c * OH + oh) * OW + ow);
+            differ += std::memcmp(&want, &got, sizeof(float)) != 0 ? 1 : 0;
+          }
+    CHECK(differ == 0);
   }
 }
 

@@ -50,6 +50,7 @@ inline float relu_of_pooled(float m, float x0) { return m > 0.0f ? m : relu_of_c
 // y <= 0 (where the two layers pass nothing) or is NaN (where both pick the last cell).
 inline bool relu_passes(float y, float x) { return !(y <= 0.0f) && x > 0.0f; }
 
+#if !(defined(__AVX512F__) && defined(__AVX512VL__))
 // The common 2x2 stride-2 max-pool without padding. Each window's first maximum is the first
 // cell equal to the window's output: found in forward for backward's masks (AVX-512), or again
 // in backward (other builds). The forward is a branch-free max that vectorises (sizes copied to
@@ -68,6 +69,7 @@ void max_pool_2x2(const Window& w, const float* __restrict x, float* __restrict 
         for (Index ow = 0; ow < OW; ++ow) out[ow] = relu_of_pooled(out[ow], r0[2 * ow]);
     }
 }
+#endif
 
 #if defined(__AVX512F__) && defined(__AVX512VL__)
 // The 2x2 pool's routing with AVX-512, made in forward and kept for backward (a 16-bit mask per
@@ -82,12 +84,12 @@ struct RowMasks {
 
 const __m512i kTwice = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
 
-RowMasks first_max_masks(Index n, const float* x0, const float* x1, const float* y, bool relu) {
+// The masks of n ≤ 8 windows from their input rows r0, r1 (16 columns, the first 2n loaded) and
+// their outputs y (the low n lanes).
+RowMasks first_max_masks(Index n, __m512 r0, __m512 r1, __m256 y, bool relu) {
   constexpr unsigned kLeft = 0x5555u, kRight = 0xAAAAu;
-  const auto out_mask = static_cast<__mmask8>((1u << n) - 1u);
   const auto in_mask = static_cast<__mmask16>((1u << (2 * n)) - 1u);
-  const __m512 m = _mm512_permutexvar_ps(kTwice, _mm512_castps256_ps512(_mm256_maskz_loadu_ps(out_mask, y)));
-  const __m512 r0 = _mm512_maskz_loadu_ps(in_mask, x0), r1 = _mm512_maskz_loadu_ps(in_mask, x1);
+  const __m512 m = _mm512_permutexvar_ps(kTwice, _mm512_castps256_ps512(y));
   const unsigned e0 = _mm512_cmp_ps_mask(r0, m, _CMP_EQ_OQ);
   const unsigned e1 = _mm512_cmp_ps_mask(r1, m, _CMP_EQ_OQ);
   const unsigned a = e0 & kLeft;                                     // top left
@@ -103,6 +105,56 @@ RowMasks first_max_masks(Index n, const float* x0, const float* x1, const float*
     pass1 = window & _mm512_cmp_ps_mask(r1, zero, _CMP_GT_OQ);
   }
   return {static_cast<std::uint16_t>(top & pass0 & in_mask), static_cast<std::uint16_t>((c | d) & pass1 & in_mask)};
+}
+
+RowMasks first_max_masks(Index n, const float* x0, const float* x1, const float* y, bool relu) {
+  const auto in_mask = static_cast<__mmask16>((1u << (2 * n)) - 1u);
+  return first_max_masks(n, _mm512_maskz_loadu_ps(in_mask, x0), _mm512_maskz_loadu_ps(in_mask, x1),
+                         _mm256_maskz_loadu_ps(static_cast<__mmask8>((1u << n) - 1u), y), relu);
+}
+
+// The 2x2 pool's forward with AVX-512, one sample, and with `masks` (not null) its routing in
+// the same pass over x: 8 windows at a time, their cells split into left and right columns by
+// permutes, maxed as the scalar version does (_mm512_max_ps(q, p) is std::max(p, q), NaN and
+// signed zeros included), the relu taken in as relu_of_pooled. The same bits as max_pool_2x2.
+const __m512i kEven = _mm512_set_epi32(15, 13, 11, 9, 7, 5, 3, 1, 14, 12, 10, 8, 6, 4, 2, 0);
+const __m512i kOdd = _mm512_set_epi32(14, 12, 10, 8, 6, 4, 2, 0, 15, 13, 11, 9, 7, 5, 3, 1);
+
+void max_pool_2x2_avx512(const Window& w, const float* x, float* y, bool relu, std::uint16_t* masks) {
+  const Index H = w.H, W = w.W, OH = w.OH, OW = w.OW;
+  const __m256 zero = _mm256_setzero_ps();
+  // 16 cells from p, whole where they lie in the sample (the lanes past the 2n cells are never
+  // used), masked at its end. A whole load here, not a masked one: the masked loads ran ~3x
+  // slower on AMD Zen 5, apparently waiting on memory the stream prefetch had not brought.
+  const float* end = x + w.C * H * W;
+  auto load_cells = [end](const float* p, __mmask16 m) {
+    return end - p >= 16 ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
+  };
+  for (Index c = 0; c < w.C; ++c)
+    for (Index oh = 0; oh < OH; ++oh) {
+      const float* x0 = x + (c * H + 2 * oh) * W;
+      const float* x1 = x0 + W;
+      float* out = y + (c * OH + oh) * OW;
+      for (Index g = 0; g < OW; g += 8) {
+        const Index n = std::min<Index>(8, OW - g);
+        const auto in_mask = static_cast<__mmask16>((1u << (2 * n)) - 1u);
+        const __m512 r0 = load_cells(x0 + 2 * g, in_mask), r1 = load_cells(x1 + 2 * g, in_mask);
+        auto half = [](__m512i idx, __m512 v) { return _mm512_castps512_ps256(_mm512_permutexvar_ps(idx, v)); };
+        const __m256 a = half(kEven, r0), b = half(kOdd, r0), cc = half(kEven, r1), d = half(kOdd, r1);
+        __m256 m = _mm256_max_ps(_mm256_max_ps(d, cc), _mm256_max_ps(b, a));
+        if (relu) {  // relu_of_pooled(m, a): m where m > 0, else a where a is not < 0, else 0
+          const __m256 first = _mm256_mask_mov_ps(a, _mm256_cmp_ps_mask(a, zero, _CMP_LT_OQ), zero);
+          m = _mm256_mask_mov_ps(first, _mm256_cmp_ps_mask(m, zero, _CMP_GT_OQ), m);
+        }
+        _mm256_mask_storeu_ps(out + g, static_cast<__mmask8>((1u << n) - 1u), m);
+        if (masks != nullptr) {
+          const RowMasks r = first_max_masks(n, r0, r1, m, relu);
+          masks[0] = r.top;
+          masks[1] = r.bottom;
+          masks += 2;
+        }
+      }
+    }
 }
 
 // One sample's masks from its input x and pooled output y: for each channel and output row,
@@ -126,16 +178,28 @@ void max_pool_2x2_masks(const Window& w, const float* x, const float* y, bool re
 void max_pool_2x2_backward(const Window& w, const std::uint16_t* masks, const float* __restrict dy,
                            float* __restrict dx) {
   const Index C = w.C, H = w.H, W = w.W, OH = w.OH, OW = w.OW;
+  // Whole loads and stores where they can be (masked ones are slower here, see
+  // max_pool_2x2_avx512): dy's 8 values whole unless they would pass the sample's end, dx's 16
+  // cells whole for a full group of 8 windows.
+  const float* dy_end = dy + C * OH * OW;
   for (Index c = 0; c < C; ++c) {
     for (Index oh = 0; oh < OH; ++oh) {
       const Index top = (c * H + 2 * oh) * W, o = (c * OH + oh) * OW;
       for (Index g = 0; g < OW; g += 8, masks += 2) {
         const auto n = static_cast<unsigned>(std::min<Index>(8, OW - g));
-        const auto in_mask = static_cast<__mmask16>((1u << (2 * n)) - 1u);
-        const __m512 gd = _mm512_permutexvar_ps(
-            kTwice, _mm512_castps256_ps512(_mm256_maskz_loadu_ps(static_cast<__mmask8>((1u << n) - 1u), dy + o + g)));
-        _mm512_mask_storeu_ps(dx + top + 2 * g, in_mask, _mm512_maskz_mov_ps(masks[0], gd));
-        _mm512_mask_storeu_ps(dx + top + W + 2 * g, in_mask, _mm512_maskz_mov_ps(masks[1], gd));
+        const float* d = dy + o + g;
+        const __m256 d8 =
+            dy_end - d >= 8 ? _mm256_loadu_ps(d) : _mm256_maskz_loadu_ps(static_cast<__mmask8>((1u << n) - 1u), d);
+        const __m512 gd = _mm512_permutexvar_ps(kTwice, _mm512_castps256_ps512(d8));
+        const __m512 g0 = _mm512_maskz_mov_ps(masks[0], gd), g1 = _mm512_maskz_mov_ps(masks[1], gd);
+        if (n == 8) {
+          _mm512_storeu_ps(dx + top + 2 * g, g0);
+          _mm512_storeu_ps(dx + top + W + 2 * g, g1);
+        } else {
+          const auto in_mask = static_cast<__mmask16>((1u << (2 * n)) - 1u);
+          _mm512_mask_storeu_ps(dx + top + 2 * g, in_mask, g0);
+          _mm512_mask_storeu_ps(dx + top + W + 2 * g, in_mask, g1);
+        }
       }
       if (W > 2 * OW) dx[top + W - 1] = dx[top + 2 * W - 1] = 0.0f;
     }
@@ -214,14 +278,16 @@ void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
   ensure_size(y, N, w.C * P);
   const float inv_area = 1.0f / static_cast<float>(w.kh * w.kw);
   if (is_2x2()) {
-    // With the routing kept (train mode), each sample's right after its y, while its input is
-    // still in cache.
+    // AVX-512 builds keep the routing in train mode, made in the same pass over x as y.
     const bool route = keeps_route() && ctx.mode == Mode::train;
     if (route && route_.rows() != N) route_.resize(N, route_width());
     parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / in.cols()), [&](Index n0, Index n1) {
       for (Index n = n0; n < n1; ++n) {
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+        max_pool_2x2_avx512(w, in.row(n).data(), y.row(n).data(), relu_, route ? route_.row(n).data() : nullptr);
+#else
         max_pool_2x2(w, in.row(n).data(), y.row(n).data(), relu_);
-        if (route) route_2x2(in, y, n, n + 1);
+#endif
       }
     });
     route_valid_ = route;
