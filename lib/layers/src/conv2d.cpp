@@ -180,7 +180,7 @@ void Conv2d::col2im(const float* dcol, Index ld, float* dx) const {
 // others unchanged, bit for bit). The same sums in the same tap order as the scalar version.
 void Conv2d::col2im_rows_whole(const float* dcol, Index ld, float* dx) const {
   const Index sample = win_.C * win_.H * win_.W, plane = win_.H * win_.W, W = win_.W, top = win_.top, left = win_.left,
-              kw = win_.kw, blocks = (P_ + 15) / 16;
+              kw = win_.kw, P = P_, blocks = (P_ + 15) / 16;
   for_each_tap([&](Index k, Index c, Index i, Index j, Index, Index, Index, Index) {
     const float* row = dcol + k * ld;
     const std::uint16_t* masks = tap_masks_.data() + (i * kw + j) * blocks;
@@ -189,7 +189,7 @@ void Conv2d::col2im_rows_whole(const float* dcol, Index ld, float* dx) const {
       const Index p0 = 16 * q, lo = base + p0;
       const __mmask16 m = masks[q];
       if (m == 0) continue;
-      const __m512 d = _mm512_maskz_loadu_ps(m, row + p0);
+      const __m512 d = p0 + 16 <= P ? _mm512_maskz_mov_ps(m, load16(row + p0)) : _mm512_maskz_loadu_ps(m, row + p0);
       if (lo >= 0 && lo + 16 <= sample) {
         const __m512 o = load16(dx + lo);
         _mm512_storeu_ps(dx + lo, _mm512_mask_add_ps(o, m, o, d));
