@@ -86,15 +86,11 @@ void Conv2d::im2col(const float* x, float* col, Index ld) const {
   });
 }
 
-// Stride 1 with output rows as wide as the input's ("same" padding, or none across): a tap's
-// row of col is the channel's plane shifted by (i − top)·W + j − left, so one copy moves all
-// its valid rows; the columns that copy wrapped around from a neighbouring image row are then
-// set to the padding's zero. One copy per tap instead of one per tap and output row.
 #if defined(__AVX512F__)
 namespace {
-// The address x + offset, computed without C++ pointer arithmetic: the offset may lie outside the
-// sample where all lanes of a masked load or store are off (masked-off lanes are never read,
-// written, or faulted on).
+// The address x + offset, computed without C++ pointer arithmetic: near a sample's edges the
+// offset may point before or past it, where a masked load or store touches only its lanes that
+// are on (inside the sample) and never faults on the others.
 template <class T>
 T* at_offset(T* x, Index offset) {
   return reinterpret_cast<T*>(reinterpret_cast<std::uintptr_t>(x) +
@@ -110,6 +106,10 @@ __m512 load16(const float* p) {
 }
 }  // namespace
 
+// Stride 1 with output rows as wide as the input's ("same" padding, or none across): a tap's
+// row of col is the channel's plane shifted by (i − top)·W + j − left, with the positions whose
+// pixel lies in the padding (or wrapped around from a neighbouring image row) set to zero.
+//
 // On AVX-512, 16 positions at a time: the shifted plane loaded whole (where all 16 lanes lie in
 // the sample), the lanes over the padding zeroed by the tap's mask, one full store. The scalar
 // version below spent most of its time in per-tap copy and fill calls (conv2 of
@@ -132,6 +132,9 @@ void Conv2d::im2col_rows_whole(const float* x, float* col, Index ld) const {
   });
 }
 #else
+// One copy moves all of a tap's valid rows; the columns that copy wrapped around from a
+// neighbouring image row are then set to the padding's zero. One copy per tap instead of one per
+// tap and output row.
 void Conv2d::im2col_rows_whole(const float* x, float* col, Index ld) const {
   const Window& w = win_;
   for_each_tap([&](Index k, Index c, Index i, Index j, Index oh_lo, Index oh_hi, Index ow_lo, Index ow_hi) {
