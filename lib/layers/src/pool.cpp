@@ -50,12 +50,16 @@ inline float relu_of_pooled(float m, float x0) { return m > 0.0f ? m : relu_of_c
 // y <= 0 (where the two layers pass nothing) or is NaN (where both pick the last cell).
 inline bool relu_passes(float y, float x) { return !(y <= 0.0f) && x > 0.0f; }
 
-#if !(defined(__AVX512F__) && defined(__AVX512VL__))
-// The common 2x2 stride-2 max-pool without padding. Each window's first maximum is the first
-// cell equal to the window's output: found in forward for backward's masks (AVX-512), or again
-// in backward (other builds). The forward is a branch-free max that vectorises (sizes copied to
-// locals, pointers marked restrict). With `relu`, the pool of relu(x) (the relu taken in,
-// pool.h).
+// Whether the 2x2 pool's train-mode forward keeps backward's routing (Pool2d::route_).
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+constexpr bool kKeepsRoute = true;
+#else
+constexpr bool kKeepsRoute = false;
+
+// The common 2x2 stride-2 max-pool without padding, in builds without AVX-512: nothing is kept
+// for backward, which finds each window's first maximum again as the first cell equal to the
+// window's output. A branch-free max that vectorises (sizes copied to locals, pointers marked
+// restrict). With `relu`, the pool of relu(x) (the relu taken in, pool.h).
 void max_pool_2x2(const Window& w, const float* __restrict x, float* __restrict y, bool relu) {
   const Index C = w.C, H = w.H, W = w.W, OH = w.OH, OW = w.OW;
   for (Index c = 0; c < C; ++c)
@@ -253,24 +257,6 @@ bool Pool2d::is_2x2() const {
   return max_ && w.kh == 2 && w.kw == 2 && w.sh == 2 && w.sw == 2 && w.top == 0 && w.left == 0;
 }
 
-// route_'s rows [n0, n1) from the 2x2 pool's input x and output y (AVX-512 builds; others keep
-// no routing).
-void Pool2d::route_2x2([[maybe_unused]] const Matrix& x, [[maybe_unused]] const Matrix& y, [[maybe_unused]] Index n0,
-                       [[maybe_unused]] Index n1) {
-#if defined(__AVX512F__) && defined(__AVX512VL__)
-  for (Index n = n0; n < n1; ++n)
-    max_pool_2x2_masks(win_, x.row(n).data(), y.row(n).data(), relu_, route_.row(n).data());
-#endif
-}
-
-bool Pool2d::keeps_route() {
-#if defined(__AVX512F__) && defined(__AVX512VL__)
-  return true;
-#else
-  return false;
-#endif
-}
-
 void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
   const Window& w = win_;
   const Matrix& in = *x[0];
@@ -279,7 +265,7 @@ void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
   const float inv_area = 1.0f / static_cast<float>(w.kh * w.kw);
   if (is_2x2()) {
     // AVX-512 builds keep the routing in train mode, made in the same pass over x as y.
-    const bool route = keeps_route() && ctx.mode == Mode::train;
+    const bool route = kKeepsRoute && ctx.mode == Mode::train;
     if (route && route_.rows() != N) route_.resize(N, route_width());
     parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / in.cols()), [&](Index n0, Index n1) {
       for (Index n = n0; n < n1; ++n) {
@@ -346,8 +332,10 @@ void Pool2d::backward(std::span<const Matrix* const> x, const Matrix& y, const M
 #if defined(__AVX512F__) && defined(__AVX512VL__)
   if (fast && (!route_valid_ || route_.rows() != N)) {  // no train-mode forward of this batch
     route_.resize(N, route_width());
-    parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / x[0]->cols()),
-                    [&](Index n0, Index n1) { route_2x2(*x[0], y, n0, n1); });
+    parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / x[0]->cols()), [&](Index n0, Index n1) {
+      for (Index n = n0; n < n1; ++n)
+        max_pool_2x2_masks(w, x[0]->row(n).data(), y.row(n).data(), relu_, route_.row(n).data());
+    });
   }
 #endif
   parallel_ranges(N, std::max<Index>(1, kElementwiseGrain / dx[0]->cols()), [&](Index n0, Index n1) {

@@ -56,9 +56,7 @@ class Pool2d : public Layer {
   bool is_2x2() const;
   Eigen::Matrix<std::uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> route_;
   bool route_valid_ = false;
-  static bool keeps_route();  // AVX-512 builds
   Index route_width() const { return win_.C * win_.OH * ((win_.OW + 7) / 8) * 2; }
-  void route_2x2(const Matrix& x, const Matrix& y, Index n0, Index n1);
 };
 
 }  // namespace nettrain
