@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 
 #include <fmt/format.h>
 
@@ -95,12 +96,20 @@ void for_channels(Index channels, Index values_per_channel, F&& f) {
 }  // namespace
 
 void BatchNorm::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
+  ensure_size(y, x[0]->rows(), x[0]->cols());
+  run_forward(*x[0], ctx, &y, nullptr);
+}
+
+void BatchNorm::forward_segments(const Matrix& x, const Context& ctx, const SegmentSink& sink) {
+  run_forward(x, ctx, nullptr, &sink);
+}
+
+void BatchNorm::run_forward(const Matrix& in, const Context& ctx, Matrix* y, const SegmentSink* sink) {
   last_mode_ = ctx.mode;
   collective_ = ctx.collective;
   shards_.assign(ctx.shards.begin(), ctx.shards.end());
-  const Matrix& in = *x[0];
   total_rows_ = ctx.global_rows(in.rows());
-  ensure_size(y, in.rows(), in.cols());
+  if (y == nullptr) size_segment_scratch();
   const double m = static_cast<double>(total_rows_ * spatial_);
   const bool train = ctx.mode == Mode::train;
   // Training: the statistics of the whole global batch, the mean first, then the variance
@@ -110,7 +119,7 @@ void BatchNorm::forward(std::span<const Matrix* const> x, Matrix& y, const Conte
     for_channels(channels_, in.rows() * spatial_, [&](Index c) {
       channel_sum(in, c);
       channel_sum_around_mean(in, c, m);
-      normalize(in, y, c, m, true);
+      normalize(in, c, m, true, y, sink);
     });
     return;
   }
@@ -120,7 +129,32 @@ void BatchNorm::forward(std::span<const Matrix* const> x, Matrix& y, const Conte
     for_channels(channels_, in.rows() * spatial_, [&](Index c) { channel_sum_around_mean(in, c, m); });
     collective_->sum(std::span<double>(sums_.data() + channels_, channels_));
   }
-  for_channels(channels_, in.rows() * spatial_, [&](Index c) { normalize(in, y, c, m, train); });
+  for_channels(channels_, in.rows() * spatial_, [&](Index c) { normalize(in, c, m, train, y, sink); });
+}
+
+// Before the passes run (nothing allocates inside them): a segment and 15 floats for each thread.
+void BatchNorm::size_segment_scratch() {
+  segment_scratch_.resize(static_cast<std::size_t>(num_threads()));
+  for (Vector& v : segment_scratch_)
+    if (v.size() < spatial_ + 15) v.resize(spatial_ + 15);
+}
+
+// The calling thread's scratch for segment (r, c) of y or dy, at the alignment (mod 64 bytes)
+// that segment has in a matrix of in's shape (y and dy are allocated as in is).
+float* BatchNorm::scratch_segment(const Matrix& in, Index r, Index c) const {
+  float* base = segment_scratch_[static_cast<std::size_t>(thread_slot())].data();
+  const auto lane = [](const float* p) {
+    return static_cast<Index>(reinterpret_cast<std::uintptr_t>(p) / sizeof(float) % 16);
+  };
+  return base + (lane(in.row(r).data() + c * spatial_) - lane(base) + 16) % 16;
+}
+
+// Row r, channel c of dy: in the matrix, or written into the thread's scratch by the source.
+Eigen::Map<const RowVector> BatchNorm::dy_segment(const Matrix& in, const DySegments& dy, Index r, Index c) const {
+  if (dy.dy != nullptr) return {dy.dy->row(r).data() + c * spatial_, spatial_};
+  float* out = scratch_segment(in, r, c);
+  (*dy.source)(r, c, out);
+  return {out, spatial_};
 }
 
 // sums_[c] = Σ x over this process's rows of channel c.
@@ -139,8 +173,8 @@ void BatchNorm::channel_sum_around_mean(const Matrix& in, Index c, double m) {
 }
 
 // Channel c of y from the batch statistics in sums_ (training, updating the running ones) or
-// from the running statistics.
-void BatchNorm::normalize(const Matrix& in, Matrix& y, Index c, double m, bool train) {
+// from the running statistics: into y, or segment by segment to the sink.
+void BatchNorm::normalize(const Matrix& in, Index c, double m, bool train, Matrix* y, const SegmentSink* sink) {
   const Index S = spatial_;
   double mean = 0.0, var = 0.0;
   if (train) {
@@ -157,37 +191,48 @@ void BatchNorm::normalize(const Matrix& in, Matrix& y, Index c, double m, bool t
   const auto mu = static_cast<float>(mean);
   mean_[c] = mu;
   inv_std_[c] = inv_std;
-  for (Index r = 0; r < in.rows(); ++r)
-    y.row(r).segment(c * S, S).array() = gamma_[c] * xhat(in, r, c).array() + beta_[c];
+  for (Index r = 0; r < in.rows(); ++r) {
+    float* out = y != nullptr ? y->row(r).data() + c * S : scratch_segment(in, r, c);
+    RowVectorMap(out, S).array() = gamma_[c] * xhat(in, r, c).array() + beta_[c];
+    if (sink != nullptr) (*sink)(r, c, out);
+  }
 }
 
 void BatchNorm::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const Matrix& dy,
                          std::span<Matrix* const> dx) {
-  const Matrix& in = *x[0];
-  if (dx[0] != nullptr) ensure_size(*dx[0], dy.rows(), dy.cols());
+  run_backward(*x[0], DySegments{&dy, nullptr}, dx[0]);
+}
+
+void BatchNorm::backward_segments(const Matrix& x, const SegmentSource& source, Matrix* dx) {
+  size_segment_scratch();
+  run_backward(x, DySegments{nullptr, &source}, dx);
+}
+
+void BatchNorm::run_backward(const Matrix& in, const DySegments& dy, Matrix* dx) {
+  if (dx != nullptr) ensure_size(*dx, in.rows(), in.cols());
   const bool train = last_mode_ == Mode::train;
-  const Index values = dy.rows() * spatial_;
+  const Index values = in.rows() * spatial_;
   // Σ dy and Σ dy·x̂ per channel: this process's rows go into the gradients (summed across
   // processes with all the others), the whole batch's into dx. One process computes a
   // channel's dx right after its sums, while its dy and x are in cache.
-  if (dx[0] == nullptr || collective_ == nullptr || !train) {
+  if (dx == nullptr || collective_ == nullptr || !train) {
     for_channels(channels_, values, [&](Index c) {
       backward_sums(in, dy, c);
-      if (dx[0] != nullptr) backward_dx(in, dy, *dx[0], c, train);
+      if (dx != nullptr) backward_dx(in, dy, *dx, c, train);
     });
     return;
   }
   for_channels(channels_, values, [&](Index c) { backward_sums(in, dy, c); });
   collective_->sum(std::span<double>(sums_.data(), 2 * channels_));
-  for_channels(channels_, values, [&](Index c) { backward_dx(in, dy, *dx[0], c, train); });
+  for_channels(channels_, values, [&](Index c) { backward_dx(in, dy, *dx, c, train); });
 }
 
 // Channel c's Σ dy and Σ dy·x̂: added into dgamma and dbeta (this process's rows), and kept in
 // sums_ for dx.
-void BatchNorm::backward_sums(const Matrix& in, const Matrix& dy, Index c) {
+void BatchNorm::backward_sums(const Matrix& in, const DySegments& dy, Index c) {
   if (!shards_.empty()) return backward_shard_sums(in, dy, c);
   double sum_dy = 0.0, dot = 0.0;
-  add_row_sums(in, dy, c, 0, dy.rows(), sum_dy, dot);
+  add_row_sums(in, dy, c, 0, in.rows(), sum_dy, dot);
   dgamma_[c] += static_cast<float>(dot);
   dbeta_[c] += static_cast<float>(sum_dy);
   sums_[static_cast<std::size_t>(c)] = sum_dy;
@@ -195,27 +240,26 @@ void BatchNorm::backward_sums(const Matrix& in, const Matrix& dy, Index c) {
 }
 
 // Channel c of dx, through the batch statistics in training (sums_ over the global batch).
-void BatchNorm::backward_dx(const Matrix& in, const Matrix& dy, Matrix& dx, Index c, bool train) const {
+void BatchNorm::backward_dx(const Matrix& in, const DySegments& dy, Matrix& dx, Index c, bool train) const {
   const Index S = spatial_;
   const float m = static_cast<float>(total_rows_ * S);
   const auto sum_dy = static_cast<float>(sums_[static_cast<std::size_t>(c)]);
   const auto sum_dy_xhat = static_cast<float>(sums_[static_cast<std::size_t>(channels_ + c)]);
   const float k = gamma_[c] * inv_std_[c];
-  for (Index r = 0; r < dy.rows(); ++r) {
+  for (Index r = 0; r < in.rows(); ++r) {
     auto d = dx.row(r).segment(c * S, S);
-    if (train)
-      d.array() = (k / m) * (m * dy.row(r).segment(c * S, S).array() - sum_dy - xhat(in, r, c).array() * sum_dy_xhat);
-    else d = k * dy.row(r).segment(c * S, S);
+    const auto g = dy_segment(in, dy, r, c);
+    if (train) d.array() = (k / m) * (m * g.array() - sum_dy - xhat(in, r, c).array() * sum_dy_xhat);
+    else d = k * g;
   }
 }
 
 // Σ dy and Σ dy·x̂ of channel c over rows [r0, r1), added into sum_dy and dot one row's float
 // sum at a time: both sums of a row while its dy is in L1.
-void BatchNorm::add_row_sums(const Matrix& in, const Matrix& dy, Index c, Index r0, Index r1, double& sum_dy,
+void BatchNorm::add_row_sums(const Matrix& in, const DySegments& dy, Index c, Index r0, Index r1, double& sum_dy,
                              double& dot) const {
-  const Index S = spatial_;
   for (Index r = r0; r < r1; ++r) {
-    const auto g = dy.row(r).segment(c * S, S);
+    const auto g = dy_segment(in, dy, r, c);
     sum_dy += static_cast<double>(g.sum());
     dot += static_cast<double>(g.dot(xhat(in, r, c)));
   }
@@ -223,7 +267,7 @@ void BatchNorm::add_row_sums(const Matrix& in, const Matrix& dy, Index c, Index 
 
 // With sample shards: Σ dy and Σ dy·x̂ of channel c per shard; the gradients add the shards'
 // float sums in the shard tree (as the processes add theirs), dx's sums the double ones.
-void BatchNorm::backward_shard_sums(const Matrix& in, const Matrix& dy, Index c) {
+void BatchNorm::backward_shard_sums(const Matrix& in, const DySegments& dy, Index c) {
   const auto k = static_cast<long>(shards_.size()) - 1;
   std::array<double, kMaxShards> sum_dy{}, dot{};
   std::array<float, kMaxShards> sum_dy_f{}, dot_f{};

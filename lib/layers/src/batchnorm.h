@@ -15,6 +15,7 @@
 // Config: "momentum" in [0, 1] (default 0.9, Keras convention), "epsilon" > 0 (default 1e-5).
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "layer_util.h"
@@ -38,6 +39,17 @@ class BatchNorm : public Layer {
   std::string describe() const override;
   nlohmann::json settings() const override { return {{"momentum", momentum_}, {"epsilon", epsilon_}}; }
 
+  // Taken in by the layer that reads it (Layer::fuse_batchnorm_input), which then runs these
+  // instead of forward and backward: the same computation, one (row, channel) segment of S values
+  // at a time, with neither y nor dy ever batch-sized. forward_segments hands each segment of y to
+  // `sink`; backward_segments has `source` write each segment of dy where it points. A segment
+  // lies in the calling thread's scratch at the alignment it would have in y or dy, so Eigen
+  // splits its sums the same way: the same bits as forward and backward.
+  using SegmentSink = std::function<void(Index r, Index c, const float* y)>;
+  using SegmentSource = std::function<void(Index r, Index c, float* dy)>;
+  void forward_segments(const Matrix& x, const Context& ctx, const SegmentSink& sink);
+  void backward_segments(const Matrix& x, const SegmentSource& source, Matrix* dx);
+
  private:
   double momentum_;
   double epsilon_;
@@ -59,15 +71,28 @@ class BatchNorm : public Layer {
   Index total_rows_ = 0;
   std::vector<double> sums_;   // (2·C): per-channel sums of this batch, summed across processes
   std::vector<Index> shards_;  // sample shards of the last forward (Context::shards)
+  // Per pool thread, room for one segment at any alignment (forward_segments, backward_segments).
+  mutable std::vector<Vector> segment_scratch_;
 
+  // Where the passes find dy: the matrix, or `source` (backward_segments).
+  struct DySegments {
+    const Matrix* dy = nullptr;
+    const SegmentSource* source = nullptr;
+  };
+  void run_forward(const Matrix& in, const Context& ctx, Matrix* y, const SegmentSink* sink);
+  void run_backward(const Matrix& in, const DySegments& dy, Matrix* dx);
+  void size_segment_scratch();
+  float* scratch_segment(const Matrix& in, Index r, Index c) const;
+  Eigen::Map<const RowVector> dy_segment(const Matrix& in, const DySegments& dy, Index r, Index c) const;
   // The passes over one channel c (forward, then backward).
   void channel_sum(const Matrix& in, Index c);
   void channel_sum_around_mean(const Matrix& in, Index c, double m);
-  void normalize(const Matrix& in, Matrix& y, Index c, double m, bool train);
-  void backward_sums(const Matrix& in, const Matrix& dy, Index c);
-  void backward_dx(const Matrix& in, const Matrix& dy, Matrix& dx, Index c, bool train) const;
-  void backward_shard_sums(const Matrix& in, const Matrix& dy, Index c);
-  void add_row_sums(const Matrix& in, const Matrix& dy, Index c, Index r0, Index r1, double& sum_dy, double& dot) const;
+  void normalize(const Matrix& in, Index c, double m, bool train, Matrix* y, const SegmentSink* sink);
+  void backward_sums(const Matrix& in, const DySegments& dy, Index c);
+  void backward_dx(const Matrix& in, const DySegments& dy, Matrix& dx, Index c, bool train) const;
+  void backward_shard_sums(const Matrix& in, const DySegments& dy, Index c);
+  void add_row_sums(const Matrix& in, const DySegments& dy, Index c, Index r0, Index r1, double& sum_dy,
+                    double& dot) const;
   // x̂ of row r, channel c of the last forward's input, as an expression: (S) values.
   auto xhat(const Matrix& in, Index r, Index c) const {
     return ((in.row(r).segment(c * spatial_, spatial_).array() - mean_[c]) * inv_std_[c]).matrix();

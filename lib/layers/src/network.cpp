@@ -128,7 +128,7 @@ void Network::build() {
   infer_shapes();
   lay_out_tensors();
   bind_tensors(params_.data(), buffers_.data());
-  fuse_relus();
+  fuse_layers();
   values_.assign(value_count(), Matrix());
   scratch_.assign(nodes_.size(), {});
   for (std::size_t i = 0; i < nodes_.size(); ++i) scratch_[i].assign(nodes_[i].sources.size(), Matrix());
@@ -192,14 +192,15 @@ void Network::resolve_inputs(const std::map<std::string, std::size_t>& index_of)
 }
 
 // A relu whose only reader takes it in (Layer::fuse_relu_input) is skipped: that reader is
-// handed the relu's input instead, in forward and backward.
-void Network::fuse_relus() {
+// handed the relu's input instead, in forward and backward. So is a batchnorm
+// (Layer::fuse_batchnorm_input).
+void Network::fuse_layers() {
   const std::size_t n_in = inputs_.size();
   for (Node& n : nodes_) {
     n.reads = n.sources;
     n.skipped = false;
   }
-  if (!fuse_relu_) return;
+  if (!fuse_layers_) return;
   // Backward adds a value's gradient contributions in reverse node order, and the taken-in
   // relu's contribution comes at the pool's place: so no other node between the two may read
   // the relu's input (three or more terms would be added in another order).
@@ -217,6 +218,18 @@ void Network::fuse_relus() {
     if (reads_between(relu.sources[0], r, i)) continue;
     relu.skipped = true;
     n.reads = relu.sources;
+  }
+  // Then a batchnorm that only this layer reads (directly, or through the relu it took in), on
+  // the same condition between the batchnorm and this layer.
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    Node& n = nodes_[i];
+    if (n.reads.size() != 1 || n.reads[0] < n_in) continue;
+    const std::size_t b = n.reads[0] - n_in;
+    Node& bn = nodes_[b];
+    if (bn.layer->type() != "batchnorm" || uses_[n.reads[0]] != 1 || reads_between(bn.sources[0], b, i)) continue;
+    if (!n.layer->fuse_batchnorm_input(*bn.layer)) continue;
+    bn.skipped = true;
+    n.reads = bn.sources;
   }
 }
 

@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <stdexcept>
+
+#include "batchnorm.h"
 
 #if defined(__AVX512F__) && defined(__AVX512VL__)
 #include <immintrin.h>
@@ -257,12 +260,58 @@ bool Pool2d::is_2x2() const {
   return max_ && w.kh == 2 && w.kw == 2 && w.sh == 2 && w.sw == 2 && w.top == 0 && w.left == 0;
 }
 
+bool Pool2d::fuse_batchnorm_input(Layer& batchnorm) {
+  if (!kKeepsRoute || !is_2x2()) return false;
+  bn_ = dynamic_cast<BatchNorm*>(&batchnorm);
+  return bn_ != nullptr;
+}
+
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+// The batchnorm runs its passes channel by channel; each (sample, channel) segment of its output
+// is pooled as one plane (a window of one channel) straight from its scratch.
+void Pool2d::forward_through_batchnorm(const Matrix& in, Matrix& y, const Context& ctx) {
+  Window plane = win_;
+  plane.C = 1;
+  const Index P = win_.OH * win_.OW, plane_masks = route_width() / win_.C;
+  if (route_.rows() != in.rows()) route_.resize(in.rows(), route_width());
+  bn_->forward_segments(in, ctx, [&](Index r, Index c, const float* segment) {
+    max_pool_2x2_avx512(plane, segment, y.row(r).data() + c * P, relu_, route_.row(r).data() + c * plane_masks);
+  });
+  route_valid_ = true;
+}
+
+// The batchnorm asks for its dy segment by segment: each is one plane of the pool's dx.
+void Pool2d::backward_through_batchnorm(const Matrix& in, const Matrix& dy, Matrix* dx) {
+  if (!route_valid_ || route_.rows() != dy.rows()) throw std::logic_error("Pool2d::backward before its forward");
+  Window plane = win_;
+  plane.C = 1;
+  const Index P = win_.OH * win_.OW, plane_masks = route_width() / win_.C;
+  bn_->backward_segments(
+      in,
+      [&](Index r, Index c, float* segment) {
+        max_pool_2x2_backward(plane, route_.row(r).data() + c * plane_masks, dy.row(r).data() + c * P, segment);
+      },
+      dx);
+}
+#else
+void Pool2d::forward_through_batchnorm(const Matrix&, Matrix&, const Context&) {
+  throw std::logic_error("Pool2d: a batchnorm taken in without AVX-512");
+}
+void Pool2d::backward_through_batchnorm(const Matrix&, const Matrix&, Matrix*) {
+  throw std::logic_error("Pool2d: a batchnorm taken in without AVX-512");
+}
+#endif
+
 void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) {
   const Window& w = win_;
   const Matrix& in = *x[0];
   const Index N = in.rows(), P = w.OH * w.OW;
   ensure_size(y, N, w.C * P);
   const float inv_area = 1.0f / static_cast<float>(w.kh * w.kw);
+  if (bn_ != nullptr) {
+    forward_through_batchnorm(in, y, ctx);
+    return;
+  }
   if (is_2x2()) {
     // AVX-512 builds keep the routing in train mode, made in the same pass over x as y.
     const bool route = kKeepsRoute && ctx.mode == Mode::train;
@@ -323,6 +372,10 @@ void Pool2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
 
 void Pool2d::backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
                       std::span<Matrix* const> dx) {
+  if (bn_ != nullptr) {  // the batchnorm's gradients are due even when dx is not
+    backward_through_batchnorm(*x[0], dy, dx[0]);
+    return;
+  }
   if (dx[0] == nullptr) return;
   const Window& w = win_;
   const Index N = dy.rows();

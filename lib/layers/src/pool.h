@@ -25,6 +25,8 @@
 
 namespace nettrain {
 
+class BatchNorm;
+
 class Pool2d : public Layer {
  public:
   bool replicable() const override { return true; }
@@ -40,12 +42,19 @@ class Pool2d : public Layer {
   // A max-pool takes in the relu before it: relu(max(window)) = max(relu(window)), so the relu
   // is applied to the outputs only, and the gradient passes where the output is > 0.
   bool fuse_relu_input() override { return relu_ = max_; }
+  // The 2x2 max-pool of AVX-512 builds takes in the batchnorm before it (Layer::
+  // fuse_batchnorm_input): forward pools each of the batchnorm's output segments (one channel of
+  // one sample) while it is in the first-level cache, backward writes each segment of the
+  // batchnorm's dy there for it; the batch-sized output and gradient between the two are never
+  // written.
+  bool fuse_batchnorm_input(Layer& batchnorm) override;
   std::string describe() const override { return win_.describe(); }
   nlohmann::json settings() const override { return win_.settings(); }
 
  private:
   bool max_;
-  bool relu_ = false;  // a relu taken in (fuse_relu_input): x is the relu's input
+  bool relu_ = false;        // a relu taken in (fuse_relu_input): x is the relu's input
+  BatchNorm* bn_ = nullptr;  // a batchnorm taken in (fuse_batchnorm_input): x is its input
   Window win_;
   // (batch, C·OH·OW): index within the row of x of each window's maximum (maxpool only).
   Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> argmax_;
@@ -53,10 +62,13 @@ class Pool2d : public Layer {
   // route_ (batch, C·OH·ceil(OW/8)·2): per input row of 8 windows, a 16-bit mask of the cells
   // that get dy (route_valid_ while it belongs to the last forward); elsewhere, and after an
   // eval-mode forward, backward finds each window's first maximum again by comparing x with y.
+  // With a batchnorm taken in, forward keeps route_ in every mode (backward has no y).
   bool is_2x2() const;
   Eigen::Matrix<std::uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> route_;
   bool route_valid_ = false;
   Index route_width() const { return win_.C * win_.OH * ((win_.OW + 7) / 8) * 2; }
+  void forward_through_batchnorm(const Matrix& in, Matrix& y, const Context& ctx);
+  void backward_through_batchnorm(const Matrix& in, const Matrix& dy, Matrix* dx);
 };
 
 }  // namespace nettrain

@@ -112,6 +112,13 @@ class Layer {
   // the relu (0 where x <= 0). The network then skips the relu's passes and its buffers. Max
   // pooling does (relu commutes with max: it applies it to the window's max only).
   virtual bool fuse_relu_input() { return false; }
+  // Asked at build when this layer's one input (once relus are taken in) is a batchnorm that
+  // nothing else reads. A layer that takes it in returns true: from then on it is given the
+  // batchnorm's input and runs the batchnorm's forward and backward itself, bit for bit, through
+  // the batchnorm layer's own calls for that (batchnorm.h), without its batch-sized output and
+  // gradient; the network skips the batchnorm's passes and buffers. The 2x2 max-pool of AVX-512
+  // builds does.
+  virtual bool fuse_batchnorm_input(Layer& /*batchnorm*/) { return false; }
 
   // Short human description of the settings for the layer table ("units=256 init=he_normal").
   virtual std::string describe() const { return ""; }

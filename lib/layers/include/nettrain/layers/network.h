@@ -61,9 +61,10 @@ class Network {
   // `inputs` empty means "the node (or input) before this one".
   void add_layer(const std::string& name, std::vector<std::string> inputs, std::unique_ptr<Layer> layer,
                  bool explicit_init = true);
-  // Before build: whether build() lets a layer take in the relu before it (Layer::fuse_relu_input).
-  // On by default; the same bits either way (tests compare the two).
-  void set_fuse_relu(bool on) { fuse_relu_ = on; }
+  // Before build: whether build() lets a layer take in the relu or batchnorm before it
+  // (Layer::fuse_relu_input, fuse_batchnorm_input). On by default; the same bits either way
+  // (tests compare the two).
+  void set_fuse_layers(bool on) { fuse_layers_ = on; }
   // Resolves inputs, infers shapes, lays out and binds the flat buffers. Throws ConfigError that
   // names the layer for an unknown input, a forward reference or cycle, a duplicate name, an
   // unused output, or shapes that do not fit.
@@ -165,10 +166,10 @@ class Network {
     bool explicit_init = true;
     // Resolved at build: the value index of each input slot.
     std::vector<std::size_t> sources;
-    // The values forward and backward hand the layer: sources, but a relu taken in by this
-    // layer (fuse_relus) is replaced by the relu's own input.
+    // The values forward and backward hand the layer: sources, but a relu or batchnorm taken in
+    // by this layer (fuse_layers) is replaced by its own input.
     std::vector<std::size_t> reads;
-    bool skipped = false;  // a relu taken in by the layer that reads it: no passes of its own
+    bool skipped = false;  // taken in by the layer that reads it: no passes of its own
     Shape shape;
     Index param_count = 0;
     std::string where;  // "file: /model/layers/3" for messages, or "" when built in code
@@ -190,13 +191,13 @@ class Network {
   void infer_shapes();
   void lay_out_tensors();
   void bind_tensors(float* params, float* buffers);
-  void fuse_relus();
+  void fuse_layers();
 
   std::vector<Input> inputs_;
   std::vector<Node> nodes_;
   bool built_ = false;
   bool need_input_grad_ = false;
-  bool fuse_relu_ = true;
+  bool fuse_layers_ = true;
 
   Vector params_, grads_, buffers_;
   std::vector<TensorInfo> tensors_;
