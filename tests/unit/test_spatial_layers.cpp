@@ -391,3 +391,10 @@ TEST_CASE("conv2d: stride 1 with rows as wide as the input's, on images wider th
       json{{"type", "conv2d"}, {"filters", 3}, {"kernel", json::array({3, 1})}, {"padding", json::array({1, 0})}}, 6, 1,
       9, 33, 3, 3, 1, 1, 0);
 }
+
+TEST_CASE("conv2d: forward's per-sample products and whole small chunks match a direct convolution") {
+  // fashion-cnn's conv2 shape: chunks of 10 samples, so 23 samples make two chunks that OpenBLAS
+  // takes (forward runs them a sample at a time) and a last one of 3 that LIBXSMM takes whole.
+  check_against_direct(json{{"type", "conv2d"}, {"filters", 64}, {"kernel", 3}, {"padding", "same"}}, 23, 32, 14, 14,
+                       64, 3, 3, 1, 1);
+}

@@ -9,7 +9,8 @@
 //   backward: dY[f, n·P + p] = dy[n, f·P + p]
 //             dW += dY·colᵀ   db += row sums of dY   dcol = Wmᵀ·dY  then dx = col2im(dcol) (assigned)
 // The products run over chunks of samples so the blocks of col, Y, dY and dcol stay in cache;
-// col is built per chunk, in forward and again in backward (never kept for the whole batch). The
+// col is built per chunk, in forward and again in backward (never kept for the whole batch).
+// Forward runs a chunk that OpenBLAS takes as one product per sample, straight into y. The
 // chunks run on the pool's threads (parallel.h), each with its own scratch; in backward each
 // chunk writes its own dW and db part, and the parts are added in chunk order, so the bits
 // depend on the batch size only, never on the thread count.
@@ -96,6 +97,13 @@ class Conv2d : public WeightedLayer {
   std::vector<Index> chunk_n0_;     // first sample of each backward chunk
   std::vector<Index> shard_chunk_;  // first chunk of each shard, then the chunk count
   void plan_chunks(Index N);
+  // Forward's work: one sample, or a whole chunk (n0, samples) whose product LIBXSMM takes.
+  struct ForwardItem {
+    Index n0, samples;
+    bool whole_chunk;
+  };
+  std::vector<ForwardItem> forward_items_;
+  void plan_forward_items(Index N);
   std::pair<Index, Index> chunk_at(Index c, Index N) const;
   void add_parts(const Matrix& parts, Matrix& shard_sums, float* g);
 };
