@@ -109,7 +109,7 @@ void BatchNorm::run_forward(const Matrix& in, const Context& ctx, Matrix* y, con
   collective_ = ctx.collective;
   shards_.assign(ctx.shards.begin(), ctx.shards.end());
   total_rows_ = ctx.global_rows(in.rows());
-  if (y == nullptr) size_segment_scratch();
+  if (y == nullptr) size_segment_scratch(1);
   const double m = static_cast<double>(total_rows_ * spatial_);
   const bool train = ctx.mode == Mode::train;
   // Training: the statistics of the whole global batch, the mean first, then the variance
@@ -132,17 +132,18 @@ void BatchNorm::run_forward(const Matrix& in, const Context& ctx, Matrix* y, con
   for_channels(channels_, in.rows() * spatial_, [&](Index c) { normalize(in, c, m, train, y, sink); });
 }
 
-// Before the passes run (nothing allocates inside them): a segment and 15 floats for each thread.
-void BatchNorm::size_segment_scratch() {
+// Before the passes run (nothing allocates inside them): `slots` segments for each thread.
+void BatchNorm::size_segment_scratch(Index slots) {
   segment_scratch_.resize(static_cast<std::size_t>(num_threads()));
   for (Vector& v : segment_scratch_)
-    if (v.size() < spatial_ + 15) v.resize(spatial_ + 15);
+    if (v.size() < slots * slot_stride()) v.resize(slots * slot_stride());
 }
 
-// The calling thread's scratch for segment (r, c) of y or dy, at the alignment (mod 64 bytes)
-// that segment has in a matrix of in's shape (y and dy are allocated as in is).
-float* BatchNorm::scratch_segment(const Matrix& in, Index r, Index c) const {
-  float* base = segment_scratch_[static_cast<std::size_t>(thread_slot())].data();
+// The calling thread's scratch for segment (r, c) of y or dy, in the given slot, at the
+// alignment (mod 64 bytes) that segment has in a matrix of in's shape (y and dy are allocated as
+// in is).
+float* BatchNorm::scratch_segment(const Matrix& in, Index r, Index c, Index slot) const {
+  float* base = segment_scratch_[static_cast<std::size_t>(thread_slot())].data() + slot * slot_stride();
   const auto lane = [](const float* p) {
     return static_cast<Index>(reinterpret_cast<std::uintptr_t>(p) / sizeof(float) % 16);
   };
@@ -152,8 +153,8 @@ float* BatchNorm::scratch_segment(const Matrix& in, Index r, Index c) const {
 // Row r, channel c of dy: in the matrix, or written into the thread's scratch by the source.
 Eigen::Map<const RowVector> BatchNorm::dy_segment(const Matrix& in, const DySegments& dy, Index r, Index c) const {
   if (dy.dy != nullptr) return {dy.dy->row(r).data() + c * spatial_, spatial_};
-  float* out = scratch_segment(in, r, c);
-  (*dy.source)(r, c, out);
+  float* out = scratch_segment(in, r, c, dy.per_row ? r : 0);
+  if (!dy.reuse) (*dy.source)(r, c, out);
   return {out, spatial_};
 }
 
@@ -204,8 +205,11 @@ void BatchNorm::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, 
 }
 
 void BatchNorm::backward_segments(const Matrix& x, const SegmentSource& source, Matrix* dx) {
-  size_segment_scratch();
-  run_backward(x, DySegments{nullptr, &source}, dx);
+  // One process runs a channel's dx right after its sums (run_backward): each row's dy segment is
+  // kept for dx from the sums' pass. Across processes the sums of every channel come first.
+  const bool per_row = dx != nullptr && (collective_ == nullptr || last_mode_ != Mode::train);
+  size_segment_scratch(per_row ? x.rows() : 1);
+  run_backward(x, DySegments{nullptr, &source, per_row, false}, dx);
 }
 
 void BatchNorm::run_backward(const Matrix& in, const DySegments& dy, Matrix* dx) {
@@ -216,9 +220,11 @@ void BatchNorm::run_backward(const Matrix& in, const DySegments& dy, Matrix* dx)
   // processes with all the others), the whole batch's into dx. One process computes a
   // channel's dx right after its sums, while its dy and x are in cache.
   if (dx == nullptr || collective_ == nullptr || !train) {
+    DySegments again = dy;
+    again.reuse = dy.per_row;
     for_channels(channels_, values, [&](Index c) {
       backward_sums(in, dy, c);
-      if (dx != nullptr) backward_dx(in, dy, *dx, c, train);
+      if (dx != nullptr) backward_dx(in, again, *dx, c, train);
     });
     return;
   }

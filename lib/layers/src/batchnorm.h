@@ -71,18 +71,24 @@ class BatchNorm : public Layer {
   Index total_rows_ = 0;
   std::vector<double> sums_;   // (2·C): per-channel sums of this batch, summed across processes
   std::vector<Index> shards_;  // sample shards of the last forward (Context::shards)
-  // Per pool thread, room for one segment at any alignment (forward_segments, backward_segments).
+  // Per pool thread, room for `slots` segments at any alignment, slot_stride() floats apart
+  // (forward_segments: one; backward_segments: one per row, see DySegments).
   mutable std::vector<Vector> segment_scratch_;
+  Index slot_stride() const { return (spatial_ + 15 + 15) / 16 * 16; }  // S + 15, in whole 64-byte lines
 
-  // Where the passes find dy: the matrix, or `source` (backward_segments).
+  // Where the passes find dy: the matrix, or `source` (backward_segments). With per_row, a row's
+  // segment goes to its own slot of the thread's scratch, where the next pass over the same
+  // channel finds it again (reuse) instead of asking the source a second time.
   struct DySegments {
     const Matrix* dy = nullptr;
     const SegmentSource* source = nullptr;
+    bool per_row = false;
+    bool reuse = false;
   };
   void run_forward(const Matrix& in, const Context& ctx, Matrix* y, const SegmentSink* sink);
   void run_backward(const Matrix& in, const DySegments& dy, Matrix* dx);
-  void size_segment_scratch();
-  float* scratch_segment(const Matrix& in, Index r, Index c) const;
+  void size_segment_scratch(Index slots);
+  float* scratch_segment(const Matrix& in, Index r, Index c, Index slot = 0) const;
   Eigen::Map<const RowVector> dy_segment(const Matrix& in, const DySegments& dy, Index r, Index c) const;
   // The passes over one channel c (forward, then backward).
   void channel_sum(const Matrix& in, Index c);
