@@ -18,6 +18,12 @@ namespace {
 // (batch 128, ms per step, Eigen's GEMM on one thread of a loaded machine): 784 columns 703,
 // 2048: 510, 4096: 551, 16384: 778, whole batch 845. Not re-measured with OpenBLAS's kernel.
 constexpr Index kChunkColumns = 2048;
+// Chunk counts rounded up to a multiple of this, the chunks' sizes evened out: the pool claims
+// chunks one at a time, and 13 chunks (fashion-cnn's conv2, 128 samples of 10) kept one of this
+// machine's 2 cores idle for a chunk of every backward. Measured with bench/conv_bench.cpp
+// (ms per step, 4 rounds): 13 chunks 16.9, 14 chunks 16.6, 16 chunks 16.8. Never the thread
+// count: the chunks fix the bits.
+constexpr Index kChunkMultiple = 2;
 }  // namespace
 
 std::unique_ptr<Layer> Conv2d::create(const ConfigNode& node) {
@@ -222,6 +228,53 @@ void Conv2d::col2im_rows_whole(const float* dcol, Index ld, float* dx) const {
 }
 #endif
 
+namespace {
+// dst (cols, rows) = srcᵀ, src (rows, cols): row-major with leading dimensions src_ld, dst_ld.
+#if defined(__AVX512F__)
+// 16×16 blocks in registers (unpacks within 128-bit lanes, then lane shuffles); the edges one
+// value at a time.
+void transpose_16x16(const float* src, Index src_ld, float* dst, Index dst_ld) {
+  __m512 r[16], a[16], b[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * src_ld);
+  for (int i = 0; i < 8; ++i) {
+    a[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    a[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  // b[4q + j], 128-bit lane L: column 4L + j of rows 4q .. 4q + 3
+  for (int q = 0; q < 4; ++q) {
+    b[4 * q + 0] = _mm512_shuffle_ps(a[4 * q], a[4 * q + 2], 0x44);
+    b[4 * q + 1] = _mm512_shuffle_ps(a[4 * q], a[4 * q + 2], 0xEE);
+    b[4 * q + 2] = _mm512_shuffle_ps(a[4 * q + 1], a[4 * q + 3], 0x44);
+    b[4 * q + 3] = _mm512_shuffle_ps(a[4 * q + 1], a[4 * q + 3], 0xEE);
+  }
+  for (int j = 0; j < 4; ++j) {
+    const __m512 lo01 = _mm512_shuffle_f32x4(b[j], b[4 + j], 0x88), hi01 = _mm512_shuffle_f32x4(b[j], b[4 + j], 0xDD);
+    const __m512 lo23 = _mm512_shuffle_f32x4(b[8 + j], b[12 + j], 0x88),
+                 hi23 = _mm512_shuffle_f32x4(b[8 + j], b[12 + j], 0xDD);
+    _mm512_storeu_ps(dst + (0 + j) * dst_ld, _mm512_shuffle_f32x4(lo01, lo23, 0x88));
+    _mm512_storeu_ps(dst + (8 + j) * dst_ld, _mm512_shuffle_f32x4(lo01, lo23, 0xDD));
+    _mm512_storeu_ps(dst + (4 + j) * dst_ld, _mm512_shuffle_f32x4(hi01, hi23, 0x88));
+    _mm512_storeu_ps(dst + (12 + j) * dst_ld, _mm512_shuffle_f32x4(hi01, hi23, 0xDD));
+  }
+}
+#endif
+
+void transpose(const float* src, Index src_ld, Index rows, Index cols, float* dst, Index dst_ld) {
+  Index r0 = 0, c0 = 0;
+#if defined(__AVX512F__)
+  const Index rows16 = rows / 16 * 16, cols16 = cols / 16 * 16;
+  for (Index r = 0; r < rows16; r += 16)
+    for (Index c = 0; c < cols16; c += 16) transpose_16x16(src + r * src_ld + c, src_ld, dst + c * dst_ld + r, dst_ld);
+  // the right edge of the rows done in blocks, then the bottom rows
+  for (Index r = 0; r < rows16; ++r)
+    for (Index c = cols16; c < cols; ++c) dst[c * dst_ld + r] = src[r * src_ld + c];
+  r0 = rows16;
+#endif
+  for (Index r = r0; r < rows; ++r)
+    for (Index c = c0; c < cols; ++c) dst[c * dst_ld + r] = src[r * src_ld + c];
+}
+}  // namespace
+
 Conv2d::Scratch& Conv2d::scratch() { return scratch_[static_cast<std::size_t>(thread_slot())]; }
 
 // Sizes every thread's scratch before the chunks run: nothing allocates (or throws) inside them.
@@ -230,6 +283,7 @@ void Conv2d::size_scratch() {
   for (Scratch& s : scratch_) {
     ensure_size(s.Y, F_, chunk_ * P_);
     ensure_size(s.col, K_, chunk_ * P_);
+    ensure_size(s.Yt, chunk_ * P_, F_);
   }
 }
 
@@ -302,20 +356,25 @@ void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, con
     const auto [n0, G] = chunk_at(chunk, N);
     Scratch& s = scratch();
     for (Index g = 0; g < G; ++g) im2col(x[0]->row(n0 + g).data(), s.col.data() + g * P_, ld);
-    for (Index g = 0; g < G; ++g)
-      for (Index f = 0; f < F_; ++f) s.Y.row(f).segment(g * P_, P_) = dy.row(n0 + g).segment(f * P_, P_);
-    const ConstStridedMap dY(s.Y.data(), F_, G * P_, Eigen::OuterStride<>(ld));  // (F, G·P)
-    // (F, K) = dY·colᵀ
-    gemm_detail::sgemm(false, true, F_, K_, G * P_, s.Y.data(), ld, s.col.data(), ld, 0.0f, dW_parts_.row(chunk).data(),
-                       K_);
-    if (init_.bias) db_parts_.row(chunk).noalias() = dY.rowwise().sum().transpose();
+    // dY's chunk as (G·P, F) for dW's product, and as (F, G·P) for dx's
+    for (Index g = 0; g < G; ++g) {
+      const float* dy_g = dy.row(n0 + g).data();  // (F, P)
+      transpose(dy_g, P_, F_, P_, s.Yt.data() + g * P_ * F_, F_);
+      if (dx[0] != nullptr) s.Y.middleCols(g * P_, P_) = Eigen::Map<const Matrix>(dy_g, F_, P_);
+    }
+    // (K, F) = col·dYᵀ: no operand transposed, so LIBXSMM takes the shapes it is fast on
+    gemm_detail::sgemm(false, false, K_, F_, G * P_, s.col.data(), ld, s.Yt.data(), F_, 0.0f,
+                       dW_parts_.row(chunk).data(), F_);
+    if (init_.bias) db_parts_.row(chunk).noalias() = s.Yt.topRows(G * P_).colwise().sum();
     if (dx[0] == nullptr) return;
     // (K, G·P) = Wmᵀ·dY, into the columns' storage
     gemm_detail::sgemm(true, false, K_, G * P_, F_, W_, K_, s.Y.data(), ld, 0.0f, s.col.data(), ld);
     dx[0]->middleRows(n0, G).setZero();
     for (Index g = 0; g < G; ++g) col2im(s.col.data() + g * P_, ld, dx[0]->row(n0 + g).data());
   });
-  add_parts(dW_parts_, shard_dW_, dW_);
+  dW_sum_.setZero(K_, F_);
+  add_parts(dW_parts_, shard_dW_, dW_sum_.data());
+  Eigen::Map<Matrix>(dW_, F_, K_) += dW_sum_.transpose();
   if (init_.bias) add_parts(db_parts_, shard_db_, db_);
 }
 
@@ -326,7 +385,8 @@ std::pair<Index, Index> Conv2d::chunk_at(Index c, Index N) const {
   return {n0, (i + 1 < chunk_n0_.size() ? chunk_n0_[i + 1] : N) - n0};
 }
 
-// Chunks of at most chunk_ samples; with sample shards, chunks never cross a shard's edge.
+// Chunks of at most chunk_ samples, their count a multiple of kChunkMultiple where the samples
+// allow; with sample shards, chunks never cross a shard's edge.
 void Conv2d::plan_chunks(Index N) {
   chunk_n0_.clear();
   shard_chunk_.clear();
@@ -334,7 +394,11 @@ void Conv2d::plan_chunks(Index N) {
   const std::vector<Index>& edges = shards_.empty() ? whole : shards_;
   for (std::size_t s = 0; s + 1 < edges.size(); ++s) {
     shard_chunk_.push_back(static_cast<Index>(chunk_n0_.size()));
-    for (Index n0 = edges[s]; n0 < edges[s + 1]; n0 += chunk_) chunk_n0_.push_back(n0);
+    // ⌈n / chunk_⌉ chunks, rounded up to a multiple of kChunkMultiple, of equal sizes (±1)
+    const Index n = edges[s + 1] - edges[s];
+    Index count = (n + chunk_ - 1) / chunk_;
+    if (count > 1) count = std::min(n, (count + kChunkMultiple - 1) / kChunkMultiple * kChunkMultiple);
+    for (Index c = 0; c < count; ++c) chunk_n0_.push_back(edges[s] + n * c / count);
     if (edges[s] == edges[s + 1]) chunk_n0_.push_back(edges[s]);  // an empty shard: one empty chunk
   }
   shard_chunk_.push_back(static_cast<Index>(chunk_n0_.size()));

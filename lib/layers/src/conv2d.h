@@ -7,13 +7,15 @@
 //        of sample n (zeros where the window covers padding), row k = (c·kh + i)·kw + j
 //   forward:  Y = Wm·col (F, batch·P);  y[n, f·P + p] = Y[f, n·P + p] + b[f]
 //   backward: dY[f, n·P + p] = dy[n, f·P + p]
-//             dW += dY·colᵀ   db += row sums of dY   dcol = Wmᵀ·dY  then dx = col2im(dcol) (assigned)
+//             dW += (col·dYᵀ)ᵀ   db += row sums of dY   dcol = Wmᵀ·dY  then dx = col2im(dcol) (assigned)
 // The products run over chunks of samples so the blocks of col, Y, dY and dcol stay in cache;
 // col is built per chunk, in forward and again in backward (never kept for the whole batch).
-// Forward runs a chunk that OpenBLAS takes as one product per sample, straight into y. The
-// chunks run on the pool's threads (parallel.h), each with its own scratch; in backward each
-// chunk writes its own dW and db part, and the parts are added in chunk order, so the bits
-// depend on the batch size only, never on the thread count.
+// Forward runs a chunk that OpenBLAS takes as one product per sample, straight into y. dW's
+// product takes dY transposed, (batch·P, F), so neither operand is: LIBXSMM's kernel ran
+// fashion-cnn's conv2 chunk (K 288, F 64, 1960 columns) in 321 µs against OpenBLAS's 492 for
+// dY·colᵀ (one thread). The chunks run on the pool's threads (parallel.h), each with its own
+// scratch; in backward each chunk writes its own dW and db part, and the parts are added in
+// chunk order, so the bits depend on the batch size only, never on the thread count.
 //
 // Config: {"type": "conv2d", "filters": F, "kernel": k | [kh, kw], "stride": 1, "padding": "valid",
 //          "bias": true, "init": ..., "std": ...}
@@ -86,12 +88,14 @@ class Conv2d : public WeightedLayer {
   struct Scratch {
     Matrix col;  // (K, chunk·P): the chunk's columns, then dcol in backward
     Matrix Y;    // (F, chunk·P): the product, or dY in backward
+    Matrix Yt;   // (chunk·P, F): dY in backward, transposed (dW's product)
   };
   Scratch& scratch();
   void size_scratch();
 
   std::vector<Scratch> scratch_;    // one per thread of the pool
-  Matrix dW_parts_;                 // (chunks, F·K): each chunk's dY·colᵀ
+  Matrix dW_parts_;                 // (chunks, K·F): each chunk's col·dYᵀ (dW transposed)
+  Matrix dW_sum_;                   // (K, F): their sum
   Matrix db_parts_;                 // (chunks, F)
   Matrix shard_dW_, shard_db_;      // (shards, F·K), (shards, F): with sample shards (Context::shards)
   std::vector<Index> chunk_n0_;     // first sample of each backward chunk
