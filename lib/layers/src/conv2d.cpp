@@ -293,50 +293,21 @@ void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
   const Index N = in.rows();
   size_scratch();
   ensure_size(y, N, F_ * P_);
-  plan_chunks(N);  // with sample shards, chunks within shards: the same products for any process count
-  plan_forward_items(N);
-  // Per-sample items take a thread's equal share (their results do not depend on the split).
-  parallel_split(static_cast<Index>(forward_items_.size()), 1, [&](Index i0, Index i1) {
+  // One product per sample, straight into its (F, P) block of y, from one sample's columns (in
+  // L2): LIBXSMM takes the conv layers of configs/ (one thread, GFLOPS, one chunk's product
+  // then a copy into y against a product per sample: fashion-cnn's conv2 201 -> 226, conv1
+  // 222 -> 239, fashion-cnn-aug's 32 -> 32 filters at 28x28 175 -> 246). Samples are
+  // independent, so each thread takes an equal share.
+  parallel_split(N, 1, [&](Index n0, Index n1) {
     Scratch& s = scratch();
-    for (Index i = i0; i < i1; ++i) {
-      const ForwardItem item = forward_items_[static_cast<std::size_t>(i)];
-      if (!item.whole_chunk) {
-        // One sample's product, written straight into its (F, P) block of y.
-        float* out = y.row(item.n0).data();
-        im2col(in.row(item.n0).data(), s.col.data(), P_);
-        gemm_detail::sgemm(false, false, F_, P_, K_, W_, K_, s.col.data(), P_, 0.0f, out, P_, false);
-        if (init_.bias)
-          for (Index f = 0; f < F_; ++f) RowVectorMap(out + f * P_, P_).array() += b_[f];
-        continue;
-      }
-      const Index n0 = item.n0, G = item.samples, ld = chunk_ * P_;  // the scratch matrices' row stride
-      for (Index g = 0; g < G; ++g) im2col(in.row(n0 + g).data(), s.col.data() + g * P_, ld);
-      gemm_detail::sgemm(false, false, F_, G * P_, K_, W_, K_, s.col.data(), ld, 0.0f, s.Y.data(), ld);  // (F, G·P)
-      for (Index g = 0; g < G; ++g)
-        for (Index f = 0; f < F_; ++f)
-          y.row(n0 + g).segment(f * P_, P_).array() =
-              s.Y.row(f).segment(g * P_, P_).array() + (init_.bias ? b_[f] : 0.0f);
+    for (Index n = n0; n < n1; ++n) {
+      float* out = y.row(n).data();
+      im2col(in.row(n).data(), s.col.data(), P_);
+      gemm_detail::sgemm(false, false, F_, P_, K_, W_, K_, s.col.data(), P_, 0.0f, out, P_);  // (F, P)
+      if (init_.bias)
+        for (Index f = 0; f < F_; ++f) RowVectorMap(out + f * P_, P_).array() += b_[f];
     }
   });
-}
-
-// Forward's work from the chunks (plan_chunks): a chunk whose product LIBXSMM takes (by its
-// width G·P) stays whole, as LIBXSMM makes a kernel per width and the sums differ between
-// widths; the others run a product per sample on OpenBLAS, which writes y in place from columns
-// that stay in L2. OpenBLAS's AVX-512 kernels give a column the same sums however the columns
-// are split (the same bits as one product per chunk, measured: fashion-cnn's model bytes);
-// its AVX2 kernels sum edge columns in another order. Either way the items follow from the
-// shapes alone, so the bits are the same for every thread count.
-void Conv2d::plan_forward_items(Index N) {
-  forward_items_.clear();
-  for (Index c = 0; c < static_cast<Index>(chunk_n0_.size()); ++c) {
-    const auto [n0, G] = chunk_at(c, N);
-    if (gemm_detail::small_product(false, false, G * P_, K_)) {
-      forward_items_.push_back({n0, G, true});
-      continue;
-    }
-    for (Index g = 0; g < G; ++g) forward_items_.push_back({n0 + g, 1, false});
-  }
 }
 
 // Each chunk builds its columns again from x (cheaper than keeping the whole batch's: col is

@@ -8,10 +8,10 @@
 //   forward:  Y = Wm·col (F, batch·P);  y[n, f·P + p] = Y[f, n·P + p] + b[f]
 //   backward: dY[f, n·P + p] = dy[n, f·P + p]
 //             dW += (col·dYᵀ)ᵀ   db += row sums of dY   dcol = Wmᵀ·dY  then dx = col2im(dcol) (assigned)
-// The products run over chunks of samples so the blocks of col, Y, dY and dcol stay in cache;
-// col is built per chunk, in forward and again in backward (never kept for the whole batch).
-// Forward runs a chunk that OpenBLAS takes as one product per sample, straight into y. dW's
-// product takes dY transposed, (batch·P, F), so neither operand is: LIBXSMM's kernel ran
+// Forward runs one product per sample, straight into y, from that sample's columns; backward's
+// products run over chunks of samples so the blocks of col, dY and dcol stay in cache (col is
+// built again in backward, never kept for the whole batch). dW's product takes dY
+// transposed, (batch·P, F), so neither operand is: LIBXSMM's kernel ran
 // fashion-cnn's conv2 chunk (K 288, F 64, 1960 columns) in 321 µs against OpenBLAS's 492 for
 // dY·colᵀ (one thread). The chunks run on the pool's threads (parallel.h), each with its own
 // scratch; in backward each chunk writes its own dW and db part, and the parts are added in
@@ -86,8 +86,8 @@ class Conv2d : public WeightedLayer {
   // W_, dW_: (F, K); b_, db_: (F)
   // Per-thread scratch, indexed by thread_slot().
   struct Scratch {
-    Matrix col;  // (K, chunk·P): the chunk's columns, then dcol in backward
-    Matrix Y;    // (F, chunk·P): the product, or dY in backward
+    Matrix col;  // (K, chunk·P): a sample's columns in forward; a chunk's, then dcol, in backward
+    Matrix Y;    // (F, chunk·P): dY in backward
     Matrix Yt;   // (chunk·P, F): dY in backward, transposed (dW's product)
   };
   Scratch& scratch();
@@ -101,13 +101,6 @@ class Conv2d : public WeightedLayer {
   std::vector<Index> chunk_n0_;     // first sample of each backward chunk
   std::vector<Index> shard_chunk_;  // first chunk of each shard, then the chunk count
   void plan_chunks(Index N);
-  // Forward's work: one sample, or a whole chunk (n0, samples) whose product LIBXSMM takes.
-  struct ForwardItem {
-    Index n0, samples;
-    bool whole_chunk;
-  };
-  std::vector<ForwardItem> forward_items_;
-  void plan_forward_items(Index N);
   std::pair<Index, Index> chunk_at(Index c, Index N) const;
   void add_parts(const Matrix& parts, Matrix& shard_sums, float* g);
 };

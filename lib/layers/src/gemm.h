@@ -70,12 +70,11 @@ inline bool small_product(bool trans_a, bool trans_b, Index n, Index k) {
 
 // C (m, n) = op(A)·op(B) + beta·C on the calling thread, row-major, with leading dimensions lda,
 // ldb, ldc; op(A) is (m, k), op(B) is (k, n); beta is 0 or 1. Safe to call from several threads
-// at once. allow_small false keeps the product with OpenBLAS whatever its shape: a column range
-// of a product OpenBLAS runs whole, which must get the whole product's sums.
+// at once.
 inline void sgemm(bool trans_a, bool trans_b, Index m, Index n, Index k, const float* A, Index lda, const float* B,
-                  Index ldb, float beta, float* C, Index ldc, bool allow_small = true) {
+                  Index ldb, float beta, float* C, Index ldc) {
   if (m == 0 || n == 0) return;
-  if (allow_small && k > 0 && small_product(trans_a, trans_b, n, k)) {
+  if (k > 0 && small_product(trans_a, trans_b, n, k)) {
     if (const SmallKernel kernel = small_kernel(trans_a, m, n, k, lda, ldb, beta, ldc)) {
       kernel(B, A, C);
       return;
