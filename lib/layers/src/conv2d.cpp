@@ -260,7 +260,7 @@ void transpose_16x16(const float* src, Index src_ld, float* dst, Index dst_ld) {
 #endif
 
 void transpose(const float* src, Index src_ld, Index rows, Index cols, float* dst, Index dst_ld) {
-  Index r0 = 0, c0 = 0;
+  Index r0 = 0;
 #if defined(__AVX512F__)
   const Index rows16 = rows / 16 * 16, cols16 = cols / 16 * 16;
   for (Index r = 0; r < rows16; r += 16)
@@ -271,7 +271,7 @@ void transpose(const float* src, Index src_ld, Index rows, Index cols, float* ds
   r0 = rows16;
 #endif
   for (Index r = r0; r < rows; ++r)
-    for (Index c = c0; c < cols; ++c) dst[c * dst_ld + r] = src[r * src_ld + c];
+    for (Index c = 0; c < cols; ++c) dst[c * dst_ld + r] = src[r * src_ld + c];
 }
 }  // namespace
 

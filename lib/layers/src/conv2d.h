@@ -49,7 +49,6 @@ class Conv2d : public WeightedLayer {
   nlohmann::json settings() const override;
 
  private:
-  using ConstStridedMap = Eigen::Map<const Matrix, 0, Eigen::OuterStride<>>;
   // Calls f(k, c, i, j, oh_lo, oh_hi, ow_lo, ow_hi) for every row k = (c·kh + i)·kw + j of the
   // column matrix (channel c, kernel tap i, j), with the output rows and columns whose input
   // pixel for that tap lies inside the image (the rest read padding).
