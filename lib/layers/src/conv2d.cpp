@@ -1,4 +1,5 @@
-// 2-D convolution by im2col + GEMM over chunks of samples; formulas and shapes in conv2d.h.
+// 2-D convolution by im2col + GEMM (forward per sample, backward over chunks of samples);
+// formulas and shapes in conv2d.h.
 #include "conv2d.h"
 
 #include <algorithm>
@@ -13,8 +14,8 @@
 namespace nettrain {
 
 namespace {
-// Columns of one product: enough for the GEMM to run at speed, few enough that the chunk's
-// Y and dcol blocks stay in L2. Measured with bench/conv_bench.cpp on configs/fashion-cnn.json
+// Columns of one backward product: enough for the GEMM to run at speed, few enough that the
+// chunk's dY and dcol blocks stay in L2. Measured with bench/conv_bench.cpp on configs/fashion-cnn.json
 // (batch 128, ms per step, Eigen's GEMM on one thread of a loaded machine): 784 columns 703,
 // 2048: 510, 4096: 551, 16384: 778, whole batch 845. Not re-measured with OpenBLAS's kernel.
 constexpr Index kChunkColumns = 2048;

@@ -1,4 +1,4 @@
-// 2-D convolution (cross-correlation, as Caffe and PyTorch) by im2col and one GEMM per chunk.
+// 2-D convolution (cross-correlation, as Caffe and PyTorch) by im2col and GEMM.
 //
 //   x: (batch, C·H·W)   y: (batch, F·OH·OW)   both channel-major within a row ([C, H, W], [F, OH, OW])
 //   W ("weight"): saved {F, C, kh, kw} (PyTorch's layout), used as the matrix Wm (F, K), K = C·kh·kw
