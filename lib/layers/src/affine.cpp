@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 
 #include "gemm.h"
 #include "nettrain/layers/network.h"
@@ -44,11 +45,12 @@ void Affine::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
   // With sample shards every product is one shard's, so its shape (and OpenBLAS's choice of
   // kernel) is the same however the shards are spread over processes.
   if (shards_.empty()) {
-    gemm_detail::forward(*x[0], W_, in_, out_, y);  // (batch, out)
-  } else {
-    for (std::size_t s = 0; s + 1 < shards_.size(); ++s)
-      gemm_detail::forward_rows(*x[0], shards_[s], shards_[s + 1] - shards_[s], W_, in_, out_, y);
+    const gemm_detail::ForwardChunks product{*x[0], W_, init_.bias ? b_ : nullptr, in_, out_, y};  // (batch, out)
+    parallel_for_chunks(product.count, [&](Index c) { product.run(c); });
+    return;
   }
+  for (std::size_t s = 0; s + 1 < shards_.size(); ++s)
+    gemm_detail::forward_rows(*x[0], shards_[s], shards_[s + 1] - shards_[s], W_, in_, out_, y);
   if (!init_.bias) return;
   // In ranges of rows over the pool: an elementwise add, the same bits for any split.
   const RowVectorMap b(b_, out_);
@@ -58,21 +60,29 @@ void Affine::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
 
 void Affine::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const Matrix& dy,
                       std::span<Matrix* const> dx) {
-  if (shards_.empty()) {
-    gemm_detail::weight_grad(*x[0], dy, dW_, in_, out_);  // (in, out)
-    if (init_.bias) RowVectorMap(db_, out_).noalias() += dy.colwise().sum();
-  } else {
+  if (dx[0] != nullptr) ensure_size(*dx[0], dy.rows(), in_);
+  if (!shards_.empty()) {
     shard_grads(*x[0], dy);
-  }
-  if (dx[0] != nullptr) {
-    ensure_size(*dx[0], dy.rows(), in_);
-    if (shards_.empty()) {
-      gemm_detail::input_grad(dy, W_, in_, out_, *dx[0]);  // (batch, in)
-    } else {
+    if (dx[0] != nullptr)
       for (std::size_t s = 0; s + 1 < shards_.size(); ++s)
         gemm_detail::input_grad_rows(dy, shards_[s], shards_[s + 1] - shards_[s], W_, in_, out_, *dx[0]);
-    }
+    return;
   }
+  // dW's chunks, dx's chunks and db, claimed by the pool in that order in one fork-join: a layer
+  // whose products are one chunk each (the 10 outputs of a classifier) still keeps both cores busy.
+  const gemm_detail::WeightGradChunks weights{*x[0], dy, dW_, in_, out_};  // (in, out)
+  std::optional<gemm_detail::InputGradChunks> inputs;                     // (batch, in)
+  if (dx[0] != nullptr) inputs.emplace(dy, W_, in_, out_, *dx[0]);
+  const Index input_chunks = inputs ? inputs->count : 0;
+  parallel_for_chunks(weights.count + input_chunks + (init_.bias ? 1 : 0), [&](Index c) {
+    if (c < weights.count) {
+      weights.run(c);
+    } else if (c < weights.count + input_chunks) {
+      inputs->run(c - weights.count);
+    } else {
+      RowVectorMap(db_, out_).noalias() += dy.colwise().sum();
+    }
+  });
 }
 
 // Sample shards: each shard's dW and db, added in the shard tree.

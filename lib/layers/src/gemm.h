@@ -30,8 +30,10 @@ namespace nettrain::gemm_detail {
 // small product runs below the kernel's speed) and 64 entries along its axis; at most 2 chunks,
 // one per core of the machine this is tuned on: OpenBLAS's AVX-512 kernel ran W3 (bench/)
 // at 2.26 s per epoch with 2 chunks, 2.32 with 4 and 2.44 with 8, the smaller chunks paying in
-// packing. The count depends on the shapes only, never on the thread count.
-constexpr Index kMinChunkMacs = Index{1} << 22;
+// packing. 2^20 (from 2^22) splits W3's 1024-to-10 output layer too: its forward and backward
+// ran ~2 % faster (bench/conv_bench, 10 alternating runs). The count depends on the shapes
+// only, never on the thread count.
+constexpr Index kMinChunkMacs = Index{1} << 20;
 constexpr Index kMinChunkEntries = 64;
 constexpr Index kMaxChunks = 2;
 constexpr Index kAlign = 16;  // chunk edges at multiples of 16 floats (fewer lines shared by two chunks)
@@ -90,24 +92,31 @@ inline void sgemm(bool trans_a, bool trans_b, Index m, Index n, Index k, const f
               1.0f, A, i(lda), B, i(ldb), beta, C, i(ldc));
 }
 
-// y = x·W (y already sized (batch, out)): chunks of y's columns, or of its rows (samples) when
-// the layer is narrower than the batch.
-inline void forward(const Matrix& x, const float* W, Index in, Index out, Matrix& y) {
-  const Index batch = x.rows(), macs = batch * in * out;
-  if (out >= batch) {
-    const Index chunks = chunk_count(out, macs);
-    parallel_for_chunks(chunks, [&](Index c) {
-      const auto [c0, c1] = chunk_range(out, chunks, c);
+// y = x·W (y already sized (batch, out)) in chunks of y's columns, or of its rows (samples) when
+// the layer is narrower than the batch; each chunk adds the bias b (null: none) to its part of y
+// while that part is in cache (an elementwise add: the same bits as adding it afterwards).
+struct ForwardChunks {
+  const Matrix& x;
+  const float* W;
+  const float* b;
+  Index in, out;
+  Matrix& y;
+  bool by_columns = out >= x.rows();
+  Index count = chunk_count(by_columns ? out : x.rows(), x.rows() * in * out);
+
+  void run(Index c) const {
+    const Index batch = x.rows();
+    if (by_columns) {
+      const auto [c0, c1] = chunk_range(out, count, c);
       sgemm(false, false, batch, c1 - c0, in, x.data(), in, W + c0, out, 0.0f, y.data() + c0, out);
-    });
-    return;
-  }
-  const Index chunks = chunk_count(batch, macs);
-  parallel_for_chunks(chunks, [&](Index c) {
-    const auto [r0, r1] = chunk_range(batch, chunks, c);
+      if (b != nullptr) y.middleCols(c0, c1 - c0).rowwise() += ConstRowVectorMap(b + c0, c1 - c0);
+      return;
+    }
+    const auto [r0, r1] = chunk_range(batch, count, c);
     sgemm(false, false, r1 - r0, out, in, x.data() + r0 * in, in, W, out, 0.0f, y.data() + r0 * out, out);
-  });
-}
+    if (b != nullptr) y.middleRows(r0, r1 - r0).rowwise() += ConstRowVectorMap(b, out);
+  }
+};
 
 // Rows [r0, r0 + rows) of y = x·W, in chunks of y's columns.
 inline void forward_rows(const Matrix& x, Index r0, Index rows, const float* W, Index in, Index out, Matrix& y) {
@@ -128,15 +137,19 @@ inline void input_grad_rows(const Matrix& dy, Index r0, Index rows, const float*
   });
 }
 
-// dW += xᵀ·dy.
-inline void weight_grad(const Matrix& x, const Matrix& dy, float* dW, Index in, Index out) {
-  const Index batch = x.rows();
-  const Index chunks = chunk_count(in, batch * in * out);
-  parallel_for_chunks(chunks, [&](Index c) {
-    const auto [r0, r1] = chunk_range(in, chunks, c);
-    sgemm(true, false, r1 - r0, out, batch, x.data() + r0, in, dy.data(), out, 1.0f, dW + r0 * out, out);
-  });
-}
+// dW += xᵀ·dy in chunks of dW's rows.
+struct WeightGradChunks {
+  const Matrix& x;
+  const Matrix& dy;
+  float* dW;
+  Index in, out;
+  Index count = chunk_count(in, x.rows() * in * out);
+
+  void run(Index c) const {
+    const auto [r0, r1] = chunk_range(in, count, c);
+    sgemm(true, false, r1 - r0, out, x.rows(), x.data() + r0, in, dy.data(), out, 1.0f, dW + r0 * out, out);
+  }
+};
 
 // dW = xᵀ·dy over rows [r0, r0 + rows) of the batch (a sample shard), ASSIGNED (beta 0).
 inline void weight_grad_rows(const Matrix& x, const Matrix& dy, Index r0, Index rows, float* dW, Index in, Index out) {
@@ -148,14 +161,18 @@ inline void weight_grad_rows(const Matrix& x, const Matrix& dy, Index r0, Index 
   });
 }
 
-// dx = dy·Wᵀ (dx already sized (batch, in)).
-inline void input_grad(const Matrix& dy, const float* W, Index in, Index out, Matrix& dx) {
-  const Index batch = dy.rows();
-  const Index chunks = chunk_count(in, batch * in * out);
-  parallel_for_chunks(chunks, [&](Index c) {
-    const auto [c0, c1] = chunk_range(in, chunks, c);
-    sgemm(false, true, batch, c1 - c0, out, dy.data(), out, W + c0 * out, out, 0.0f, dx.data() + c0, in);
-  });
-}
+// dx = dy·Wᵀ (dx already sized (batch, in)) in chunks of dx's columns.
+struct InputGradChunks {
+  const Matrix& dy;
+  const float* W;
+  Index in, out;
+  Matrix& dx;
+  Index count = chunk_count(in, dy.rows() * in * out);
+
+  void run(Index c) const {
+    const auto [c0, c1] = chunk_range(in, count, c);
+    sgemm(false, true, dy.rows(), c1 - c0, out, dy.data(), out, W + c0 * out, out, 0.0f, dx.data() + c0, in);
+  }
+};
 
 }  // namespace nettrain::gemm_detail

@@ -25,6 +25,7 @@ using Vector = Eigen::VectorXf;
 using MatrixMap = Eigen::Map<Matrix>;
 using ConstMatrixMap = Eigen::Map<const Matrix>;
 using RowVectorMap = Eigen::Map<RowVector>;
+using ConstRowVectorMap = Eigen::Map<const RowVector>;
 using VectorMap = Eigen::Map<Vector>;
 using ConstVectorMap = Eigen::Map<const Vector>;
 
