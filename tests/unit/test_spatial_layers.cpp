@@ -416,3 +416,14 @@ TEST_CASE("conv2d: fashion-cnn's conv2 shape, with backward chunks of 5 and 6 sa
   check_against_direct(json{{"type", "conv2d"}, {"filters", 64}, {"kernel", 3}, {"padding", "same"}}, 23, 32, 14, 14,
                        64, 3, 3, 1, 1);
 }
+
+TEST_CASE("conv2d: Winograd's F(2x2, 3x3) (3x3 stride 1, 16 channels in and out) matches a direct convolution") {
+  // Odd output sizes (a last tile half outside), no padding; rows of 30 (the widest the AVX-512
+  // transforms take); rows of 33 with 2 rows of padding above and below and none across (the
+  // scalar transforms; dx's convolution has no rows of padding before and 2 columns).
+  check_against_direct(json{{"type", "conv2d"}, {"filters", 16}, {"kernel", 3}}, 5, 16, 9, 11, 16, 3, 3, 0, 0);
+  check_against_direct(json{{"type", "conv2d"}, {"filters", 24}, {"kernel", 3}, {"padding", "same"}}, 3, 16, 5, 30, 24,
+                       3, 3, 1, 1);
+  check_against_direct(json{{"type", "conv2d"}, {"filters", 16}, {"kernel", 3}, {"padding", json::array({2, 0})}}, 4,
+                       20, 6, 35, 16, 3, 3, 2, 0);
+}

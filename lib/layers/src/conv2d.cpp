@@ -1,4 +1,4 @@
-// 2-D convolution by im2col + GEMM (forward per sample, backward over chunks of samples);
+// 2-D convolution by im2col + GEMM or by Winograd (forward per sample, backward over chunks of samples);
 // formulas and shapes in conv2d.h.
 #include "conv2d.h"
 
@@ -25,6 +25,9 @@ constexpr Index kChunkColumns = 2048;
 // (ms per step, 4 rounds): 13 chunks 16.9, 14 chunks 16.6, 16 chunks 16.8. Never the thread
 // count: the chunks fix the bits.
 constexpr Index kChunkMultiple = 2;
+// Winograd for 3x3 stride-1 layers with at least this many channels in and out (forward's
+// products have C rows to add, dx's F): fewer, and its 16 products per sample are too thin.
+constexpr Index kWinogradMinChannels = 16;
 }  // namespace
 
 std::unique_ptr<Layer> Conv2d::create(const ConfigNode& node) {
@@ -40,6 +43,12 @@ Shape Conv2d::build(const std::vector<Shape>& inputs) {
   K_ = win_.C * win_.kh * win_.kw;
   P_ = win_.OH * win_.OW;
   chunk_ = std::max<Index>(1, kChunkColumns / P_);
+  winograd_ = win_.kh == 3 && win_.kw == 3 && win_.sh == 1 && win_.sw == 1 && win_.C >= kWinogradMinChannels &&
+              F_ >= kWinogradMinChannels;
+  if (winograd_) {
+    wf_ = Winograd23(win_.C, F_, win_.H, win_.W, win_.OH, win_.OW, win_.top, win_.left);
+    wd_ = Winograd23(F_, win_.C, win_.OH, win_.OW, win_.H, win_.W, 2 - win_.top, 2 - win_.left);
+  }
   taps_.clear();
   for (Index i = 0; i < win_.kh; ++i)
     for (Index j = 0; j < win_.kw; ++j) {
@@ -282,9 +291,13 @@ Conv2d::Scratch& Conv2d::scratch() { return scratch_[static_cast<std::size_t>(th
 void Conv2d::size_scratch() {
   scratch_.resize(static_cast<std::size_t>(num_threads()));
   for (Scratch& s : scratch_) {
-    ensure_size(s.Y, F_, chunk_ * P_);
-    ensure_size(s.col, K_, chunk_ * P_);
     ensure_size(s.Yt, chunk_ * P_, F_);
+    if (winograd_) {
+      s.wino.resize(std::max(wf_.scratch_floats(), wd_.scratch_floats()));
+    } else {
+      ensure_size(s.Y, F_, chunk_ * P_);
+      ensure_size(s.col, K_, chunk_ * P_);
+    }
   }
 }
 
@@ -294,6 +307,16 @@ void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
   const Index N = in.rows();
   size_scratch();
   ensure_size(y, N, F_ * P_);
+  if (winograd_) {
+    U_fwd_.resize(wf_.filter_floats());
+    wf_.transform_filters(W_, false, U_fwd_.data());
+    parallel_split(N, 1, [&](Index n0, Index n1) {
+      Scratch& s = scratch();
+      for (Index n = n0; n < n1; ++n)
+        wf_.run(U_fwd_.data(), in.row(n).data(), init_.bias ? b_ : nullptr, y.row(n).data(), s.wino.data());
+    });
+    return;
+  }
   // One product per sample, straight into its (F, P) block of y, from one sample's columns (in
   // L2): LIBXSMM takes the conv layers of configs/ (one thread, GFLOPS, one chunk's product
   // then a copy into y against a product per sample: fashion-cnn's conv2 201 -> 226, conv1
@@ -321,8 +344,12 @@ void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, con
   const auto chunks = static_cast<Index>(chunk_n0_.size());
   if (dx[0] != nullptr) ensure_size(*dx[0], N, win_.C * win_.H * win_.W);
   size_scratch();
-  ensure_size(dW_parts_, chunks, F_ * K_);
   if (init_.bias) ensure_size(db_parts_, chunks, F_);
+  if (winograd_) {
+    winograd_backward(*x[0], dy, dx[0]);
+    return;
+  }
+  ensure_size(dW_parts_, chunks, F_ * K_);
   const Index ld = chunk_ * P_;
   parallel_for_chunks(chunks, [&](Index chunk) {
     const auto [n0, G] = chunk_at(chunk, N);
@@ -347,6 +374,44 @@ void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, con
   dW_sum_.setZero(K_, F_);
   add_parts(dW_parts_, shard_dW_, dW_sum_.data());
   Eigen::Map<Matrix>(dW_, F_, K_) += dW_sum_.transpose();
+  if (init_.bias) add_parts(db_parts_, shard_db_, db_);
+}
+
+// Winograd's backward, sample by sample within the chunks: dy transposed (P, F), its part of
+// the chunk's transformed weight gradient (added sample after sample), its part of db, and its
+// dx by the flipped filters. The chunks' parts are then added in chunk order, as im2col's are,
+// and transformed back into dW once.
+void Conv2d::winograd_backward(const Matrix& x, const Matrix& dy, Matrix* dx) {
+  const Index N = dy.rows();
+  const auto chunks = static_cast<Index>(chunk_n0_.size());
+  ensure_size(dW_parts_, chunks, wf_.weight_grad_floats());
+  if (dx != nullptr) {
+    U_dx_.resize(wd_.filter_floats());
+    wd_.transform_filters(W_, true, U_dx_.data());
+  }
+  parallel_for_chunks(chunks, [&](Index chunk) {
+    const auto [n0, G] = chunk_at(chunk, N);
+    Scratch& s = scratch();
+    auto dU = dW_parts_.row(chunk);
+    if (G == 0) {  // an empty shard's chunk
+      dU.setZero();
+      if (init_.bias) db_parts_.row(chunk).setZero();
+      return;
+    }
+    for (Index g = 0; g < G; ++g) {
+      const float* dy_g = dy.row(n0 + g).data();  // (F, P)
+      transpose(dy_g, P_, F_, P_, s.Yt.data(), F_);
+      wf_.weight_grad(x.row(n0 + g).data(), s.Yt.data(), dU.data(), g > 0, s.wino.data());
+      if (init_.bias) {
+        if (g == 0) db_parts_.row(chunk).noalias() = s.Yt.topRows(P_).colwise().sum();
+        else db_parts_.row(chunk) += s.Yt.topRows(P_).colwise().sum();
+      }
+      if (dx != nullptr) wd_.run(U_dx_.data(), dy_g, nullptr, dx->row(n0 + g).data(), s.wino.data());
+    }
+  });
+  dW_sum_.setZero(1, wf_.weight_grad_floats());
+  add_parts(dW_parts_, shard_dW_, dW_sum_.data());
+  wf_.add_filter_grad(dW_sum_.data(), dW_);
   if (init_.bias) add_parts(db_parts_, shard_db_, db_);
 }
 

@@ -1,4 +1,5 @@
-// 2-D convolution (cross-correlation, as Caffe and PyTorch) by im2col and GEMM.
+// 2-D convolution (cross-correlation, as Caffe and PyTorch) by im2col and GEMM, or for 3x3
+// stride-1 layers with at least 16 channels in and out by Winograd's F(2x2, 3x3) (winograd.h).
 //
 //   x: (batch, C·H·W)   y: (batch, F·OH·OW)   both channel-major within a row ([C, H, W], [F, OH, OW])
 //   W ("weight"): saved {F, C, kh, kw} (PyTorch's layout), used as the matrix Wm (F, K), K = C·kh·kw
@@ -16,6 +17,9 @@
 // dY·colᵀ (one thread). The chunks run on the pool's threads (parallel.h), each with its own
 // scratch; in backward each chunk writes its own dW and db part, and the parts are added in
 // chunk order, so the bits depend on the batch size only, never on the thread count.
+// Winograd layers run the same way, sample by sample: forward, and in backward's chunks dx (the
+// convolution of dy by the flipped filters) and the chunk's part of the transformed weight
+// gradient, transformed back into dW once the parts are added.
 //
 // Config: {"type": "conv2d", "filters": F, "kernel": k | [kh, kw], "stride": 1, "padding": "valid",
 //          "bias": true, "init": ..., "std": ...}
@@ -30,6 +34,7 @@
 #include <vector>
 
 #include "layer_util.h"
+#include "winograd.h"
 #include "window.h"
 
 namespace nettrain {
@@ -76,8 +81,15 @@ class Conv2d : public WeightedLayer {
 
   Index F_;
   Window win_;
-  Index K_ = 0, P_ = 0;                  // C·kh·kw, OH·OW
-  Index chunk_ = 1;                      // samples per product
+  Index K_ = 0, P_ = 0;  // C·kh·kw, OH·OW
+  Index chunk_ = 1;      // samples per product
+  // 3x3 stride-1 layers with enough channels in and out run forward and backward's dx by
+  // Winograd's F(2x2, 3x3) (winograd.h): wf_ from x to y, wd_ from dy to dx, with their filters
+  // transformed once per pass into U_fwd_ and U_dx_; dW from the transformed gradients
+  // (winograd_backward).
+  bool winograd_ = false;
+  Winograd23 wf_, wd_;
+  Vector U_fwd_, U_dx_;
   std::vector<std::int32_t> column_of_;  // (P): the output column ow of position p = oh·OW + ow
   // (kh·kw, ⌈P/16⌉): bit l of entry (t, q) set when position 16·q + l of tap t reads a pixel
   // inside the image (the AVX-512 rows-whole paths).
@@ -85,21 +97,23 @@ class Conv2d : public WeightedLayer {
   // W_, dW_: (F, K); b_, db_: (F)
   // Per-thread scratch, indexed by thread_slot().
   struct Scratch {
-    Matrix col;  // (K, chunk·P): a sample's columns in forward; a chunk's, then dcol, in backward
-    Matrix Y;    // (F, chunk·P): dY in backward
-    Matrix Yt;   // (chunk·P, F): dY in backward, transposed (dW's product)
+    Matrix col;   // (K, chunk·P): a sample's columns in forward; a chunk's, then dcol, in backward
+    Matrix Y;     // (F, chunk·P): dY in backward
+    Matrix Yt;    // (chunk·P, F): dY in backward, transposed (dW's product; Winograd: one sample's)
+    Vector wino;  // Winograd layers: Winograd23's scratch (col and Y stay empty)
   };
   Scratch& scratch();
   void size_scratch();
 
-  std::vector<Scratch> scratch_;    // one per thread of the pool
-  Matrix dW_parts_;                 // (chunks, K·F): each chunk's col·dYᵀ (dW transposed)
-  Matrix dW_sum_;                   // (K, F): their sum
-  Matrix db_parts_;                 // (chunks, F)
-  Matrix shard_dW_, shard_db_;      // (shards, F·K), (shards, F): with sample shards (Context::shards)
+  std::vector<Scratch> scratch_;  // one per thread of the pool
+  Matrix dW_parts_;             // (chunks, K·F): each chunk's col·dYᵀ (dW transposed); Winograd: (chunks, 16·C·F)
+  Matrix dW_sum_;               // (K, F): their sum; Winograd: (1, 16·C·F)
+  Matrix db_parts_;             // (chunks, F)
+  Matrix shard_dW_, shard_db_;  // (shards, F·K), (shards, F): with sample shards (Context::shards)
   std::vector<Index> chunk_n0_;     // first sample of each backward chunk
   std::vector<Index> shard_chunk_;  // first chunk of each shard, then the chunk count
   void plan_chunks(Index N);
+  void winograd_backward(const Matrix& x, const Matrix& dy, Matrix* dx);
   std::pair<Index, Index> chunk_at(Index c, Index N) const;
   void add_parts(const Matrix& parts, Matrix& shard_sums, float* g);
 };

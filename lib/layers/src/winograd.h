@@ -1,0 +1,58 @@
+// Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray, "Fast Algorithms for Convolutional
+// Neural Networks", 2015) for one sample of a 3x3, stride-1 cross-correlation: each 2x2 block of
+// the output ("tile") from the 4x4 input patch under it with 16 multiplies per input channel
+// instead of 36, the multiplies of all tiles and channels done as 16 products
+//
+//   M_ξ (out, T) = U_ξ (out, in) · V_ξ (in, T)   ξ = 0..15, T tiles
+//
+// with U = G·g·Gᵀ (each 3x3 filter g made 4x4), V = Bᵀ·d·B (each 4x4 patch d), and the tile's
+// output Aᵀ·M·A (2x2):
+//
+//   Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]   G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]
+//   Aᵀ = [1 1 1 0; 0 1 -1 -1]
+//
+// Conv2d runs it for forward (y from x) and for the input gradient, which is the same kind of
+// convolution: dx from dy with the filters turned by 180° and in and out swapped ("flipped"),
+// padded by 2 − top rows and 2 − left columns before. The weight gradient goes through the same
+// transforms backwards: dM = A·dy·Aᵀ of each output tile, dUᵀ_ξ (in, out) = V_ξ·dMᵀ_ξ summed
+// over tiles and samples, dg = Gᵀ·dU·G.
+#pragma once
+
+#include "nettrain/core/tensor.h"
+
+namespace nettrain {
+
+class Winograd23 {
+ public:
+  Winograd23() = default;
+  // in_ch planes of (IH, IW) into out_ch planes of (OH, OW); output (oh, ow) reads input rows
+  // oh − top .. oh − top + 2 and columns ow − left .. ow − left + 2, zero outside the planes.
+  Winograd23(Index in_ch, Index out_ch, Index IH, Index IW, Index OH, Index OW, Index top, Index left);
+
+  // U (16, out_ch, in_ch) from the weights: w (out_ch, in_ch, 3, 3), or with `flipped`
+  // w (in_ch, out_ch, 3, 3) turned by 180° (the input gradient of the convolution by w).
+  void transform_filters(const float* w, bool flipped, float* U) const;
+  Index filter_floats() const { return 16 * out_ * in_; }
+
+  // y (out_ch·OH·OW) = the convolution of x (in_ch·IH·IW) by U, plus bias[o] on plane o (bias
+  // may be null); scratch holds scratch_floats() floats. The same bits on every thread.
+  void run(const float* U, const float* x, const float* bias, float* y, float* scratch) const;
+  Index scratch_floats() const { return 16 * (in_ + out_) * T_ + PH_ * PW_ + 32 + out_; }
+
+  // dUt (16, in_ch, out_ch) = (or +=, with `accumulate`) the transformed weight gradient of one
+  // sample: x (in_ch·IH·IW) as in run, dyt its output gradient transposed, (OH·OW, out_ch).
+  void weight_grad(const float* x, const float* dyt, float* dUt, bool accumulate, float* scratch) const;
+  Index weight_grad_floats() const { return 16 * in_ * out_; }
+  // dw (out_ch, in_ch, 3, 3) += Gᵀ·dU·G of dUt as weight_grad wrote it (summed over samples).
+  void add_filter_grad(const float* dUt, float* dw) const;
+
+ private:
+  Index in_ = 0, out_ = 0, IH_ = 0, IW_ = 0, OH_ = 0, OW_ = 0, top_ = 0, left_ = 0;
+  Index TH_ = 0, TW_ = 0, T_ = 0;  // tile rows, tile columns, tiles
+  Index PH_ = 0, PW_ = 0;          // one input plane padded to the tiles' reach: 2·TH + 2, 2·TW + 2
+  void input_transform(const float* x, float* V, float* plane) const;
+  void output_transform(const float* M, const float* bias, float* y) const;
+  void output_grad_transform(const float* dyt, float* dMt, const float* zeros) const;
+};
+
+}  // namespace nettrain
