@@ -13,15 +13,6 @@ namespace nettrain {
 
 #if defined(__AVX512F__)
 namespace {
-// Lane j of the even, odd, next even and next odd picks of a padded row of at most 32 floats held
-// in two registers: the tile j's columns 2j, 2j + 1, 2j + 2 and 2j + 3.
-const __m512i kEven = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-const __m512i kOdd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
-const __m512i kEvenNext = _mm512_set_epi32(0, 30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2);
-const __m512i kOddNext = _mm512_set_epi32(1, 31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3);
-// Two registers of 16 tiles' (left, right) outputs interleaved into a row of 32.
-const __m512i kZipLow = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-const __m512i kZipHigh = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
 __mmask16 lanes(Index n) { return n >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << n) - 1u); }
 }  // namespace
 #endif
@@ -33,6 +24,19 @@ Winograd23::Winograd23(Index in_ch, Index out_ch, Index IH, Index IW, Index OH, 
   T_ = TH_ * TW_;
   PH_ = 2 * TH_ + 2;
   PW_ = 2 * TW_ + 2;
+  // Rows of at most 16: two tile rows share a register, tile row ti in lanes [0, TW) and ti + 1
+  // in [TW, 2·TW); picks from the first row's register are lanes 0-15, from the second's 16-31.
+  // Wider rows (at most 32): one tile row, its row of the plane in two registers.
+  pair_ = PW_ <= 16;
+  for (int j = 0; j < 16; ++j) {
+    const int tw = static_cast<int>(TW_);
+    const int col = pair_ ? (j < tw ? 2 * j : j < 2 * tw ? 16 + 2 * (j - tw) : 0) : 2 * j;
+    for (int k = 0; k < 4; ++k) pick_[k][j] = (col + k) % 32;  // columns 2j, 2j + 1, 2j + 2, 2j + 3
+    // outputs: lane 2q of a row the left output of tile q, lane 2q + 1 its right one
+    const int q = j / 2, side = j % 2 ? 16 : 0;
+    zip_[0][j] = side + q;
+    zip_[1][j] = side + (pair_ ? tw + q : 8 + q);
+  }
 }
 
 void Winograd23::transform_filters(const float* w, bool flipped, float* U) const {
@@ -66,26 +70,32 @@ void Winograd23::input_transform(const float* x, float* V, float* plane) const {
   const Index stride = in_ * T_;
   for (Index c = 0; c < in_; ++c) {
     const float* src = x + c * IH_ * IW_;
-    for (Index r = r0; r < r1; ++r)
-      std::copy(src + (r - top_) * IW_ + (q0 - left_), src + (r - top_) * IW_ + (q1 - left_), plane + r * PW_ + q0);
+    for (Index r = r0; r < r1; ++r) {  // (a loop: a library call per row of 14 cost more than the copy)
+      const float* from = src + (r - top_) * IW_ - left_;
+      float* to = plane + r * PW_;
+      for (Index q = q0; q < q1; ++q) to[q] = from[q];
+    }
     float* v = V + c * T_;
 #if defined(__AVX512F__)
-    // A tile row at a time, its tiles in the lanes: the same operations, in the same order, as
-    // the loop below.
+    // One or two tile rows at a time, their tiles in the lanes (pair_): the same operations, in
+    // the same order, as the loop below.
     if (PW_ <= 32) {
-      const __mmask16 m = lanes(TW_);
-      for (Index ti = 0; ti < TH_; ++ti) {
+      const Index step = pair_ ? 2 : 1;
+      for (Index ti = 0; ti < TH_; ti += step) {
+        const Index rows = std::min(step, TH_ - ti);
         __m512 w[4][4];
         for (int a = 0; a < 4; ++a) {
           const float* row = plane + (2 * ti + a) * PW_;
-          const __m512 lo = _mm512_loadu_ps(row), hi = _mm512_loadu_ps(row + 16);
-          const __m512 e = _mm512_permutex2var_ps(lo, kEven, hi), o = _mm512_permutex2var_ps(lo, kOdd, hi);
-          const __m512 e1 = _mm512_permutex2var_ps(lo, kEvenNext, hi), o1 = _mm512_permutex2var_ps(lo, kOddNext, hi);
-          w[a][0] = _mm512_sub_ps(e, e1);
-          w[a][1] = _mm512_add_ps(o, e1);
-          w[a][2] = _mm512_sub_ps(e1, o);
-          w[a][3] = _mm512_sub_ps(o, o1);
+          const __m512 lo = _mm512_loadu_ps(row);
+          const __m512 hi = _mm512_loadu_ps(pair_ ? (rows == 2 ? row + 2 * PW_ : row) : row + 16);
+          __m512 d[4];
+          for (int k = 0; k < 4; ++k) d[k] = _mm512_permutex2var_ps(lo, _mm512_loadu_si512(pick_[k]), hi);
+          w[a][0] = _mm512_sub_ps(d[0], d[2]);
+          w[a][1] = _mm512_add_ps(d[1], d[2]);
+          w[a][2] = _mm512_sub_ps(d[2], d[1]);
+          w[a][3] = _mm512_sub_ps(d[1], d[3]);
         }
+        const __mmask16 m = lanes(rows * TW_);
         float* out = v + ti * TW_;
         for (int k = 0; k < 4; ++k) {
           _mm512_mask_storeu_ps(out + (0 + k) * stride, m, _mm512_sub_ps(w[0][k], w[2][k]));
@@ -128,10 +138,12 @@ void Winograd23::output_transform(const float* M, const float* bias, float* y) c
     const float b = bias != nullptr ? bias[o] : 0.0f;
 #if defined(__AVX512F__)
     if (PW_ <= 32) {
-      const __mmask16 m = lanes(TW_);
       const __m512 bv = _mm512_set1_ps(b);
-      const Index in_row_lo = std::min<Index>(OW_, 16), in_row_hi = OW_ - in_row_lo;
-      for (Index ti = 0; ti < TH_; ++ti) {
+      const __m512i zip0 = _mm512_loadu_si512(zip_[0]), zip1 = _mm512_loadu_si512(zip_[1]);
+      const Index step = pair_ ? 2 : 1;
+      for (Index ti = 0; ti < TH_; ti += step) {
+        const Index rows = std::min(step, TH_ - ti);
+        const __mmask16 m = lanes(rows * TW_);
         const float* mt = m0 + ti * TW_;
         __m512 s[2][4];
         for (int k = 0; k < 4; ++k) {
@@ -141,12 +153,19 @@ void Winograd23::output_transform(const float* M, const float* bias, float* y) c
           s[0][k] = _mm512_add_ps(_mm512_add_ps(a0, a1), a2);
           s[1][k] = _mm512_sub_ps(_mm512_sub_ps(a1, a2), a3);
         }
-        for (int a = 0; a < 2 && 2 * ti + a < OH_; ++a) {
+        for (int a = 0; a < 2; ++a) {
           const __m512 left = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[a][0], s[a][1]), s[a][2]), bv);
           const __m512 right = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s[a][1], s[a][2]), s[a][3]), bv);
-          float* row = yo + (2 * ti + a) * OW_;
-          _mm512_mask_storeu_ps(row, lanes(in_row_lo), _mm512_permutex2var_ps(left, kZipLow, right));
-          if (in_row_hi > 0) _mm512_mask_storeu_ps(row + 16, lanes(in_row_hi), _mm512_permutex2var_ps(left, kZipHigh, right));
+          const __m512 first = _mm512_permutex2var_ps(left, zip0, right), second = _mm512_permutex2var_ps(left, zip1, right);
+          const Index oh = 2 * ti + a;
+          if (oh >= OH_) break;
+          if (pair_) {  // tile row ti's outputs, then ti + 1's
+            _mm512_mask_storeu_ps(yo + oh * OW_, lanes(OW_), first);
+            if (rows == 2 && oh + 2 < OH_) _mm512_mask_storeu_ps(yo + (oh + 2) * OW_, lanes(OW_), second);
+          } else {  // one row of up to 32 outputs
+            _mm512_mask_storeu_ps(yo + oh * OW_, lanes(OW_), first);
+            if (OW_ > 16) _mm512_mask_storeu_ps(yo + oh * OW_ + 16, lanes(OW_ - 16), second);
+          }
         }
       }
       continue;

@@ -18,6 +18,8 @@
 // over tiles and samples, dg = Gᵀ·dU·G.
 #pragma once
 
+#include <cstdint>
+
 #include "nettrain/core/tensor.h"
 
 namespace nettrain {
@@ -50,6 +52,12 @@ class Winograd23 {
   Index in_ = 0, out_ = 0, IH_ = 0, IW_ = 0, OH_ = 0, OW_ = 0, top_ = 0, left_ = 0;
   Index TH_ = 0, TW_ = 0, T_ = 0;  // tile rows, tile columns, tiles
   Index PH_ = 0, PW_ = 0;          // one input plane padded to the tiles' reach: 2·TH + 2, 2·TW + 2
+  // The AVX-512 transforms' lane tables (winograd.cpp): pick_[k][j] the plane column 2j + k of
+  // tile j, zip_ the two registers of interleaved (left, right) outputs; pair_: two tile rows
+  // per register.
+  bool pair_ = false;
+  std::int32_t pick_[4][16] = {};
+  std::int32_t zip_[2][16] = {};
   void input_transform(const float* x, float* V, float* plane) const;
   void output_transform(const float* M, const float* bias, float* y) const;
   void output_grad_transform(const float* dyt, float* dMt, const float* zeros) const;
