@@ -71,9 +71,9 @@ void Winograd23::input_transform(const float* x, float* V, float* plane) const {
   for (Index c = 0; c < in_; ++c) {
     const float* src = x + c * IH_ * IW_;
     for (Index r = r0; r < r1; ++r) {  // (a loop: a library call per row of 14 cost more than the copy)
-      const float* from = src + (r - top_) * IW_ - left_;
+      const float* from = src + (r - top_) * IW_;
       float* to = plane + r * PW_;
-      for (Index q = q0; q < q1; ++q) to[q] = from[q];
+      for (Index q = q0; q < q1; ++q) to[q] = from[q - left_];
     }
     float* v = V + c * T_;
 #if defined(__AVX512F__)
@@ -147,7 +147,8 @@ void Winograd23::output_transform(const float* M, const float* bias, float* y) c
         const float* mt = m0 + ti * TW_;
         __m512 s[2][4];
         for (int k = 0; k < 4; ++k) {
-          const __m512 a0 = _mm512_maskz_loadu_ps(m, mt + k * stride), a1 = _mm512_maskz_loadu_ps(m, mt + (4 + k) * stride),
+          const __m512 a0 = _mm512_maskz_loadu_ps(m, mt + k * stride),
+                       a1 = _mm512_maskz_loadu_ps(m, mt + (4 + k) * stride),
                        a2 = _mm512_maskz_loadu_ps(m, mt + (8 + k) * stride),
                        a3 = _mm512_maskz_loadu_ps(m, mt + (12 + k) * stride);
           s[0][k] = _mm512_add_ps(_mm512_add_ps(a0, a1), a2);
@@ -156,7 +157,8 @@ void Winograd23::output_transform(const float* M, const float* bias, float* y) c
         for (int a = 0; a < 2; ++a) {
           const __m512 left = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[a][0], s[a][1]), s[a][2]), bv);
           const __m512 right = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s[a][1], s[a][2]), s[a][3]), bv);
-          const __m512 first = _mm512_permutex2var_ps(left, zip0, right), second = _mm512_permutex2var_ps(left, zip1, right);
+          const __m512 first = _mm512_permutex2var_ps(left, zip0, right),
+                       second = _mm512_permutex2var_ps(left, zip1, right);
           const Index oh = 2 * ti + a;
           if (oh >= OH_) break;
           if (pair_) {  // tile row ti's outputs, then ti + 1's
@@ -218,9 +220,9 @@ void Winograd23::output_grad_transform(const float* dyt, float* dMt, const float
 }
 
 void Winograd23::weight_grad(const float* x, const float* dyt, float* dUt, bool accumulate, float* scratch) const {
-  float* V = scratch;                    // (16, in, T)
-  float* dMt = V + 16 * in_ * T_;        // (16, T, out)
-  float* plane = dMt + 16 * out_ * T_;   // PH·PW + 32
+  float* V = scratch;                     // (16, in, T)
+  float* dMt = V + 16 * in_ * T_;         // (16, T, out)
+  float* plane = dMt + 16 * out_ * T_;    // PH·PW + 32
   float* zeros = plane + PH_ * PW_ + 32;  // (out)
   std::fill(zeros, zeros + out_, 0.0f);
   input_transform(x, V, plane);
@@ -251,8 +253,8 @@ void Winograd23::add_filter_grad(const float* dUt, float* dw) const {
 }
 
 void Winograd23::run(const float* U, const float* x, const float* bias, float* y, float* scratch) const {
-  float* V = scratch;               // (16, in, T)
-  float* M = V + 16 * in_ * T_;     // (16, out, T)
+  float* V = scratch;                 // (16, in, T)
+  float* M = V + 16 * in_ * T_;       // (16, out, T)
   float* plane = M + 16 * out_ * T_;  // PH·PW, and 32 more: the vector path loads rows of 32
   input_transform(x, V, plane);
   for (Index xi = 0; xi < 16; ++xi)
