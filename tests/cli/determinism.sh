@@ -40,9 +40,10 @@ done
 # The work is split in chunks fixed by the shapes, so the thread count does not change the bits.
 same_run "$WORK/wa1" "$WORK/wa2" "wide layers, --threads 1 and --threads 2"
 
-# A CNN whose first convolution runs in several chunks of samples at once (8x8 images, batch 128):
-# the same bits twice on two threads, and the same bits as on one thread (conv2d adds its
-# chunks' weight gradients in chunk order; its affine product is too small to be split).
+# A CNN whose first convolution runs in several chunks of samples at once (8x8 images, batch 128)
+# and whose second (16 to 16 channels, 3x3) runs Winograd's F(2x2, 3x3): the same bits twice on
+# two threads, and the same bits as on one thread (conv2d adds its chunks' weight gradients in
+# chunk order; its affine product is too small to be split).
 python3 - "$WORK/img.csv" <<'PY'
 import random, sys
 random.seed(3)
@@ -58,7 +59,7 @@ cat >"$WORK/cnn.json" <<JSON
 {"name": "det-cnn", "seed": 5,
  "data": {"train": {"format": "csv", "path": "$WORK/img.csv"}, "preprocess": {"scale": 0.00392156862745098}},
  "model": {"input_shape": [1, 8, 8], "layers": [
-   {"type": "conv2d", "name": "conv1", "filters": 8, "kernel": 3, "padding": "same"},
+   {"type": "conv2d", "name": "conv1", "filters": 16, "kernel": 3, "padding": "same"},
    {"type": "batchnorm"}, {"type": "relu"}, {"type": "maxpool2d"},
    {"type": "conv2d", "name": "conv2", "filters": 16, "kernel": 3, "padding": "same"},
    {"type": "relu"}, {"type": "avgpool2d"}, {"type": "dropout", "rate": 0.2}, {"type": "flatten"},

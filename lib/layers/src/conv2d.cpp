@@ -409,10 +409,28 @@ void Conv2d::winograd_backward(const Matrix& x, const Matrix& dy, Matrix* dx) {
       if (dx != nullptr) wd_.run(U_dx_.data(), dy_g, nullptr, dx->row(n0 + g).data(), s.wino.data());
     }
   });
-  dW_sum_.setZero(1, wf_.weight_grad_floats());
-  add_parts(dW_parts_, shard_dW_, dW_sum_.data());
-  wf_.add_filter_grad(dW_sum_.data(), dW_);
   if (init_.bias) add_parts(db_parts_, shard_db_, db_);
+  const Index n = wf_.weight_grad_floats();
+  if (shards_.empty()) {
+    dW_sum_.setZero(1, n);
+    add_parts(dW_parts_, shard_dW_, dW_sum_.data());
+    wf_.add_filter_grad(dW_sum_.data(), dW_);
+    return;
+  }
+  // With sample shards each shard's sum is transformed back on its own, then the shards' dW
+  // added in the shard tree: what a process holding only that shard computes before the sum
+  // across processes (the transform is linear, but its roundings are not).
+  const auto k = static_cast<Index>(shard_chunk_.size()) - 1;
+  ensure_size(shard_dW_, k, F_ * K_);
+  for (Index sh = 0; sh < k; ++sh) {
+    const Index c0 = shard_chunk_[static_cast<std::size_t>(sh)], c1 = shard_chunk_[static_cast<std::size_t>(sh + 1)];
+    dW_sum_.resize(1, n);
+    dW_sum_.row(0) = dW_parts_.row(c0);
+    for (Index c = c0 + 1; c < c1; ++c) dW_sum_.row(0) += dW_parts_.row(c);
+    shard_dW_.row(sh).setZero();
+    wf_.add_filter_grad(dW_sum_.data(), shard_dW_.row(sh).data());
+  }
+  add_shard_tree(shard_dW_, k, dW_);
 }
 
 // The first sample and the sample count of chunk c (plan_chunks) of a batch of N.
