@@ -380,7 +380,7 @@ void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, con
 // Winograd's backward, sample by sample within the chunks: dy transposed (P, F), its part of
 // the chunk's transformed weight gradient (added sample after sample), its part of db, and its
 // dx by the flipped filters. The chunks' parts are then added in chunk order, as im2col's are,
-// and transformed back into dW once.
+// and transformed back into dW once (with sample shards, once per shard).
 void Conv2d::winograd_backward(const Matrix& x, const Matrix& dy, Matrix* dx) {
   const Index N = dy.rows();
   const auto chunks = static_cast<Index>(chunk_n0_.size());

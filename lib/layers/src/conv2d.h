@@ -19,7 +19,8 @@
 // chunk order, so the bits depend on the batch size only, never on the thread count.
 // Winograd layers run the same way, sample by sample: forward, and in backward's chunks dx (the
 // convolution of dy by the flipped filters) and the chunk's part of the transformed weight
-// gradient, transformed back into dW once the parts are added.
+// gradient, transformed back into dW once the parts are added (per shard with sample shards,
+// before the shards' tree, so that any process count gives the same bits).
 //
 // Config: {"type": "conv2d", "filters": F, "kernel": k | [kh, kw], "stride": 1, "padding": "valid",
 //          "bias": true, "init": ..., "std": ...}
