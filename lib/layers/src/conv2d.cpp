@@ -422,11 +422,9 @@ void Conv2d::winograd_backward(const Matrix& x, const Matrix& dy, Matrix* dx) {
   // across processes (the transform is linear, but its roundings are not).
   const auto k = static_cast<Index>(shard_chunk_.size()) - 1;
   ensure_size(shard_dW_, k, F_ * K_);
+  dW_sum_.resize(1, n);
   for (Index sh = 0; sh < k; ++sh) {
-    const Index c0 = shard_chunk_[static_cast<std::size_t>(sh)], c1 = shard_chunk_[static_cast<std::size_t>(sh + 1)];
-    dW_sum_.resize(1, n);
-    dW_sum_.row(0) = dW_parts_.row(c0);
-    for (Index c = c0 + 1; c < c1; ++c) dW_sum_.row(0) += dW_parts_.row(c);
+    shard_part_sum(dW_parts_, sh, dW_sum_.data());
     shard_dW_.row(sh).setZero();
     wf_.add_filter_grad(dW_sum_.data(), shard_dW_.row(sh).data());
   }
@@ -469,12 +467,16 @@ void Conv2d::add_parts(const Matrix& parts, Matrix& shard_sums, float* g) {
   }
   const auto k = static_cast<Index>(shard_chunk_.size()) - 1;
   ensure_size(shard_sums, k, parts.cols());
-  for (Index s = 0; s < k; ++s) {
-    const Index c0 = shard_chunk_[static_cast<std::size_t>(s)], c1 = shard_chunk_[static_cast<std::size_t>(s + 1)];
-    shard_sums.row(s) = parts.row(c0);
-    for (Index c = c0 + 1; c < c1; ++c) shard_sums.row(s) += parts.row(c);
-  }
+  for (Index s = 0; s < k; ++s) shard_part_sum(parts, s, shard_sums.row(s).data());
   add_shard_tree(shard_sums, k, g);
+}
+
+// Shard s's chunks' parts in chunk order (the first assigned, the rest added) into out.
+void Conv2d::shard_part_sum(const Matrix& parts, Index s, float* out) const {
+  const Index c0 = shard_chunk_[static_cast<std::size_t>(s)], c1 = shard_chunk_[static_cast<std::size_t>(s + 1)];
+  RowVectorMap sum(out, parts.cols());
+  sum = parts.row(c0);
+  for (Index c = c0 + 1; c < c1; ++c) sum += parts.row(c);
 }
 
 nlohmann::json Conv2d::settings() const {

@@ -117,6 +117,7 @@ class Conv2d : public WeightedLayer {
   void winograd_backward(const Matrix& x, const Matrix& dy, Matrix* dx);
   std::pair<Index, Index> chunk_at(Index c, Index N) const;
   void add_parts(const Matrix& parts, Matrix& shard_sums, float* g);
+  void shard_part_sum(const Matrix& parts, Index s, float* out) const;
 };
 
 }  // namespace nettrain
