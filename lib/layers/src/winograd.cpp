@@ -39,26 +39,33 @@ Winograd23::Winograd23(Index in_ch, Index out_ch, Index IH, Index IW, Index OH, 
   }
 }
 
+// Filters are independent: the output filters split over the pool (one thread alone left the
+// other waiting ~0.1 ms per call on fashion-cnn's conv2).
 void Winograd23::transform_filters(const float* w, bool flipped, float* U) const {
-  for (Index o = 0; o < out_; ++o)
-    for (Index i = 0; i < in_; ++i) {
-      float g[3][3];
-      for (int a = 0; a < 3; ++a)
-        for (int b = 0; b < 3; ++b)
-          g[a][b] = flipped ? w[((i * out_ + o) * 3 + 2 - a) * 3 + 2 - b] : w[((o * in_ + i) * 3 + a) * 3 + b];
-      float h[4][3];  // G·g
-      for (int b = 0; b < 3; ++b) {
-        h[0][b] = g[0][b];
-        h[1][b] = 0.5f * (g[0][b] + g[1][b] + g[2][b]);
-        h[2][b] = 0.5f * (g[0][b] - g[1][b] + g[2][b]);
-        h[3][b] = g[2][b];
-      }
-      for (int r = 0; r < 4; ++r) {  // (G·g)·Gᵀ
-        const float u[4] = {h[r][0], 0.5f * (h[r][0] + h[r][1] + h[r][2]), 0.5f * (h[r][0] - h[r][1] + h[r][2]),
-                            h[r][2]};
-        for (int s = 0; s < 4; ++s) U[((4 * r + s) * out_ + o) * in_ + i] = u[s];
-      }
+  parallel_split(out_, 8, [&](Index o0, Index o1) {
+    for (Index o = o0; o < o1; ++o) transform_filter(w, flipped, o, U);
+  });
+}
+
+// Output filter o's part of U.
+void Winograd23::transform_filter(const float* w, bool flipped, Index o, float* U) const {
+  for (Index i = 0; i < in_; ++i) {
+    float g[3][3];
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b)
+        g[a][b] = flipped ? w[((i * out_ + o) * 3 + 2 - a) * 3 + 2 - b] : w[((o * in_ + i) * 3 + a) * 3 + b];
+    float h[4][3];  // G·g
+    for (int b = 0; b < 3; ++b) {
+      h[0][b] = g[0][b];
+      h[1][b] = 0.5f * (g[0][b] + g[1][b] + g[2][b]);
+      h[2][b] = 0.5f * (g[0][b] - g[1][b] + g[2][b]);
+      h[3][b] = g[2][b];
     }
+    for (int r = 0; r < 4; ++r) {  // (G·g)·Gᵀ
+      const float u[4] = {h[r][0], 0.5f * (h[r][0] + h[r][1] + h[r][2]), 0.5f * (h[r][0] - h[r][1] + h[r][2]), h[r][2]};
+      for (int s = 0; s < 4; ++s) U[((4 * r + s) * out_ + o) * in_ + i] = u[s];
+    }
+  }
 }
 
 // V (16, in, T): each channel's plane copied into the zero-padded `plane`, then Bᵀ·d·B of every

@@ -58,6 +58,7 @@ class Winograd23 {
   bool pair_ = false;
   std::int32_t pick_[4][16] = {};
   std::int32_t zip_[2][16] = {};
+  void transform_filter(const float* w, bool flipped, Index o, float* U) const;
   void input_transform(const float* x, float* V, float* plane) const;
   void output_transform(const float* M, const float* bias, float* y) const;
   void output_grad_transform(const float* dyt, float* dMt, const float* zeros) const;
