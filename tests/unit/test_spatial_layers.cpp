@@ -410,6 +410,20 @@ TEST_CASE("conv2d: stride 1 with rows as wide as the input's, on images wider th
       9, 33, 3, 3, 1, 1, 0);
 }
 
+TEST_CASE(
+    "conv2d: the direct weight gradient of 3x3 stride-1 layers with at most 3 channels in matches a direct "
+    "convolution") {
+  // fashion-cnn's conv1 (rows of 28: two 16-column blocks, the second partial); rows of 33 (three
+  // blocks) with 2 rows of padding and none across; 3 channels with "valid" padding; 1 sample.
+  check_against_direct(json{{"type", "conv2d"}, {"filters", 5}, {"kernel", 3}, {"padding", "same"}}, 9, 1, 28, 28, 5, 3,
+                       3, 1, 1);
+  check_against_direct(json{{"type", "conv2d"}, {"filters", 4}, {"kernel", 3}, {"padding", json::array({2, 0})}}, 6, 2,
+                       7, 35, 4, 3, 3, 2, 0);
+  check_against_direct(json{{"type", "conv2d"}, {"filters", 3}, {"kernel", 3}}, 5, 3, 9, 18, 3, 3, 3, 0, 0);
+  check_against_direct(json{{"type", "conv2d"}, {"filters", 2}, {"kernel", 3}, {"padding", 2}}, 1, 1, 4, 17, 2, 3, 3, 2,
+                       2);
+}
+
 TEST_CASE("conv2d: fashion-cnn's conv2 shape, with backward chunks of 5 and 6 samples, matches a direct convolution") {
   // Chunks of at most 10 samples, evened out to an even count: 23 samples make 4 chunks (5 and
   // 6 samples), so the 16x16 blocks of dY's transpose, its edges, and dW's chunk parts all run.

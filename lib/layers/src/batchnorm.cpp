@@ -207,7 +207,7 @@ void BatchNorm::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, 
 void BatchNorm::backward_segments(const Matrix& x, const SegmentSource& source, Matrix* dx) {
   // One process runs a channel's dx right after its sums (run_backward): each row's dy segment is
   // kept for dx from the sums' pass. Across processes the sums of every channel come first.
-  const bool per_row = dx != nullptr && (collective_ == nullptr || last_mode_ != Mode::train);
+  const bool per_row = (dx != nullptr || dx_sink_) && (collective_ == nullptr || last_mode_ != Mode::train);
   size_segment_scratch(per_row ? x.rows() : 1);
   run_backward(x, DySegments{nullptr, &source, per_row, false}, dx);
 }
@@ -215,22 +215,27 @@ void BatchNorm::backward_segments(const Matrix& x, const SegmentSource& source, 
 void BatchNorm::run_backward(const Matrix& in, const DySegments& dy, Matrix* dx) {
   if (dx != nullptr) ensure_size(*dx, in.rows(), in.cols());
   const bool train = last_mode_ == Mode::train;
+  const bool wants_dx = dx != nullptr || dx_sink_;
   const Index values = in.rows() * spatial_;
+  if (dx == nullptr && dx_sink_) {
+    dx_scratch_.resize(static_cast<std::size_t>(num_threads()));
+    for (Vector& v : dx_scratch_) v.resize(spatial_);
+  }
   // Σ dy and Σ dy·x̂ per channel: this process's rows go into the gradients (summed across
   // processes with all the others), the whole batch's into dx. One process computes a
   // channel's dx right after its sums, while its dy and x are in cache.
-  if (dx == nullptr || collective_ == nullptr || !train) {
+  if (!wants_dx || collective_ == nullptr || !train) {
     DySegments again = dy;
     again.reuse = dy.per_row;
     for_channels(channels_, values, [&](Index c) {
       backward_sums(in, dy, c);
-      if (dx != nullptr) backward_dx(in, again, *dx, c, train);
+      if (wants_dx) backward_dx(in, again, dx, c, train);
     });
     return;
   }
   for_channels(channels_, values, [&](Index c) { backward_sums(in, dy, c); });
   collective_->sum(std::span<double>(sums_.data(), 2 * channels_));
-  for_channels(channels_, values, [&](Index c) { backward_dx(in, dy, *dx, c, train); });
+  for_channels(channels_, values, [&](Index c) { backward_dx(in, dy, dx, c, train); });
 }
 
 // Channel c's Σ dy and Σ dy·x̂: added into dgamma and dbeta (this process's rows), and kept in
@@ -245,18 +250,21 @@ void BatchNorm::backward_sums(const Matrix& in, const DySegments& dy, Index c) {
   sums_[static_cast<std::size_t>(channels_ + c)] = dot;
 }
 
-// Channel c of dx, through the batch statistics in training (sums_ over the global batch).
-void BatchNorm::backward_dx(const Matrix& in, const DySegments& dy, Matrix& dx, Index c, bool train) const {
+// Channel c of dx, through the batch statistics in training (sums_ over the global batch): into
+// dx, or without dx segment by segment to dx_sink_.
+void BatchNorm::backward_dx(const Matrix& in, const DySegments& dy, Matrix* dx, Index c, bool train) const {
   const Index S = spatial_;
   const float m = static_cast<float>(total_rows_ * S);
   const auto sum_dy = static_cast<float>(sums_[static_cast<std::size_t>(c)]);
   const auto sum_dy_xhat = static_cast<float>(sums_[static_cast<std::size_t>(channels_ + c)]);
   const float k = gamma_[c] * inv_std_[c];
+  float* own = dx == nullptr ? dx_scratch_[static_cast<std::size_t>(thread_slot())].data() : nullptr;
   for (Index r = 0; r < in.rows(); ++r) {
-    auto d = dx.row(r).segment(c * S, S);
+    RowVectorMap d(dx != nullptr ? dx->row(r).data() + c * S : own, S);
     const auto g = dy_segment(in, dy, r, c);
     if (train) d.array() = (k / m) * (m * g.array() - sum_dy - xhat(in, r, c).array() * sum_dy_xhat);
     else d = k * g;
+    if (dx == nullptr) dx_sink_(r, c, own);
   }
 }
 

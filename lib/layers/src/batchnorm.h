@@ -50,6 +50,11 @@ class BatchNorm : public Layer {
   void forward_segments(const Matrix& x, const Context& ctx, const SegmentSink& sink);
   void backward_segments(const Matrix& x, const SegmentSource& source, Matrix* dx);
 
+  // The layer before it may take its input gradient segment by segment instead of as a matrix
+  // (Layer::fuse_batchnorm_output): when backward is given no dx, each (row, channel) segment of
+  // dx goes to `sink` from the calling thread's scratch, as backward would have written it.
+  void set_dx_sink(SegmentSink sink) { dx_sink_ = std::move(sink); }
+
  private:
   double momentum_;
   double epsilon_;
@@ -74,6 +79,8 @@ class BatchNorm : public Layer {
   // Per pool thread, room for `slots` segments at any alignment, slot_stride() floats apart
   // (forward_segments: one; backward_segments: one per row, see DySegments).
   mutable std::vector<Vector> segment_scratch_;
+  SegmentSink dx_sink_;                                                 // set_dx_sink
+  mutable std::vector<Vector> dx_scratch_;                              // per pool thread: one dx segment for dx_sink_
   Index slot_stride() const { return (spatial_ + 15 + 15) / 16 * 16; }  // S + 15, in whole 64-byte lines
 
   // Where the passes find dy: the matrix, or `source` (backward_segments). With per_row, a row's
@@ -95,7 +102,7 @@ class BatchNorm : public Layer {
   void channel_sum_around_mean(const Matrix& in, Index c, double m);
   void normalize(const Matrix& in, Index c, double m, bool train, Matrix* y, const SegmentSink* sink);
   void backward_sums(const Matrix& in, const DySegments& dy, Index c);
-  void backward_dx(const Matrix& in, const DySegments& dy, Matrix& dx, Index c, bool train) const;
+  void backward_dx(const Matrix& in, const DySegments& dy, Matrix* dx, Index c, bool train) const;
   void backward_shard_sums(const Matrix& in, const DySegments& dy, Index c);
   void add_row_sums(const Matrix& in, const DySegments& dy, Index c, Index r0, Index r1, double& sum_dy,
                     double& dot) const;

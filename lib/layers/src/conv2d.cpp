@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "batchnorm.h"
 #include "gemm.h"
 
 #if defined(__AVX512F__)
@@ -28,6 +29,67 @@ constexpr Index kChunkMultiple = 2;
 // Winograd for 3x3 stride-1 layers with at least this many channels in and out (forward's
 // products have C rows to add, dx's F): fewer, and its 16 products per sample are too thin.
 constexpr Index kWinogradMinChannels = 16;
+// Direct weight gradients (Conv2d::direct_dw_) for 3x3 stride-1 layers with at most this many
+// input channels: 9·C dot products per (sample, filter) segment.
+constexpr Index kDirectMaxChannels = 3;
+
+// One segment's weight gradient terms of a 3x3 stride-1 layer, from the sample's input planes
+// zero-padded (Conv2d::padded_x_: PH = OH + 2 rows of PW = 16·blocks + 2, the output's pixel
+// (oh, ow) under tap (i, j) at row oh + i, column ow + j): out[(c·3 + i)·3 + j] = Σ over the
+// output positions of dy · that pixel, and out[9·C] = Σ dy. `in_ow`: per 16-column block, the
+// lanes inside OW (Conv2d::dw_masks_); `blocks` is even.
+#if defined(__AVX512F__)
+// 32 output columns at a time, two blocks of 16 (the second all masked past OW): each tap has an
+// accumulator per block of the pair, in registers, added at the end, then summed across lanes.
+// dy's lanes past OW are zero, so the padded planes' other columns add nothing.
+void direct_weight_grad_3x3(const Window& w, Index blocks, Index PH, Index PW, const float* dy, const float* xp,
+                            const std::uint16_t* in_ow, float* out) {
+  const Index OW = w.OW;
+  __m512 sum_dy = _mm512_setzero_ps();
+  for (Index oh = 0; oh < w.OH; ++oh)
+    for (Index q = 0; q < blocks; ++q)
+      sum_dy = _mm512_add_ps(sum_dy, _mm512_maskz_loadu_ps(in_ow[q], dy + oh * OW + 16 * q));
+  out[9 * w.C] = _mm512_reduce_add_ps(sum_dy);
+  for (Index c = 0; c < w.C; ++c) {
+    const float* plane = xp + c * PH * PW;
+    __m512 acc0[9], acc1[9];
+    for (int t = 0; t < 9; ++t) acc0[t] = acc1[t] = _mm512_setzero_ps();
+    for (Index q = 0; q < blocks; q += 2) {
+      const __mmask16 m0 = in_ow[q], m1 = in_ow[q + 1];
+      for (Index oh = 0; oh < w.OH; ++oh) {
+        const float* d = dy + oh * OW + 16 * q;
+        const __m512 d0 = _mm512_maskz_loadu_ps(m0, d), d1 = _mm512_maskz_loadu_ps(m1, d + 16);
+#pragma GCC unroll 3
+        for (int i = 0; i < 3; ++i) {
+          const float* row = plane + (oh + i) * PW + 16 * q;
+#pragma GCC unroll 3
+          for (int j = 0; j < 3; ++j) {
+            acc0[3 * i + j] = _mm512_fmadd_ps(d0, _mm512_loadu_ps(row + j), acc0[3 * i + j]);
+            acc1[3 * i + j] = _mm512_fmadd_ps(d1, _mm512_loadu_ps(row + 16 + j), acc1[3 * i + j]);
+          }
+        }
+      }
+    }
+    for (int t = 0; t < 9; ++t) out[9 * c + t] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[t], acc1[t]));
+  }
+}
+#else
+// One term at a time, in position order.
+void direct_weight_grad_3x3(const Window& w, Index /*blocks*/, Index PH, Index PW, const float* dy, const float* xp,
+                            const std::uint16_t* /*in_ow*/, float* out) {
+  float sum_dy = 0.0f;
+  for (Index p = 0; p < w.OH * w.OW; ++p) sum_dy += dy[p];
+  out[9 * w.C] = sum_dy;
+  for (Index c = 0; c < w.C; ++c)
+    for (Index i = 0; i < 3; ++i)
+      for (Index j = 0; j < 3; ++j) {
+        float s = 0.0f;
+        for (Index oh = 0; oh < w.OH; ++oh)
+          for (Index ow = 0; ow < w.OW; ++ow) s += dy[oh * w.OW + ow] * xp[(c * PH + oh + i) * PW + ow + j];
+        out[(c * 3 + i) * 3 + j] = s;
+      }
+}
+#endif
 }  // namespace
 
 std::unique_ptr<Layer> Conv2d::create(const ConfigNode& node) {
@@ -57,6 +119,13 @@ Shape Conv2d::build(const std::vector<Shape>& inputs) {
       win_.valid_range_w(j, r.ow_lo, r.ow_hi);
       taps_.push_back(r);
     }
+  direct_dw_ = win_.kh == 3 && win_.kw == 3 && win_.sh == 1 && win_.sw == 1 && win_.C <= kDirectMaxChannels;
+  dw_blocks_ = (win_.OW + 15) / 16 + (win_.OW + 15) / 16 % 2;  // an even count
+  dw_ph_ = win_.OH + 2;
+  dw_pw_ = 16 * dw_blocks_ + 2;
+  dw_masks_.assign(static_cast<std::size_t>(dw_blocks_), 0);
+  for (Index ow = 0; ow < win_.OW; ++ow)
+    dw_masks_[static_cast<std::size_t>(ow / 16)] |= static_cast<std::uint16_t>(1u << (ow % 16));
   column_of_.resize(static_cast<std::size_t>(P_));
   for (Index p = 0; p < P_; ++p) column_of_[static_cast<std::size_t>(p)] = static_cast<std::int32_t>(p % win_.OW);
   // Per tap and 16 positions, the lanes whose input pixel lies inside the image.
@@ -307,6 +376,10 @@ void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
   const Index N = in.rows();
   size_scratch();
   ensure_size(y, N, F_ * P_);
+  if (direct_dw_) {
+    ensure_size(segment_parts_, N, F_ * (K_ + 1));
+    ensure_size(padded_x_, N, win_.C * dw_ph_ * dw_pw_);
+  }
   if (winograd_) {
     U_fwd_.resize(wf_.filter_floats());
     wf_.transform_filters(W_, false, U_fwd_.data());
@@ -326,6 +399,7 @@ void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
     Scratch& s = scratch();
     for (Index n = n0; n < n1; ++n) {
       float* out = y.row(n).data();
+      if (direct_dw_) pad_planes(in.row(n).data(), padded_x_.row(n).data());
       im2col(in.row(n).data(), s.col.data(), P_);
       gemm_detail::sgemm(false, false, F_, P_, K_, W_, K_, s.col.data(), P_, 0.0f, out, P_);  // (F, P)
       if (init_.bias)
@@ -349,32 +423,99 @@ void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, con
     winograd_backward(*x[0], dy, dx[0]);
     return;
   }
+  if (direct_dw_) {
+    parallel_split(N, 1, [&](Index n0, Index n1) {
+      for (Index n = n0; n < n1; ++n)
+        for (Index f = 0; f < F_; ++f) direct_weight_grad(n, f, dy.row(n).data() + f * P_);
+    });
+    finish_segment_weight_grads();
+    if (dx[0] == nullptr) return;
+  }
   ensure_size(dW_parts_, chunks, F_ * K_);
   const Index ld = chunk_ * P_;
   parallel_for_chunks(chunks, [&](Index chunk) {
     const auto [n0, G] = chunk_at(chunk, N);
     Scratch& s = scratch();
-    for (Index g = 0; g < G; ++g) im2col(x[0]->row(n0 + g).data(), s.col.data() + g * P_, ld);
     // dY's chunk as (G·P, F) for dW's product, and as (F, G·P) for dx's
     for (Index g = 0; g < G; ++g) {
       const float* dy_g = dy.row(n0 + g).data();  // (F, P)
-      transpose(dy_g, P_, F_, P_, s.Yt.data() + g * P_ * F_, F_);
+      if (!direct_dw_) transpose(dy_g, P_, F_, P_, s.Yt.data() + g * P_ * F_, F_);
       if (dx[0] != nullptr) s.Y.middleCols(g * P_, P_) = Eigen::Map<const Matrix>(dy_g, F_, P_);
     }
-    // (K, F) = col·dYᵀ: no operand transposed, so LIBXSMM takes the shapes it is fast on
-    gemm_detail::sgemm(false, false, K_, F_, G * P_, s.col.data(), ld, s.Yt.data(), F_, 0.0f,
-                       dW_parts_.row(chunk).data(), F_);
-    if (init_.bias) db_parts_.row(chunk).noalias() = s.Yt.topRows(G * P_).colwise().sum();
+    if (!direct_dw_) {
+      for (Index g = 0; g < G; ++g) im2col(x[0]->row(n0 + g).data(), s.col.data() + g * P_, ld);
+      // (K, F) = col·dYᵀ: no operand transposed, so LIBXSMM takes the shapes it is fast on
+      gemm_detail::sgemm(false, false, K_, F_, G * P_, s.col.data(), ld, s.Yt.data(), F_, 0.0f,
+                         dW_parts_.row(chunk).data(), F_);
+      if (init_.bias) db_parts_.row(chunk).noalias() = s.Yt.topRows(G * P_).colwise().sum();
+    }
     if (dx[0] == nullptr) return;
     // (K, G·P) = Wmᵀ·dY, into the columns' storage
     gemm_detail::sgemm(true, false, K_, G * P_, F_, W_, K_, s.Y.data(), ld, 0.0f, s.col.data(), ld);
     dx[0]->middleRows(n0, G).setZero();
     for (Index g = 0; g < G; ++g) col2im(s.col.data() + g * P_, ld, dx[0]->row(n0 + g).data());
   });
+  if (direct_dw_) return;
   dW_sum_.setZero(K_, F_);
   add_parts(dW_parts_, shard_dW_, dW_sum_.data());
   Eigen::Map<Matrix>(dW_, F_, K_) += dW_sum_.transpose();
   if (init_.bias) add_parts(db_parts_, shard_db_, db_);
+}
+
+bool Conv2d::fuse_batchnorm_output(Layer& batchnorm) {
+  auto* bn = dynamic_cast<BatchNorm*>(&batchnorm);
+  if (!direct_dw_ || bn == nullptr) return false;
+  bn->set_dx_sink([this](Index r, Index f, const float* dy) { direct_weight_grad(r, f, dy); });
+  return true;
+}
+
+// Sample r's dy of filter f (P values): its row of segment_parts_, from the last forward's input.
+void Conv2d::direct_weight_grad(Index r, Index f, const float* dy) {
+  direct_weight_grad_3x3(win_, dw_blocks_, dw_ph_, dw_pw_, dy, padded_x_.row(r).data(), dw_masks_.data(),
+                         segment_parts_.row(r).data() + f * (K_ + 1));
+}
+
+// One sample's input planes (C·H·W) into `out` zero-padded as direct_weight_grad_3x3 reads them.
+void Conv2d::pad_planes(const float* x, float* out) const {
+  const Window& w = win_;
+  std::fill(out, out + w.C * dw_ph_ * dw_pw_, 0.0f);
+  for (Index c = 0; c < w.C; ++c)
+    for (Index h = 0; h < w.H; ++h) {
+      const Index ph = h + w.top;
+      if (ph >= dw_ph_) break;
+      const Index first = std::max<Index>(0, -w.left), last = std::min(w.W, dw_pw_ - w.left);
+      for (Index v = first; v < last; ++v) out[(c * dw_ph_ + ph) * dw_pw_ + v + w.left] = x[(c * w.H + h) * w.W + v];
+    }
+}
+
+// dW and db from segment_parts_: each term's float parts added in sample order in double; with
+// sample shards, per shard (rounded to float), then the shards in the shard tree.
+void Conv2d::finish_segment_weight_grads() {
+  const Index N = segment_parts_.rows(), width = K_ + 1;
+  const auto add_rows = [&](Index r0, Index r1, float* dw, float* db) {
+    for (Index f = 0; f < F_; ++f)
+      for (Index k = 0; k < width; ++k) {
+        double sum = 0.0;
+        for (Index r = r0; r < r1; ++r) sum += static_cast<double>(segment_parts_(r, f * width + k));
+        if (k < K_) dw[f * K_ + k] += static_cast<float>(sum);
+        else if (db != nullptr) db[f] += static_cast<float>(sum);
+      }
+  };
+  if (shards_.empty()) {
+    add_rows(0, N, dW_, init_.bias ? db_ : nullptr);
+    return;
+  }
+  const auto k = static_cast<Index>(shards_.size()) - 1;
+  ensure_size(shard_dW_, k, F_ * K_);
+  ensure_size(shard_db_, k, F_);
+  shard_dW_.setZero();
+  shard_db_.setZero();
+  for (Index s = 0; s < k; ++s) {
+    const auto i = static_cast<std::size_t>(s);
+    add_rows(shards_[i], shards_[i + 1], shard_dW_.row(s).data(), shard_db_.row(s).data());
+  }
+  add_shard_tree(shard_dW_, k, dW_);
+  if (init_.bias) add_shard_tree(shard_db_, k, db_);
 }
 
 // Winograd's backward, sample by sample within the chunks: dy transposed (P, F), its part of

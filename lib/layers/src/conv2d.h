@@ -53,6 +53,8 @@ class Conv2d : public WeightedLayer {
                 std::span<Matrix* const> dx) override;
   std::string describe() const override;
   nlohmann::json settings() const override;
+  bool fuse_batchnorm_output(Layer& batchnorm) override;
+  void finish_segment_weight_grads() override;
 
  private:
   // Calls f(k, c, i, j, oh_lo, oh_hi, ow_lo, ow_hi) for every row k = (c·kh + i)·kw + j of the
@@ -111,6 +113,19 @@ class Conv2d : public WeightedLayer {
   Matrix dW_sum_;               // (K, F): their sum; Winograd: (1, 16·C·F)
   Matrix db_parts_;             // (chunks, F)
   Matrix shard_dW_, shard_db_;  // (shards, F·K), (shards, F): with sample shards (Context::shards)
+  // 3x3 stride-1 layers with at most kDirectMaxChannels input channels (a CNN's first layer)
+  // take dW and db straight from dy, one (sample, filter) segment at a time
+  // (direct_weight_grad): the same bits whether backward hands it the segments from dy or a
+  // batchnorm after it does as it computes them (fuse_batchnorm_output), which then never
+  // writes the batch-sized dy. Each segment's K dW terms and its Σ dy go to its own row of
+  // segment_parts_ (N, F·(K + 1)); finish_segment_weight_grads adds them in sample order.
+  bool direct_dw_ = false;
+  Matrix segment_parts_;                         // (N, F·(K + 1))
+  Matrix padded_x_;                              // (N, C·PH·PW): the last forward's input, zero-padded (pad_planes)
+  Index dw_blocks_ = 0, dw_ph_ = 0, dw_pw_ = 0;  // 16-column blocks (even), PH = OH + 2, PW = 16·blocks + 2
+  std::vector<std::uint16_t> dw_masks_;          // (blocks): the lanes inside OW
+  void direct_weight_grad(Index r, Index f, const float* dy);
+  void pad_planes(const float* x, float* out) const;
   std::vector<Index> chunk_n0_;     // first sample of each backward chunk
   std::vector<Index> shard_chunk_;  // first chunk of each shard, then the chunk count
   void plan_chunks(Index N);

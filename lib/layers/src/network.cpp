@@ -199,6 +199,7 @@ void Network::fuse_layers() {
   for (Node& n : nodes_) {
     n.reads = n.sources;
     n.skipped = false;
+    n.grads_from_batchnorm = false;
   }
   if (!fuse_layers_) return;
   // Backward adds a value's gradient contributions in reverse node order, and the taken-in
@@ -231,6 +232,21 @@ void Network::fuse_layers() {
     bn.skipped = true;
     n.reads = bn.sources;
   }
+  // A layer on the network's inputs whose output only a batchnorm reads may take its weight
+  // gradients from the batchnorm's dx segments (kept or taken in, the batchnorm computes them).
+  for (std::size_t b = 0; b < nodes_.size(); ++b) {
+    Node& bn = nodes_[b];
+    if (bn.layer->type() != "batchnorm" || bn.sources[0] < n_in || uses_[bn.sources[0]] != 1) continue;
+    Node& producer = nodes_[bn.sources[0] - n_in];
+    const bool on_inputs =
+        std::all_of(producer.sources.begin(), producer.sources.end(), [&](std::size_t v) { return v < n_in; });
+    if (on_inputs && producer.layer->fuse_batchnorm_output(*bn.layer)) producer.grads_from_batchnorm = true;
+  }
+}
+
+// Whether backward leaves value v's gradient to a batchnorm's dx segments (fuse_layers).
+bool Network::grad_by_segments(std::size_t v) const {
+  return v >= inputs_.size() && nodes_[v - inputs_.size()].grads_from_batchnorm && !need_input_grad_;
 }
 
 // Default initializers follow the activation that reads a layer's output.
@@ -379,7 +395,7 @@ void Network::plan_grads() {
   for (std::size_t i = nodes_.size(); i-- > 0;) {
     if (nodes_[i].skipped) continue;
     for (const std::size_t v : nodes_[i].reads) {
-      if (grad_slot_[v] != kNone || (v < n_in && !need_input_grad_)) continue;
+      if (grad_slot_[v] != kNone || (v < n_in && !need_input_grad_) || grad_by_segments(v)) continue;
       std::size_t slot = 0;
       while (slot < widths.size() && (in_use[slot] || widths[slot] != value_width(v))) ++slot;
       if (slot == widths.size()) {
@@ -458,12 +474,16 @@ void Network::backward(const Matrix& dy) {
     Node& n = nodes_[i];
     if (n.skipped) continue;
     const std::size_t self = n_in + i;
+    if (grad_by_segments(self)) {  // the batchnorm after it has handed it dy's segments
+      n.layer->finish_segment_weight_grads();
+      continue;
+    }
     const Matrix& d_out = (i + 1 == nodes_.size()) ? dy : grad_of(self);
     const std::size_t arity = n.reads.size();
     for (std::size_t s = 0; s < arity; ++s) {
       const std::size_t v = n.reads[s];
       xs[s] = (v < n_in && n_in == 1) ? packed_input_ : &values_[v];
-      if (v < n_in && !need_input_grad_) dxs[s] = nullptr;
+      if ((v < n_in && !need_input_grad_) || grad_by_segments(v)) dxs[s] = nullptr;
       else dxs[s] = uses_[v] == 1 ? &grad_of(v) : &scratch_[i][s];
     }
     n.layer->backward(std::span<const Matrix* const>(xs.data(), arity), values_[self], d_out,

@@ -119,6 +119,14 @@ class Layer {
   // gradient; the network skips the batchnorm's passes and buffers. The 2x2 max-pool of AVX-512
   // builds does.
   virtual bool fuse_batchnorm_input(Layer& /*batchnorm*/) { return false; }
+  // Asked at build when this layer reads network inputs only and its output goes to a batchnorm
+  // alone. A layer that accepts returns true: from then on, in a backward that asks for no input
+  // gradient, the batchnorm hands it dL/dy one (row, channel) segment at a time
+  // (BatchNorm::set_dx_sink) as it computes them, and the network calls
+  // finish_segment_weight_grads() instead of backward; the batch-sized dL/dy is never written.
+  // The first convolution of a CNN does (conv2d.h).
+  virtual bool fuse_batchnorm_output(Layer& /*batchnorm*/) { return false; }
+  virtual void finish_segment_weight_grads() {}
 
   // Short human description of the settings for the layer table ("units=256 init=he_normal").
   virtual std::string describe() const { return ""; }

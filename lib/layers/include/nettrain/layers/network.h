@@ -170,6 +170,9 @@ class Network {
     // by this layer (fuse_layers) is replaced by its own input.
     std::vector<std::size_t> reads;
     bool skipped = false;  // taken in by the layer that reads it: no passes of its own
+    // Its weight gradients come from the batchnorm reading its output, segment by segment
+    // (Layer::fuse_batchnorm_output), when no input gradient is asked for.
+    bool grads_from_batchnorm = false;
     Shape shape;
     Index param_count = 0;
     std::string where;  // "file: /model/layers/3" for messages, or "" when built in code
@@ -184,6 +187,7 @@ class Network {
   void resize_for_batch(Index batch);
   void plan_grads();
   Matrix& grad_of(std::size_t v) { return grad_slots_[grad_slot_[v]]; }
+  bool grad_by_segments(std::size_t v) const;
   // The steps of build(), in order.
   std::map<std::string, std::size_t> index_names();
   void resolve_inputs(const std::map<std::string, std::size_t>& index_of);
