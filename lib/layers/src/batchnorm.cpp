@@ -109,7 +109,7 @@ void BatchNorm::run_forward(const Matrix& in, const Context& ctx, Matrix* y, con
   collective_ = ctx.collective;
   shards_.assign(ctx.shards.begin(), ctx.shards.end());
   total_rows_ = ctx.global_rows(in.rows());
-  if (y == nullptr) size_segment_scratch(1);
+  if (y == nullptr) size_segment_scratch(2);
   const double m = static_cast<double>(total_rows_ * spatial_);
   const bool train = ctx.mode == Mode::train;
   // Training: the statistics of the whole global batch, the mean first, then the variance
@@ -151,10 +151,11 @@ float* BatchNorm::scratch_segment(const Matrix& in, Index r, Index c, Index slot
 }
 
 // Row r, channel c of dy: in the matrix, or written into the thread's scratch by the source.
-Eigen::Map<const RowVector> BatchNorm::dy_segment(const Matrix& in, const DySegments& dy, Index r, Index c) const {
+Eigen::Map<const RowVector> BatchNorm::dy_segment(const Matrix& in, const DySegments& dy, Index r, Index c,
+                                                  bool ready) const {
   if (dy.dy != nullptr) return {dy.dy->row(r).data() + c * spatial_, spatial_};
-  float* out = scratch_segment(in, r, c, dy.per_row ? r : 0);
-  if (!dy.reuse) (*dy.source)(r, c, out);
+  float* out = scratch_segment(in, r, c, dy.per_row ? r : r % 2);
+  if (!dy.reuse && !ready) (*dy.source)(r, c, out);
   return {out, spatial_};
 }
 
@@ -192,11 +193,16 @@ void BatchNorm::normalize(const Matrix& in, Index c, double m, bool train, Matri
   const auto mu = static_cast<float>(mean);
   mean_[c] = mu;
   inv_std_[c] = inv_std;
+  // The sink gets a segment one row late, from the other of two slots: read right after it was
+  // written, the sink's loads (at other offsets than the stores) waited for the stores to drain.
+  const float* pending = nullptr;
   for (Index r = 0; r < in.rows(); ++r) {
-    float* out = y != nullptr ? y->row(r).data() + c * S : scratch_segment(in, r, c);
+    float* out = y != nullptr ? y->row(r).data() + c * S : scratch_segment(in, r, c, r % 2);
     RowVectorMap(out, S).array() = gamma_[c] * xhat(in, r, c).array() + beta_[c];
-    if (sink != nullptr) (*sink)(r, c, out);
+    if (sink != nullptr && pending != nullptr) (*sink)(r - 1, c, pending);
+    pending = out;
   }
+  if (sink != nullptr && pending != nullptr) (*sink)(in.rows() - 1, c, pending);
 }
 
 void BatchNorm::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const Matrix& dy,
@@ -208,7 +214,7 @@ void BatchNorm::backward_segments(const Matrix& x, const SegmentSource& source, 
   // One process runs a channel's dx right after its sums (run_backward): each row's dy segment is
   // kept for dx from the sums' pass. Across processes the sums of every channel come first.
   const bool per_row = (dx != nullptr || dx_sink_) && (collective_ == nullptr || last_mode_ != Mode::train);
-  size_segment_scratch(per_row ? x.rows() : 1);
+  size_segment_scratch(per_row ? std::max<Index>(x.rows(), 2) : 2);
   run_backward(x, DySegments{nullptr, &source, per_row, false}, dx);
 }
 
@@ -219,7 +225,7 @@ void BatchNorm::run_backward(const Matrix& in, const DySegments& dy, Matrix* dx)
   const Index values = in.rows() * spatial_;
   if (dx == nullptr && dx_sink_) {
     dx_scratch_.resize(static_cast<std::size_t>(num_threads()));
-    for (Vector& v : dx_scratch_) v.resize(spatial_);
+    for (Vector& v : dx_scratch_) v.resize(2 * ((spatial_ + 15) / 16 * 16));
   }
   // Σ dy and Σ dy·x̂ per channel: this process's rows go into the gradients (summed across
   // processes with all the others), the whole batch's into dx. One process computes a
@@ -258,22 +264,30 @@ void BatchNorm::backward_dx(const Matrix& in, const DySegments& dy, Matrix* dx, 
   const auto sum_dy = static_cast<float>(sums_[static_cast<std::size_t>(c)]);
   const auto sum_dy_xhat = static_cast<float>(sums_[static_cast<std::size_t>(channels_ + c)]);
   const float k = gamma_[c] * inv_std_[c];
+  // To the sink one row late, from two slots in turn (see normalize).
   float* own = dx == nullptr ? dx_scratch_[static_cast<std::size_t>(thread_slot())].data() : nullptr;
+  const Index own_stride = (S + 15) / 16 * 16;
   for (Index r = 0; r < in.rows(); ++r) {
-    RowVectorMap d(dx != nullptr ? dx->row(r).data() + c * S : own, S);
+    RowVectorMap d(dx != nullptr ? dx->row(r).data() + c * S : own + r % 2 * own_stride, S);
     const auto g = dy_segment(in, dy, r, c);
     if (train) d.array() = (k / m) * (m * g.array() - sum_dy - xhat(in, r, c).array() * sum_dy_xhat);
     else d = k * g;
-    if (dx == nullptr) dx_sink_(r, c, own);
+    if (dx == nullptr && r > 0) dx_sink_(r - 1, c, own + (r - 1) % 2 * own_stride);
   }
+  if (dx == nullptr && in.rows() > 0) dx_sink_(in.rows() - 1, c, own + (in.rows() - 1) % 2 * own_stride);
 }
 
 // Σ dy and Σ dy·x̂ of channel c over rows [r0, r1), added into sum_dy and dot one row's float
 // sum at a time: both sums of a row while its dy is in L1.
 void BatchNorm::add_row_sums(const Matrix& in, const DySegments& dy, Index c, Index r0, Index r1, double& sum_dy,
                              double& dot) const {
+  // From the source, each row's segment is written one row ahead (into its own slot, or the
+  // other of two), so the sums do not read stores that have not drained yet.
+  const bool ahead = dy.source != nullptr && !dy.reuse;
+  if (ahead && r0 < r1) dy_segment(in, dy, r0, c);
   for (Index r = r0; r < r1; ++r) {
-    const auto g = dy_segment(in, dy, r, c);
+    if (ahead && r + 1 < r1) dy_segment(in, dy, r + 1, c);
+    const auto g = dy_segment(in, dy, r, c, ahead);
     sum_dy += static_cast<double>(g.sum());
     dot += static_cast<double>(g.dot(xhat(in, r, c)));
   }

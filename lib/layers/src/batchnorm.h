@@ -96,7 +96,9 @@ class BatchNorm : public Layer {
   void run_backward(const Matrix& in, const DySegments& dy, Matrix* dx);
   void size_segment_scratch(Index slots);
   float* scratch_segment(const Matrix& in, Index r, Index c, Index slot = 0) const;
-  Eigen::Map<const RowVector> dy_segment(const Matrix& in, const DySegments& dy, Index r, Index c) const;
+  // With `ready`, a segment the source has already written (add_row_sums' look-ahead).
+  Eigen::Map<const RowVector> dy_segment(const Matrix& in, const DySegments& dy, Index r, Index c,
+                                         bool ready = false) const;
   // The passes over one channel c (forward, then backward).
   void channel_sum(const Matrix& in, Index c);
   void channel_sum_around_mean(const Matrix& in, Index c, double m);
