@@ -468,7 +468,9 @@ TEST_CASE(
         {"type": "relu"}, {"type": "maxpool2d"}, {"type": "flatten"}, {"type": "affine", "units": 3}])");
     check_fusion_exact(Shape{2, 28, 20}, layers, x, {}, false);
     check_fusion_exact(Shape{2, 28, 20}, layers, x, {0, 2, 5, 7}, false);
-    // The conv layer's output gradient (7 x 4·28·20) is never kept when no input gradient is asked for.
+#if defined(__AVX512F__)
+    // AVX-512 builds (Conv2d's direct weight gradients): the conv layer's output gradient (7 x
+    // 4·28·20) is never kept when no input gradient is asked for.
     Network fused = build_sequential(Shape{2, 28, 20}, layers, true);
     Index floats[2] = {};
     for (const bool input_grad : {true, false}) {
@@ -478,6 +480,7 @@ TEST_CASE(
       floats[input_grad ? 0 : 1] = fused.value_grad_floats();
     }
     CHECK(floats[0] - floats[1] >= 7 * 4 * 28 * 20);
+#endif
   }
   SUBCASE("a batchnorm of its own, valid padding") {
     const json layers = json::parse(R"([

@@ -143,7 +143,12 @@ void BatchNorm::size_segment_scratch(Index slots) {
 // alignment (mod 64 bytes) that segment has in a matrix of in's shape (y and dy are allocated as
 // in is).
 float* BatchNorm::scratch_segment(const Matrix& in, Index r, Index c, Index slot) const {
-  float* base = segment_scratch_[static_cast<std::size_t>(thread_slot())].data() + slot * slot_stride();
+  return aligned_as(in, r, c, segment_scratch_[static_cast<std::size_t>(thread_slot())].data() + slot * slot_stride());
+}
+
+// The first float at or after `base` with the alignment (mod 64 bytes) of segment (r, c) in a
+// matrix of in's shape.
+float* BatchNorm::aligned_as(const Matrix& in, Index r, Index c, float* base) const {
   const auto lane = [](const float* p) {
     return static_cast<Index>(reinterpret_cast<std::uintptr_t>(p) / sizeof(float) % 16);
   };
@@ -225,7 +230,7 @@ void BatchNorm::run_backward(const Matrix& in, const DySegments& dy, Matrix* dx)
   const Index values = in.rows() * spatial_;
   if (dx == nullptr && dx_sink_) {
     dx_scratch_.resize(static_cast<std::size_t>(num_threads()));
-    for (Vector& v : dx_scratch_) v.resize(2 * ((spatial_ + 15) / 16 * 16));
+    for (Vector& v : dx_scratch_) v.resize(2 * slot_stride());
   }
   // Σ dy and Σ dy·x̂ per channel: this process's rows go into the gradients (summed across
   // processes with all the others), the whole batch's into dx. One process computes a
@@ -264,17 +269,20 @@ void BatchNorm::backward_dx(const Matrix& in, const DySegments& dy, Matrix* dx, 
   const auto sum_dy = static_cast<float>(sums_[static_cast<std::size_t>(c)]);
   const auto sum_dy_xhat = static_cast<float>(sums_[static_cast<std::size_t>(channels_ + c)]);
   const float k = gamma_[c] * inv_std_[c];
-  // To the sink one row late, from two slots in turn (see normalize).
+  // Without dx: to the sink one row late, from two slots in turn at the alignment the segment
+  // would have in dx (see normalize).
   float* own = dx == nullptr ? dx_scratch_[static_cast<std::size_t>(thread_slot())].data() : nullptr;
-  const Index own_stride = (S + 15) / 16 * 16;
+  const float* pending = nullptr;
   for (Index r = 0; r < in.rows(); ++r) {
-    RowVectorMap d(dx != nullptr ? dx->row(r).data() + c * S : own + r % 2 * own_stride, S);
+    float* out = dx != nullptr ? dx->row(r).data() + c * S : aligned_as(in, r, c, own + r % 2 * slot_stride());
+    RowVectorMap d(out, S);
     const auto g = dy_segment(in, dy, r, c);
     if (train) d.array() = (k / m) * (m * g.array() - sum_dy - xhat(in, r, c).array() * sum_dy_xhat);
     else d = k * g;
-    if (dx == nullptr && r > 0) dx_sink_(r - 1, c, own + (r - 1) % 2 * own_stride);
+    if (dx == nullptr && pending != nullptr) dx_sink_(r - 1, c, pending);
+    pending = out;
   }
-  if (dx == nullptr && in.rows() > 0) dx_sink_(in.rows() - 1, c, own + (in.rows() - 1) % 2 * own_stride);
+  if (dx == nullptr && pending != nullptr) dx_sink_(in.rows() - 1, c, pending);
 }
 
 // Σ dy and Σ dy·x̂ of channel c over rows [r0, r1), added into sum_dy and dot one row's float

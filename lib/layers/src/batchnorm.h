@@ -77,15 +77,17 @@ class BatchNorm : public Layer {
   std::vector<double> sums_;   // (2·C): per-channel sums of this batch, summed across processes
   std::vector<Index> shards_;  // sample shards of the last forward (Context::shards)
   // Per pool thread, room for `slots` segments at any alignment, slot_stride() floats apart
-  // (forward_segments: one; backward_segments: one per row, see DySegments).
+  // (forward_segments: two, used in turn; backward_segments: one per row, or two used in turn,
+  // see DySegments).
   mutable std::vector<Vector> segment_scratch_;
-  SegmentSink dx_sink_;                                                 // set_dx_sink
-  mutable std::vector<Vector> dx_scratch_;                              // per pool thread: one dx segment for dx_sink_
+  SegmentSink dx_sink_;                     // set_dx_sink
+  mutable std::vector<Vector> dx_scratch_;  // per pool thread: two dx segments for dx_sink_, used in turn
   Index slot_stride() const { return (spatial_ + 15 + 15) / 16 * 16; }  // S + 15, in whole 64-byte lines
 
   // Where the passes find dy: the matrix, or `source` (backward_segments). With per_row, a row's
   // segment goes to its own slot of the thread's scratch, where the next pass over the same
-  // channel finds it again (reuse) instead of asking the source a second time.
+  // channel finds it again (reuse) instead of asking the source a second time; without, row r's
+  // goes to slot r % 2 (the sums' pass asks for a row one ahead).
   struct DySegments {
     const Matrix* dy = nullptr;
     const SegmentSource* source = nullptr;
@@ -96,6 +98,7 @@ class BatchNorm : public Layer {
   void run_backward(const Matrix& in, const DySegments& dy, Matrix* dx);
   void size_segment_scratch(Index slots);
   float* scratch_segment(const Matrix& in, Index r, Index c, Index slot = 0) const;
+  float* aligned_as(const Matrix& in, Index r, Index c, float* base) const;
   // With `ready`, a segment the source has already written (add_row_sums' look-ahead).
   Eigen::Map<const RowVector> dy_segment(const Matrix& in, const DySegments& dy, Index r, Index c,
                                          bool ready = false) const;

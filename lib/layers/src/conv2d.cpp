@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <stdexcept>
 
 #include "batchnorm.h"
 #include "gemm.h"
@@ -30,8 +31,14 @@ constexpr Index kChunkMultiple = 2;
 // products have C rows to add, dx's F): fewer, and its 16 products per sample are too thin.
 constexpr Index kWinogradMinChannels = 16;
 // Direct weight gradients (Conv2d::direct_dw_) for 3x3 stride-1 layers with at most this many
-// input channels: 9·C dot products per (sample, filter) segment.
+// input channels: 9·C dot products per (sample, filter) segment. AVX-512 builds only: one float
+// sum per tap in scalar code would be far slower than the product it replaces.
 constexpr Index kDirectMaxChannels = 3;
+#if defined(__AVX512F__)
+constexpr bool kDirectWeightGrad = true;
+#else
+constexpr bool kDirectWeightGrad = false;
+#endif
 
 // One segment's weight gradient terms of a 3x3 stride-1 layer, from the sample's input planes
 // zero-padded (Conv2d::padded_x_: PH = OH + 2 rows of PW = 16·blocks + 2, the output's pixel
@@ -39,15 +46,18 @@ constexpr Index kDirectMaxChannels = 3;
 // output positions of dy · that pixel, and out[9·C] = Σ dy. `in_ow`: per 16-column block, the
 // lanes inside OW (Conv2d::dw_masks_); `blocks` is even.
 #if defined(__AVX512F__)
-// 32 output columns at a time, two blocks of 16 (the second all masked past OW): each tap has an
-// accumulator per block of the pair, in registers, added at the end, then summed across lanes.
-// dy's lanes past OW are zero, so the padded planes' other columns add nothing.
+// 32 output columns at a time, two blocks of 16 (past OW, lanes masked, and the second block all
+// masked when the count was rounded up to even): each tap has an accumulator per block of the
+// pair, in registers, added at the end, then summed across lanes. dy's lanes past OW are zero,
+// so the padded planes' other columns add nothing. A block with no lane inside OW is not loaded
+// (its address would lie past dy's end).
 void direct_weight_grad_3x3(const Window& w, Index blocks, Index PH, Index PW, const float* dy, const float* xp,
                             const std::uint16_t* in_ow, float* out) {
   const Index OW = w.OW;
-  __m512 sum_dy = _mm512_setzero_ps();
+  const __m512 zero = _mm512_setzero_ps();
+  __m512 sum_dy = zero;
   for (Index oh = 0; oh < w.OH; ++oh)
-    for (Index q = 0; q < blocks; ++q)
+    for (Index q = 0; q < blocks && in_ow[q] != 0; ++q)
       sum_dy = _mm512_add_ps(sum_dy, _mm512_maskz_loadu_ps(in_ow[q], dy + oh * OW + 16 * q));
   out[9 * w.C] = _mm512_reduce_add_ps(sum_dy);
   for (Index c = 0; c < w.C; ++c) {
@@ -58,7 +68,7 @@ void direct_weight_grad_3x3(const Window& w, Index blocks, Index PH, Index PW, c
       const __mmask16 m0 = in_ow[q], m1 = in_ow[q + 1];
       for (Index oh = 0; oh < w.OH; ++oh) {
         const float* d = dy + oh * OW + 16 * q;
-        const __m512 d0 = _mm512_maskz_loadu_ps(m0, d), d1 = _mm512_maskz_loadu_ps(m1, d + 16);
+        const __m512 d0 = _mm512_maskz_loadu_ps(m0, d), d1 = m1 != 0 ? _mm512_maskz_loadu_ps(m1, d + 16) : zero;
 #pragma GCC unroll 3
         for (int i = 0; i < 3; ++i) {
           const float* row = plane + (oh + i) * PW + 16 * q;
@@ -72,22 +82,6 @@ void direct_weight_grad_3x3(const Window& w, Index blocks, Index PH, Index PW, c
     }
     for (int t = 0; t < 9; ++t) out[9 * c + t] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[t], acc1[t]));
   }
-}
-#else
-// One term at a time, in position order.
-void direct_weight_grad_3x3(const Window& w, Index /*blocks*/, Index PH, Index PW, const float* dy, const float* xp,
-                            const std::uint16_t* /*in_ow*/, float* out) {
-  float sum_dy = 0.0f;
-  for (Index p = 0; p < w.OH * w.OW; ++p) sum_dy += dy[p];
-  out[9 * w.C] = sum_dy;
-  for (Index c = 0; c < w.C; ++c)
-    for (Index i = 0; i < 3; ++i)
-      for (Index j = 0; j < 3; ++j) {
-        float s = 0.0f;
-        for (Index oh = 0; oh < w.OH; ++oh)
-          for (Index ow = 0; ow < w.OW; ++ow) s += dy[oh * w.OW + ow] * xp[(c * PH + oh + i) * PW + ow + j];
-        out[(c * 3 + i) * 3 + j] = s;
-      }
 }
 #endif
 }  // namespace
@@ -119,7 +113,8 @@ Shape Conv2d::build(const std::vector<Shape>& inputs) {
       win_.valid_range_w(j, r.ow_lo, r.ow_hi);
       taps_.push_back(r);
     }
-  direct_dw_ = win_.kh == 3 && win_.kw == 3 && win_.sh == 1 && win_.sw == 1 && win_.C <= kDirectMaxChannels;
+  direct_dw_ =
+      kDirectWeightGrad && win_.kh == 3 && win_.kw == 3 && win_.sh == 1 && win_.sw == 1 && win_.C <= kDirectMaxChannels;
   dw_blocks_ = (win_.OW + 15) / 16 + (win_.OW + 15) / 16 % 2;  // an even count
   dw_ph_ = win_.OH + 2;
   dw_pw_ = 16 * dw_blocks_ + 2;
@@ -410,7 +405,8 @@ void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
 
 // Each chunk builds its columns again from x (cheaper than keeping the whole batch's: col is
 // K/C times the input, written once and read once through main memory), then writes dcol over
-// them once dW's product has used them.
+// them once dW's product has used them. Layers with direct weight gradients (direct_dw_) take
+// dW and db per (sample, filter) first, and the chunks only compute dx (no columns, no dYᵀ).
 void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const Matrix& dy,
                       std::span<Matrix* const> dx) {
   const Index N = dy.rows();
@@ -423,7 +419,8 @@ void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, con
     winograd_backward(*x[0], dy, dx[0]);
     return;
   }
-  if (direct_dw_) {
+  if (direct_dw_) {  // from the last forward's input planes (pad_planes), not from x
+    if (segment_parts_.rows() != N) throw std::logic_error("Conv2d::backward before its forward");
     parallel_split(N, 1, [&](Index n0, Index n1) {
       for (Index n = n0; n < n1; ++n)
         for (Index f = 0; f < F_; ++f) direct_weight_grad(n, f, dy.row(n).data() + f * P_);
@@ -471,8 +468,13 @@ bool Conv2d::fuse_batchnorm_output(Layer& batchnorm) {
 
 // Sample r's dy of filter f (P values): its row of segment_parts_, from the last forward's input.
 void Conv2d::direct_weight_grad(Index r, Index f, const float* dy) {
+#if defined(__AVX512F__)
   direct_weight_grad_3x3(win_, dw_blocks_, dw_ph_, dw_pw_, dy, padded_x_.row(r).data(), dw_masks_.data(),
                          segment_parts_.row(r).data() + f * (K_ + 1));
+#else
+  (void)r, (void)f, (void)dy;
+  throw std::logic_error("Conv2d: direct weight gradients need AVX-512");  // direct_dw_ is never set
+#endif
 }
 
 // One sample's input planes (C·H·W) into `out` zero-padded as direct_weight_grad_3x3 reads them.

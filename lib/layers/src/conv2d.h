@@ -100,16 +100,18 @@ class Conv2d : public WeightedLayer {
   // W_, dW_: (F, K); b_, db_: (F)
   // Per-thread scratch, indexed by thread_slot().
   struct Scratch {
-    Matrix col;   // (K, chunk·P): a sample's columns in forward; a chunk's, then dcol, in backward
-    Matrix Y;     // (F, chunk·P): dY in backward
-    Matrix Yt;    // (chunk·P, F): dY in backward, transposed (dW's product; Winograd: one sample's)
+    Matrix col;  // (K, chunk·P): a sample's columns in forward; a chunk's, then dcol, in backward
+    Matrix Y;    // (F, chunk·P): dY in backward
+    Matrix
+        Yt;  // (chunk·P, F): dY in backward, transposed (dW's product; Winograd: one sample's; unused with direct_dw_)
     Vector wino;  // Winograd layers: Winograd23's scratch (col and Y stay empty)
   };
   Scratch& scratch();
   void size_scratch();
 
   std::vector<Scratch> scratch_;  // one per thread of the pool
-  Matrix dW_parts_;             // (chunks, K·F): each chunk's col·dYᵀ (dW transposed); Winograd: (chunks, 16·C·F)
+  Matrix dW_parts_;  // (chunks, K·F): each chunk's col·dYᵀ (dW transposed); Winograd: (chunks, 16·C·F); unused with
+                     // direct_dw_
   Matrix dW_sum_;               // (K, F): their sum; Winograd: (1, 16·C·F)
   Matrix db_parts_;             // (chunks, F)
   Matrix shard_dW_, shard_db_;  // (shards, F·K), (shards, F): with sample shards (Context::shards)
@@ -120,8 +122,10 @@ class Conv2d : public WeightedLayer {
   // writes the batch-sized dy. Each segment's K dW terms and its Σ dy go to its own row of
   // segment_parts_ (N, F·(K + 1)); finish_segment_weight_grads adds them in sample order.
   bool direct_dw_ = false;
-  Matrix segment_parts_;                         // (N, F·(K + 1))
-  Matrix padded_x_;                              // (N, C·PH·PW): the last forward's input, zero-padded (pad_planes)
+  Matrix segment_parts_;  // (N, F·(K + 1))
+  // (N, C·PH·PW): the last forward's input, zero-padded (pad_planes), made in every forward (also
+  // eval: a backward may follow it), about (H + 2)·(W + 18)/(H·W) times the input for a first layer
+  Matrix padded_x_;
   Index dw_blocks_ = 0, dw_ph_ = 0, dw_pw_ = 0;  // 16-column blocks (even), PH = OH + 2, PW = 16·blocks + 2
   std::vector<std::uint16_t> dw_masks_;          // (blocks): the lanes inside OW
   void direct_weight_grad(Index r, Index f, const float* dy);

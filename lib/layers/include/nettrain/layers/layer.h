@@ -24,6 +24,7 @@
 
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -126,7 +127,9 @@ class Layer {
   // finish_segment_weight_grads() instead of backward; the batch-sized dL/dy is never written.
   // The first convolution of a CNN does (conv2d.h).
   virtual bool fuse_batchnorm_output(Layer& /*batchnorm*/) { return false; }
-  virtual void finish_segment_weight_grads() {}
+  virtual void finish_segment_weight_grads() {
+    throw std::logic_error("finish_segment_weight_grads on a layer that took no batchnorm's segments");
+  }
 
   // Short human description of the settings for the layer table ("units=256 init=he_normal").
   virtual std::string describe() const { return ""; }
