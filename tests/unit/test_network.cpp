@@ -306,14 +306,16 @@ bool same_bytes(const Matrix& a, const Matrix& b) {
 // shard. Then eval-mode forward and backward (through the running statistics) compared the same way.
 // Without `input_grad` no input gradient is asked for, so a first conv layer takes its weight
 // gradients from the batchnorm after it (Layer::fuse_batchnorm_output).
+// With `c`, the batch is this process's half of one twice its size, the batchnorms' sums going
+// through c.
 void check_fusion_exact(const Shape& input, const json& layers, const Matrix& x, std::vector<Index> shards = {},
-                        bool input_grad = true) {
+                        bool input_grad = true, Collective* c = nullptr) {
   Network fused = build_sequential(input, layers, true), plain = build_sequential(input, layers, false);
   Rng rng(17);
   Matrix dy(x.rows(), plain.output_shape().size());
   for (Index i = 0; i < dy.size(); ++i) dy.data()[i] = static_cast<float>(rng.uniform() - 0.5);
   for (Network* net : {&fused, &plain}) {
-    net->set_batch_slice(nullptr, 0, x.rows(), shards);
+    net->set_batch_slice(c, 0, c != nullptr ? 2 * x.rows() : x.rows(), shards);
     net->set_need_input_grad(input_grad);
     net->zero_grads();
     net->forward(x, Mode::train);
@@ -456,6 +458,17 @@ TEST_CASE("network: a 2x2 max-pool that takes in the batchnorm before it gives t
   }
 }
 
+namespace {
+// Two processes with the same rows: every sum across them doubles (exactly).
+class TwinProcesses : public Collective {
+ public:
+  int size() const override { return 2; }
+  void sum(std::span<double> v) override {
+    for (double& d : v) d *= 2.0;
+  }
+};
+}  // namespace
+
 TEST_CASE(
     "network: a first conv layer that takes its weight gradients from the batchnorm after it gives the bits of the "
     "layers apart") {
@@ -468,6 +481,9 @@ TEST_CASE(
         {"type": "relu"}, {"type": "maxpool2d"}, {"type": "flatten"}, {"type": "affine", "units": 3}])");
     check_fusion_exact(Shape{2, 28, 20}, layers, x, {}, false);
     check_fusion_exact(Shape{2, 28, 20}, layers, x, {0, 2, 5, 7}, false);
+    // Across processes the batchnorm hands dx on in a pass of its own, after the sums.
+    TwinProcesses twins;
+    check_fusion_exact(Shape{2, 28, 20}, layers, x, {}, false, &twins);
 #if defined(__AVX512F__)
     // AVX-512 builds (Conv2d's direct weight gradients): the conv layer's output gradient (7 x
     // 4·28·20) is never kept when no input gradient is asked for.
