@@ -6,13 +6,26 @@
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "nettrain/core/collective.h"
 #include "nettrain/layers/layer.h"
 #include "nettrain/core/rng.h"
 
 namespace nettrain::test {
+
+// Two processes holding the same rows: every sum across them doubles (exactly). Counts its sums.
+class TwinProcesses : public Collective {
+ public:
+  int size() const override { return 2; }
+  void sum(std::span<double> v) override {
+    for (double& d : v) d *= 2.0;
+    ++calls;
+  }
+  int calls = 0;
+};
 
 struct LayerBench {
   nlohmann::json config;

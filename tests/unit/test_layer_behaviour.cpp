@@ -293,19 +293,6 @@ TEST_CASE("layers: dropout's mask is the same bits on 1 and 2 threads and keeps 
   CHECK(one.leftCols(1) != one.middleCols(1, 1));
 }
 
-namespace {
-// Two processes holding the same rows: every sum across them doubles.
-class TwinProcesses : public Collective {
- public:
-  int size() const override { return 2; }
-  void sum(std::span<double> v) override {
-    for (double& d : v) d *= 2.0;
-    ++calls;
-  }
-  int calls = 0;
-};
-}  // namespace
-
 TEST_CASE("layers: batchnorm sums its batch statistics across processes through ctx.collective") {
   // Two processes with identical rows see the statistics of one: the same output and input
   // gradient bits (every sum and count doubles exactly), while the parameter gradients hold

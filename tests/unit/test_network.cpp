@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 
+#include "layer_bench.h"
 #include "nettrain/core/errors.h"
 #include "nettrain/core/parallel.h"
 #include "nettrain/layers/network.h"
@@ -458,17 +459,6 @@ TEST_CASE("network: a 2x2 max-pool that takes in the batchnorm before it gives t
   }
 }
 
-namespace {
-// Two processes with the same rows: every sum across them doubles (exactly).
-class TwinProcesses : public Collective {
- public:
-  int size() const override { return 2; }
-  void sum(std::span<double> v) override {
-    for (double& d : v) d *= 2.0;
-  }
-};
-}  // namespace
-
 TEST_CASE(
     "network: a first conv layer that takes its weight gradients from the batchnorm after it gives the bits of the "
     "layers apart") {
@@ -482,7 +472,7 @@ TEST_CASE(
     check_fusion_exact(Shape{2, 28, 20}, layers, x, {}, false);
     check_fusion_exact(Shape{2, 28, 20}, layers, x, {0, 2, 5, 7}, false);
     // Across processes the batchnorm hands dx on in a pass of its own, after the sums.
-    TwinProcesses twins;
+    test::TwinProcesses twins;
     check_fusion_exact(Shape{2, 28, 20}, layers, x, {}, false, &twins);
 #if defined(__AVX512F__)
     // AVX-512 builds (Conv2d's direct weight gradients): the conv layer's output gradient (7 x
