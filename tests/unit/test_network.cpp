@@ -407,6 +407,22 @@ TEST_CASE("network: a max-pool that takes in the relu before it gives the bits o
     for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform() - 0.5);
     check_fusion_exact(Shape{1, 6, 8}, layers, x);
   }
+  SUBCASE("a flatten between two layers: its reader takes its input, or it stays where either has another reader") {
+    for (const char* text :
+         {R"([{"type": "conv2d", "filters": 2, "kernel": 3}, {"type": "flatten"}, {"type": "affine", "units": 3}])",
+          R"([{"type": "conv2d", "name": "c", "filters": 2, "kernel": 3}, {"type": "flatten", "name": "f"},
+                 {"type": "flatten", "name": "g", "inputs": ["c"]}, {"type": "add", "inputs": ["f", "g"]}])",
+          R"([{"type": "conv2d", "filters": 2, "kernel": 3}, {"type": "flatten", "name": "f"},
+                 {"type": "scale", "name": "a", "factor": 0.5}, {"type": "add", "inputs": ["f", "a"]}])",
+          R"([{"type": "conv2d", "filters": 2, "kernel": 3}, {"type": "flatten"}])"}) {
+      const std::string layers = text;
+      CAPTURE(layers);
+      Rng rng(9);
+      Matrix x(4, 2 * 5 * 5);
+      for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform() - 0.5);
+      check_fusion_exact(Shape{2, 5, 5}, json::parse(layers), x);
+    }
+  }
   SUBCASE("a relu with a second reader stays a layer of its own") {
     const json layers = json::parse(R"([
         {"type": "relu", "name": "r"}, {"type": "maxpool2d", "name": "p"},

@@ -193,7 +193,7 @@ void Network::resolve_inputs(const std::map<std::string, std::size_t>& index_of)
 
 // A relu whose only reader takes it in (Layer::fuse_relu_input) is skipped: that reader is
 // handed the relu's input instead, in forward and backward. So is a batchnorm
-// (Layer::fuse_batchnorm_input).
+// (Layer::fuse_batchnorm_input). A flatten is skipped too where its reader can take its input.
 void Network::fuse_layers() {
   const std::size_t n_in = inputs_.size();
   for (Node& n : nodes_) {
@@ -242,6 +242,17 @@ void Network::fuse_layers() {
         std::all_of(producer.sources.begin(), producer.sources.end(), [&](std::size_t v) { return v < n_in; });
     if (on_inputs && producer.layer->fuse_batchnorm_output(*bn.layer)) producer.grads_from_batchnorm = true;
   }
+  // A flatten between two layers that alone use its input and its output only copies: its
+  // reader takes the flatten's input (the same rows, the same values) and writes the gradient of
+  // that input straight.
+  for (Node& n : nodes_)
+    for (std::size_t& v : n.reads) {
+      if (v < n_in || uses_[v] != 1) continue;
+      Node& flatten = nodes_[v - n_in];
+      if (flatten.layer->type() != "flatten" || flatten.reads[0] < n_in || uses_[flatten.reads[0]] != 1) continue;
+      flatten.skipped = true;
+      v = flatten.reads[0];
+    }
 }
 
 // Whether backward leaves value v's gradient to a batchnorm's dx segments (fuse_layers).
