@@ -378,10 +378,13 @@ void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
   if (winograd_) {
     U_fwd_.resize(wf_.filter_floats());
     wf_.transform_filters(W_, false, U_fwd_.data());
-    parallel_split(N, 1, [&](Index n0, Index n1) {
+    // Samples in fixed groups (of Winograd23::kMaxGroup), the groups split over the pool.
+    const Index group = Winograd23::kMaxGroup;
+    parallel_split((N + group - 1) / group, 1, [&](Index g0, Index g1) {
       Scratch& s = scratch();
-      for (Index n = n0; n < n1; ++n)
-        wf_.run(U_fwd_.data(), in.row(n).data(), init_.bias ? b_ : nullptr, y.row(n).data(), s.wino.data());
+      for (Index n = g0 * group; n < std::min(N, g1 * group); n += group)
+        wf_.run(U_fwd_.data(), in.row(n).data(), in.cols(), init_.bias ? b_ : nullptr, y.row(n).data(), y.cols(),
+                std::min(group, N - n), s.wino.data());
     });
     return;
   }
@@ -549,7 +552,13 @@ void Conv2d::winograd_backward(const Matrix& x, const Matrix& dy, Matrix* dx) {
         if (g == 0) db_parts_.row(chunk).noalias() = s.Yt.topRows(P_).colwise().sum();
         else db_parts_.row(chunk) += s.Yt.topRows(P_).colwise().sum();
       }
-      if (dx != nullptr) wd_.run(U_dx_.data(), dy_g, nullptr, dx->row(n0 + g).data(), s.wino.data());
+      // dx of the chunk's samples in groups from its first
+      const Index group = Winograd23::kMaxGroup;
+      if (dx != nullptr && (g % group == group - 1 || g == G - 1)) {
+        const Index first = g / group * group;
+        wd_.run(U_dx_.data(), dy.row(n0 + first).data(), dy.cols(), nullptr, dx->row(n0 + first).data(), dx->cols(),
+                g + 1 - first, s.wino.data());
+      }
     }
   });
   if (init_.bias) add_parts(db_parts_, shard_db_, db_);

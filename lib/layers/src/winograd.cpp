@@ -68,13 +68,13 @@ void Winograd23::transform_filter(const float* w, bool flipped, Index o, float* 
   }
 }
 
-// V (16, in, T): each channel's plane copied into the zero-padded `plane`, then Bᵀ·d·B of every
-// tile's 4x4 patch d.
-void Winograd23::input_transform(const float* x, float* V, float* plane) const {
+// V (16, in, ld) columns [0, T): each channel's plane copied into the zero-padded `plane`, then
+// Bᵀ·d·B of every tile's 4x4 patch d.
+void Winograd23::input_transform(const float* x, float* V, Index ld, float* plane) const {
   std::fill(plane, plane + PH_ * PW_ + 32, 0.0f);
   const Index r0 = std::max<Index>(0, top_), r1 = std::min(PH_, top_ + IH_);
   const Index q0 = std::max<Index>(0, left_), q1 = std::min(PW_, left_ + IW_);
-  const Index stride = in_ * T_;
+  const Index stride = in_ * ld;
   for (Index c = 0; c < in_; ++c) {
     const float* src = x + c * IH_ * IW_;
     for (Index r = r0; r < r1; ++r) {  // (a loop: a library call per row of 14 cost more than the copy)
@@ -82,7 +82,7 @@ void Winograd23::input_transform(const float* x, float* V, float* plane) const {
       float* to = plane + r * PW_;
       for (Index q = q0; q < q1; ++q) to[q] = from[q - left_];
     }
-    float* v = V + c * T_;
+    float* v = V + c * ld;
 #if defined(__AVX512F__)
     // One or two tile rows at a time, their tiles in the lanes (pair_): the same operations, in
     // the same order, as the loop below.
@@ -136,11 +136,12 @@ void Winograd23::input_transform(const float* x, float* V, float* plane) const {
   }
 }
 
-// y from M (16, out, T): Aᵀ·m·A of every tile, the outputs past the planes' edge dropped.
-void Winograd23::output_transform(const float* M, const float* bias, float* y) const {
-  const Index stride = out_ * T_;
+// y from M (16, out, ld) columns [0, T): Aᵀ·m·A of every tile, the outputs past the planes'
+// edge dropped.
+void Winograd23::output_transform(const float* M, Index ld, const float* bias, float* y) const {
+  const Index stride = out_ * ld;
   for (Index o = 0; o < out_; ++o) {
-    const float* m0 = M + o * T_;
+    const float* m0 = M + o * ld;
     float* yo = y + o * OH_ * OW_;
     const float b = bias != nullptr ? bias[o] : 0.0f;
 #if defined(__AVX512F__)
@@ -232,7 +233,7 @@ void Winograd23::weight_grad(const float* x, const float* dyt, float* dUt, bool 
   float* plane = dMt + 16 * out_ * T_;    // PH·PW + 32
   float* zeros = plane + PH_ * PW_ + 32;  // (out)
   std::fill(zeros, zeros + out_, 0.0f);
-  input_transform(x, V, plane);
+  input_transform(x, V, T_, plane);
   output_grad_transform(dyt, dMt, zeros);
   for (Index xi = 0; xi < 16; ++xi)
     gemm_detail::sgemm(false, false, in_, out_, T_, V + xi * in_ * T_, T_, dMt + xi * T_ * out_, out_,
@@ -259,15 +260,17 @@ void Winograd23::add_filter_grad(const float* dUt, float* dw) const {
     }
 }
 
-void Winograd23::run(const float* U, const float* x, const float* bias, float* y, float* scratch) const {
-  float* V = scratch;                 // (16, in, T)
-  float* M = V + 16 * in_ * T_;       // (16, out, T)
-  float* plane = M + 16 * out_ * T_;  // PH·PW, and 32 more: the vector path loads rows of 32
-  input_transform(x, V, plane);
+void Winograd23::run(const float* U, const float* x, Index x_stride, const float* bias, float* y, Index y_stride,
+                     Index count, float* scratch) const {
+  const Index L = count * T_;        // the samples' tiles side by side
+  float* V = scratch;                // (16, in, L)
+  float* M = V + 16 * in_ * L;       // (16, out, L)
+  float* plane = M + 16 * out_ * L;  // PH·PW, and 32 more: the vector path loads rows of 32
+  for (Index g = 0; g < count; ++g) input_transform(x + g * x_stride, V + g * T_, L, plane);
   for (Index xi = 0; xi < 16; ++xi)
-    gemm_detail::sgemm(false, false, out_, T_, in_, U + xi * out_ * in_, in_, V + xi * in_ * T_, T_, 0.0f,
-                       M + xi * out_ * T_, T_);
-  output_transform(M, bias, y);
+    gemm_detail::sgemm(false, false, out_, L, in_, U + xi * out_ * in_, in_, V + xi * in_ * L, L, 0.0f,
+                       M + xi * out_ * L, L);
+  for (Index g = 0; g < count; ++g) output_transform(M + g * T_, L, bias, y + g * y_stride);
 }
 
 }  // namespace nettrain
