@@ -411,8 +411,8 @@ TEST_CASE("conv2d: stride 1 with rows as wide as the input's, on images wider th
 }
 
 TEST_CASE(
-    "conv2d: the direct weight gradient of 3x3 stride-1 layers with at most 3 channels in matches a direct "
-    "convolution") {
+    "conv2d: the direct forward and weight gradient of 3x3 stride-1 layers with at most 3 channels in match a "
+    "direct convolution") {
   // fashion-cnn's conv1 (rows of 28: two 16-column blocks, the second partial); rows of 33 (three
   // blocks) with 2 rows of padding and none across; 3 channels with "valid" padding; 1 sample.
   check_against_direct(json{{"type", "conv2d"}, {"filters", 5}, {"kernel", 3}, {"padding", "same"}}, 9, 1, 28, 28, 5, 3,

@@ -55,6 +55,20 @@ class BatchNorm : public Layer {
   // dx goes to `sink` from the calling thread's scratch, as backward would have written it.
   void set_dx_sink(SegmentSink sink) { dx_sink_ = std::move(sink); }
 
+  // The layer before it may hand it its input channel by channel instead of as a matrix
+  // (Layer::fuse_batchnorm_output): `source` writes channel c of every row of the batch, row r's
+  // S values at out + r·ld. Forward and backward are then given a matrix of the batch's rows and
+  // no columns, and ask the source for each channel once per pass over it (once in training).
+  using ChannelSource = std::function<void(Index c, float* out, Index ld)>;
+  void set_x_source(ChannelSource source) { x_source_ = std::move(source); }
+
+  // One channel of the input: row r's S values at first + r·ld.
+  struct ChannelRows {
+    const float* first;
+    Index ld, rows, S;
+    Eigen::Map<const RowVector> row(Index r) const { return {first + r * ld, S}; }
+  };
+
  private:
   double momentum_;
   double epsilon_;
@@ -80,7 +94,14 @@ class BatchNorm : public Layer {
   // (forward_segments: two, used in turn; backward_segments: one per row, or two used in turn,
   // see DySegments).
   mutable std::vector<Vector> segment_scratch_;
-  SegmentSink dx_sink_;                     // set_dx_sink
+  SegmentSink dx_sink_;                          // set_dx_sink
+  ChannelSource x_source_;                       // set_x_source
+  mutable std::vector<Vector> channel_scratch_;  // per pool thread: one channel of the batch, from x_source_
+  // Floats from one row of a channel to the next in channel_scratch_: S, and up to 15 more so
+  // that each row has the alignment it would have in a matrix of C·S columns.
+  Index channel_ld() const { return spatial_ + (channels_ - 1) * spatial_ % 16; }
+  void size_channel_scratch(Index rows);
+  ChannelRows channel(const Matrix& in, Index c) const;
   mutable std::vector<Vector> dx_scratch_;  // per pool thread: two dx segments for dx_sink_, used in turn
   Index slot_stride() const { return (spatial_ + 15 + 15) / 16 * 16; }  // S + 15, in whole 64-byte lines
 
@@ -97,23 +118,23 @@ class BatchNorm : public Layer {
   void run_forward(const Matrix& in, const Context& ctx, Matrix* y, const SegmentSink* sink);
   void run_backward(const Matrix& in, const DySegments& dy, Matrix* dx);
   void size_segment_scratch(Index slots);
-  float* scratch_segment(const Matrix& in, Index r, Index c, Index slot = 0) const;
-  float* aligned_as(const Matrix& in, Index r, Index c, float* base) const;
+  float* scratch_segment(const ChannelRows& x, Index r, Index slot = 0) const;
+  float* aligned_as(const ChannelRows& x, Index r, float* base) const;
   // With `ready`, a segment the source has already written (add_row_sums' look-ahead).
-  Eigen::Map<const RowVector> dy_segment(const Matrix& in, const DySegments& dy, Index r, Index c,
+  Eigen::Map<const RowVector> dy_segment(const ChannelRows& x, const DySegments& dy, Index r, Index c,
                                          bool ready = false) const;
-  // The passes over one channel c (forward, then backward).
-  void channel_sum(const Matrix& in, Index c);
-  void channel_sum_around_mean(const Matrix& in, Index c, double m);
-  void normalize(const Matrix& in, Index c, double m, bool train, Matrix* y, const SegmentSink* sink);
-  void backward_sums(const Matrix& in, const DySegments& dy, Index c);
-  void backward_dx(const Matrix& in, const DySegments& dy, Matrix* dx, Index c, bool train) const;
-  void backward_shard_sums(const Matrix& in, const DySegments& dy, Index c);
-  void add_row_sums(const Matrix& in, const DySegments& dy, Index c, Index r0, Index r1, double& sum_dy,
+  // The passes over one channel c, x its input (forward, then backward).
+  void channel_sum(const ChannelRows& x, Index c);
+  void channel_sum_around_mean(const ChannelRows& x, Index c, double m);
+  void normalize(const ChannelRows& x, Index c, double m, bool train, Matrix* y, const SegmentSink* sink);
+  void backward_sums(const ChannelRows& x, const DySegments& dy, Index c);
+  void backward_dx(const ChannelRows& x, const DySegments& dy, Matrix* dx, Index c, bool train) const;
+  void backward_shard_sums(const ChannelRows& x, const DySegments& dy, Index c);
+  void add_row_sums(const ChannelRows& x, const DySegments& dy, Index c, Index r0, Index r1, double& sum_dy,
                     double& dot) const;
-  // x̂ of row r, channel c of the last forward's input, as an expression: (S) values.
-  auto xhat(const Matrix& in, Index r, Index c) const {
-    return ((in.row(r).segment(c * spatial_, spatial_).array() - mean_[c]) * inv_std_[c]).matrix();
+  // x̂ of row r of channel c of the last forward's input, as an expression: (S) values.
+  auto xhat(const ChannelRows& x, Index r, Index c) const {
+    return ((x.row(r).array() - mean_[c]) * inv_std_[c]).matrix();
   }
 };
 

@@ -1,5 +1,5 @@
-// 2-D convolution by im2col + GEMM or by Winograd (forward per sample, backward over chunks of samples);
-// formulas and shapes in conv2d.h.
+// 2-D convolution by im2col + GEMM, by Winograd or directly (forward per sample, backward over chunks
+// of samples); formulas and shapes in conv2d.h.
 #include "conv2d.h"
 
 #include <algorithm>
@@ -41,7 +41,7 @@ constexpr bool kDirectWeightGrad = false;
 #endif
 
 // One segment's weight gradient terms of a 3x3 stride-1 layer, from the sample's input planes
-// zero-padded (Conv2d::padded_x_: PH = OH + 2 rows of PW = 16·blocks + 2, the output's pixel
+// zero-padded (Conv2d::padded_x_: PH = OH + 2 rows of PW = 16·blocks + 16, the output's pixel
 // (oh, ow) under tap (i, j) at row oh + i, column ow + j): out[(c·3 + i)·3 + j] = Σ over the
 // output positions of dy · that pixel, and out[9·C] = Σ dy. `in_ow`: per 16-column block, the
 // lanes inside OW (Conv2d::dw_masks_); `blocks` is even.
@@ -83,6 +83,60 @@ void direct_weight_grad_3x3(const Window& w, Index blocks, Index PH, Index PW, c
     for (int t = 0; t < 9; ++t) out[9 * c + t] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[t], acc1[t]));
   }
 }
+
+// One output plane of a 3x3 stride-1 layer from the sample's zero-padded input planes (as
+// above), filter weights wf (C, 3, 3): out[oh·OW + ow] = Σ over c, i, j in that order, each a
+// fused multiply-add onto the sum so far (from zero), of wf[(c·3 + i)·3 + j] · pixel (oh + i,
+// ow + j) of plane c; then + bias. R output rows of two 16-column blocks at a time: 2·R
+// independent sums in registers (one sum alone waits on each multiply-add before the next).
+// Each input row is loaded once for the R rows, as three whole aligned registers (PW a multiple
+// of 16) shifted by one and two columns in registers (a load at a column off the 64-byte line
+// takes two). The lanes past OW are not stored.
+template <int R>
+void direct_forward_rows(Index oh, Index q, Index C, Index PH, Index PW, Index OW, const float* xp, const float* wf,
+                         __m512 bias, const std::uint16_t* in_ow, float* out) {
+  __m512 acc[R][2];
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (Index c = 0; c < C; ++c) {
+    const float* plane = xp + c * PH * PW + oh * PW + 16 * q;
+    __m512 w[9];
+    for (int t = 0; t < 9; ++t) w[t] = _mm512_set1_ps(wf[c * 9 + t]);
+#pragma GCC unroll 10
+    for (int i = 0; i < R + 2; ++i) {  // input row oh + i: kernel row i − r of output row oh + r
+      const float* row = plane + i * PW;
+      const __m512i v0 = _mm512_loadu_si512(row), v1 = _mm512_loadu_si512(row + 16), v2 = _mm512_loadu_si512(row + 32);
+      const __m512 s[3][2] = {
+          {_mm512_castsi512_ps(v0), _mm512_castsi512_ps(v1)},
+          {_mm512_castsi512_ps(_mm512_alignr_epi32(v1, v0, 1)), _mm512_castsi512_ps(_mm512_alignr_epi32(v2, v1, 1))},
+          {_mm512_castsi512_ps(_mm512_alignr_epi32(v1, v0, 2)), _mm512_castsi512_ps(_mm512_alignr_epi32(v2, v1, 2))}};
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        const int k = i - r;
+        if (k < 0 || k > 2) continue;
+#pragma GCC unroll 3
+        for (int j = 0; j < 3; ++j) {
+          acc[r][0] = _mm512_fmadd_ps(w[3 * k + j], s[j][0], acc[r][0]);
+          acc[r][1] = _mm512_fmadd_ps(w[3 * k + j], s[j][1], acc[r][1]);
+        }
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    float* o = out + (oh + r) * OW + 16 * q;
+    _mm512_mask_storeu_ps(o, in_ow[q], _mm512_add_ps(acc[r][0], bias));
+    if (in_ow[q + 1] != 0) _mm512_mask_storeu_ps(o + 16, in_ow[q + 1], _mm512_add_ps(acc[r][1], bias));
+  }
+}
+
+void direct_forward_3x3(const Window& w, Index blocks, Index PH, Index PW, const float* xp, const float* wf, float bias,
+                        const std::uint16_t* in_ow, float* out) {
+  const __m512 b = _mm512_set1_ps(bias);
+  for (Index q = 0; q < blocks && in_ow[q] != 0; q += 2) {
+    Index oh = 0;
+    for (; oh + 4 <= w.OH; oh += 4) direct_forward_rows<4>(oh, q, w.C, PH, PW, w.OW, xp, wf, b, in_ow, out);
+    for (; oh < w.OH; ++oh) direct_forward_rows<1>(oh, q, w.C, PH, PW, w.OW, xp, wf, b, in_ow, out);
+  }
+}
 #endif
 }  // namespace
 
@@ -117,7 +171,7 @@ Shape Conv2d::build(const std::vector<Shape>& inputs) {
       kDirectWeightGrad && win_.kh == 3 && win_.kw == 3 && win_.sh == 1 && win_.sw == 1 && win_.C <= kDirectMaxChannels;
   dw_blocks_ = (win_.OW + 15) / 16 + (win_.OW + 15) / 16 % 2;  // an even count
   dw_ph_ = win_.OH + 2;
-  dw_pw_ = 16 * dw_blocks_ + 2;
+  dw_pw_ = 16 * dw_blocks_ + 16;  // a multiple of 16: direct_forward_rows loads whole aligned rows
   dw_masks_.assign(static_cast<std::size_t>(dw_blocks_), 0);
   for (Index ow = 0; ow < win_.OW; ++ow)
     dw_masks_[static_cast<std::size_t>(ow / 16)] |= static_cast<std::uint16_t>(1u << (ow % 16));
@@ -370,10 +424,20 @@ void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
   const Matrix& in = *x[0];
   const Index N = in.rows();
   size_scratch();
-  ensure_size(y, N, F_ * P_);
+  // Handing its output to the batchnorm channel by channel, it has none of its own.
+  ensure_size(y, N, output_by_segments_ ? 0 : F_ * P_);
   if (direct_dw_) {
     ensure_size(segment_parts_, N, F_ * (K_ + 1));
     ensure_size(padded_x_, N, win_.C * dw_ph_ * dw_pw_);
+    // Samples are independent: each thread takes an equal share.
+    parallel_split(N, 1, [&](Index n0, Index n1) {
+      for (Index n = n0; n < n1; ++n) {
+        pad_planes(in.row(n).data(), padded_x_.row(n).data());
+        if (!output_by_segments_)
+          for (Index f = 0; f < F_; ++f) direct_forward(n, f, y.row(n).data() + f * P_);
+      }
+    });
+    return;
   }
   if (winograd_) {
     U_fwd_.resize(wf_.filter_floats());
@@ -397,7 +461,6 @@ void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
     Scratch& s = scratch();
     for (Index n = n0; n < n1; ++n) {
       float* out = y.row(n).data();
-      if (direct_dw_) pad_planes(in.row(n).data(), padded_x_.row(n).data());
       im2col(in.row(n).data(), s.col.data(), P_);
       gemm_detail::sgemm(false, false, F_, P_, K_, W_, K_, s.col.data(), P_, 0.0f, out, P_);  // (F, P)
       if (init_.bias)
@@ -462,11 +525,29 @@ void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, con
   if (init_.bias) add_parts(db_parts_, shard_db_, db_);
 }
 
+// The batchnorm computes its input's channels from the last forward's padded planes as it needs
+// them (9·C multiply-adds per value, cheaper than reading it back from memory), and hands back
+// the output gradient's segments.
 bool Conv2d::fuse_batchnorm_output(Layer& batchnorm) {
   auto* bn = dynamic_cast<BatchNorm*>(&batchnorm);
   if (!direct_dw_ || bn == nullptr) return false;
   bn->set_dx_sink([this](Index r, Index f, const float* dy) { direct_weight_grad(r, f, dy); });
+  bn->set_x_source([this](Index f, float* out, Index ld) {
+    for (Index r = 0; r < padded_x_.rows(); ++r) direct_forward(r, f, out + r * ld);
+  });
+  output_by_segments_ = true;
   return true;
+}
+
+// Sample r's output plane of filter f (P values), from the last forward's input planes.
+void Conv2d::direct_forward(Index r, Index f, float* out) const {
+#if defined(__AVX512F__)
+  direct_forward_3x3(win_, dw_blocks_, dw_ph_, dw_pw_, padded_x_.row(r).data(), W_ + f * K_, init_.bias ? b_[f] : 0.0f,
+                     dw_masks_.data(), out);
+#else
+  (void)r, (void)f, (void)out;
+  throw std::logic_error("Conv2d: direct convolution needs AVX-512");  // direct_dw_ is never set
+#endif
 }
 
 // Sample r's dy of filter f (P values): its row of segment_parts_, from the last forward's input.

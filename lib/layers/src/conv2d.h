@@ -1,5 +1,6 @@
 // 2-D convolution (cross-correlation, as Caffe and PyTorch) by im2col and GEMM, or for 3x3
-// stride-1 layers with at least 16 channels in and out by Winograd's F(2x2, 3x3) (winograd.h).
+// stride-1 layers with at least 16 channels in and out by Winograd's F(2x2, 3x3) (winograd.h),
+// or with at most 3 channels in directly.
 //
 //   x: (batch, C·H·W)   y: (batch, F·OH·OW)   both channel-major within a row ([C, H, W], [F, OH, OW])
 //   W ("weight"): saved {F, C, kh, kw} (PyTorch's layout), used as the matrix Wm (F, K), K = C·kh·kw
@@ -21,6 +22,11 @@
 // convolution of dy by the flipped filters) and the chunk's part of the transformed weight
 // gradient, transformed back into dW once the parts are added (per shard with sample shards,
 // before the shards' tree, so that any process count gives the same bits).
+// 3x3 stride-1 layers with at most 3 channels in (a CNN's first layer; AVX-512 builds) run
+// directly: each output plane from the zero-padded input planes, 9·C multiply-adds per value,
+// and dW, db per (sample, filter) from dy and those planes (direct_dw_). Before a batchnorm that
+// alone reads them, they write no output: the batchnorm computes each channel when it needs it
+// (BatchNorm::set_x_source), cheaper than a batch-sized output written once and read back twice.
 //
 // Config: {"type": "conv2d", "filters": F, "kernel": k | [kh, kw], "stride": 1, "padding": "valid",
 //          "bias": true, "init": ..., "std": ...}
@@ -55,6 +61,7 @@ class Conv2d : public WeightedLayer {
   nlohmann::json settings() const override;
   bool fuse_batchnorm_output(Layer& batchnorm) override;
   void finish_segment_weight_grads() override;
+  bool output_by_segments() const override { return output_by_segments_; }
 
  private:
   // Calls f(k, c, i, j, oh_lo, oh_hi, ow_lo, ow_hi) for every row k = (c·kh + i)·kw + j of the
@@ -126,9 +133,14 @@ class Conv2d : public WeightedLayer {
   // (N, C·PH·PW): the last forward's input, zero-padded (pad_planes), made in every forward (also
   // eval: a backward may follow it), about (H + 2)·(W + 18)/(H·W) times the input for a first layer
   Matrix padded_x_;
-  Index dw_blocks_ = 0, dw_ph_ = 0, dw_pw_ = 0;  // 16-column blocks (even), PH = OH + 2, PW = 16·blocks + 2
+  Index dw_blocks_ = 0, dw_ph_ = 0, dw_pw_ = 0;  // 16-column blocks (even), PH = OH + 2, PW = 16·blocks + 16
   std::vector<std::uint16_t> dw_masks_;          // (blocks): the lanes inside OW
   void direct_weight_grad(Index r, Index f, const float* dy);
+  // These layers' forward too: each output plane from the padded planes (direct_forward), and
+  // when the batchnorm after them takes their output channel by channel (fuse_batchnorm_output)
+  // no output at all (output_by_segments).
+  bool output_by_segments_ = false;
+  void direct_forward(Index r, Index f, float* out) const;
   void pad_planes(const float* x, float* out) const;
   std::vector<Index> chunk_n0_;     // first sample of each backward chunk
   std::vector<Index> shard_chunk_;  // first chunk of each shard, then the chunk count

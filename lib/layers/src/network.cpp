@@ -389,7 +389,8 @@ void Network::resize_for_batch(Index batch) {
   if (batch == batch_) return;
   for (std::size_t v = 0; v < value_count(); ++v)
     if (v < inputs_.size() ? inputs_.size() > 1 : !nodes_[v - inputs_.size()].skipped)
-      values_[v].resize(batch, value_width(v));
+      values_[v].resize(
+          batch, v >= inputs_.size() && nodes_[v - inputs_.size()].layer->output_by_segments() ? 0 : value_width(v));
   batch_ = batch;
 }
 

@@ -125,8 +125,11 @@ class Layer {
   // gradient, the batchnorm hands it dL/dy one (row, channel) segment at a time
   // (BatchNorm::set_dx_sink) as it computes them, and the network calls
   // finish_segment_weight_grads() instead of backward; the batch-sized dL/dy is never written.
-  // The first convolution of a CNN does (conv2d.h).
+  // It may also hand the batchnorm its output channel by channel (BatchNorm::set_x_source) and
+  // say so in output_by_segments(): its forward then gets and gives a matrix of the batch's rows
+  // and no columns. The first convolution of a CNN does both (conv2d.h).
   virtual bool fuse_batchnorm_output(Layer& /*batchnorm*/) { return false; }
+  virtual bool output_by_segments() const { return false; }
   virtual void finish_segment_weight_grads() {
     throw std::logic_error("finish_segment_weight_grads on a layer that took no batchnorm's segments");
   }
