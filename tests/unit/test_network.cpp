@@ -504,6 +504,40 @@ TEST_CASE(
     CHECK(floats[0] - floats[1] >= 7 * 4 * 28 * 20);
 #endif
   }
+  SUBCASE("valid padding (rows off the 16-float lanes: 3·26·18 values a sample), taken in by a pool") {
+    const json layers = json::parse(R"([
+        {"type": "conv2d", "filters": 3, "kernel": 3}, {"type": "batchnorm"}, {"type": "relu"},
+        {"type": "maxpool2d"}, {"type": "flatten"}, {"type": "affine", "units": 2}])");
+    check_fusion_exact(Shape{2, 28, 20}, layers, x, {}, false);
+    check_fusion_exact(Shape{2, 28, 20}, layers, x, {0, 1, 4, 7}, false);
+    check_fusion_exact(Shape{2, 28, 20}, layers, x, {}, true);
+    test::TwinProcesses twins;
+    check_fusion_exact(Shape{2, 28, 20}, layers, x, {}, false, &twins);
+  }
+  SUBCASE("batches of 7, 5 and 9 rows in turn through the same networks") {
+    const json layers = json::parse(R"([
+        {"type": "conv2d", "filters": 4, "kernel": 3, "padding": "same"}, {"type": "batchnorm"},
+        {"type": "relu"}, {"type": "maxpool2d"}, {"type": "flatten"}, {"type": "affine", "units": 3}])");
+    Network fused = build_sequential(Shape{2, 28, 20}, layers, true),
+            plain = build_sequential(Shape{2, 28, 20}, layers, false);
+    for (const Index rows : {7, 5, 9}) {
+      CAPTURE(rows);
+      Matrix xb(rows, x.cols());
+      for (Index i = 0; i < xb.size(); ++i) xb.data()[i] = static_cast<float>(rng.uniform() - 0.3);
+      const Matrix dy = Matrix::Constant(rows, 3, 0.25f);
+      Matrix out[2];
+      int k = 0;
+      for (Network* net : {&fused, &plain}) {
+        net->set_need_input_grad(false);
+        net->zero_grads();
+        out[k++] = net->forward(xb, Mode::train);
+        net->backward(dy);
+      }
+      CHECK(same_bytes(out[0], out[1]));
+      CHECK(std::memcmp(fused.grads().data(), plain.grads().data(),
+                        sizeof(float) * static_cast<std::size_t>(plain.grads().size())) == 0);
+    }
+  }
   SUBCASE("a batchnorm of its own, valid padding") {
     const json layers = json::parse(R"([
         {"type": "conv2d", "filters": 3, "kernel": 3}, {"type": "batchnorm"}, {"type": "avgpool2d"},

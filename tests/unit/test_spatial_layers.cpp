@@ -431,6 +431,25 @@ TEST_CASE("conv2d: fashion-cnn's conv2 shape, with backward chunks of 5 and 6 sa
                        64, 3, 3, 1, 1);
 }
 
+TEST_CASE("conv2d: Winograd's two samples at once give each sample's bytes alone (output and input gradient)") {
+  // 3 samples: forward runs a pair and a single, backward's one chunk a pair for dx and a single.
+  LayerBench b =
+      make_bench(json{{"type", "conv2d"}, {"filters", 32}, {"kernel", 3}, {"padding", "same"}}, {Shape{16, 14, 14}});
+  Rng rng(31);
+  randomize_state(b, rng);
+  Matrix x(3, 16 * 14 * 14), dy(3, 32 * 14 * 14);
+  for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform() - 0.5);
+  for (Index i = 0; i < dy.size(); ++i) dy.data()[i] = static_cast<float>(rng.uniform() - 0.5);
+  const ConvPass all = conv_pass(b, x, dy, 2);
+  for (Index n = 0; n < 3; ++n) {
+    CAPTURE(n);
+    const ConvPass one = conv_pass(b, x.middleRows(n, 1), dy.middleRows(n, 1), 1);
+    CHECK(std::memcmp(one.y.data(), all.y.row(n).data(), sizeof(float) * static_cast<std::size_t>(one.y.size())) == 0);
+    CHECK(std::memcmp(one.dx.data(), all.dx.row(n).data(), sizeof(float) * static_cast<std::size_t>(one.dx.size())) ==
+          0);
+  }
+}
+
 TEST_CASE("conv2d: Winograd's F(2x2, 3x3) (3x3 stride 1, 16 channels in and out) matches a direct convolution") {
   // Odd output sizes (a last tile half outside), no padding; rows of 30 (the widest the AVX-512
   // transforms take); rows of 33 with 2 rows of padding above and below and none across (the

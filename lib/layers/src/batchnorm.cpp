@@ -7,6 +7,8 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -146,7 +148,7 @@ Index lane(const float* p) { return static_cast<Index>(reinterpret_cast<std::uin
 }  // namespace
 
 // The calling thread's scratch for row r of the channel's y or dy, in the given slot, at the
-// alignment (mod 64 bytes) that segment has in x (y and dy are allocated as x is).
+// alignment (mod 64 bytes) that segment has in x (y and dy are allocated as x is, or would be).
 float* BatchNorm::scratch_segment(const ChannelRows& x, Index r, Index slot) const {
   return aligned_as(x, r, segment_scratch_[static_cast<std::size_t>(thread_slot())].data() + slot * slot_stride());
 }
@@ -159,6 +161,9 @@ float* BatchNorm::aligned_as(const ChannelRows& x, Index r, float* base) const {
 // Before the passes run, with set_x_source: room for a channel of `rows` rows on each thread.
 void BatchNorm::size_channel_scratch(Index rows) {
   if (!x_source_) return;
+  if (x_source_rows_() != rows)
+    throw std::logic_error("BatchNorm: its input's source holds " + std::to_string(x_source_rows_()) + " rows, not " +
+                           std::to_string(rows));
   channel_scratch_.resize(static_cast<std::size_t>(num_threads()));
   for (Vector& v : channel_scratch_)
     if (v.size() < rows * channel_ld() + 16) v.resize(rows * channel_ld() + 16);

@@ -56,11 +56,16 @@ class BatchNorm : public Layer {
   void set_dx_sink(SegmentSink sink) { dx_sink_ = std::move(sink); }
 
   // The layer before it may hand it its input channel by channel instead of as a matrix
-  // (Layer::fuse_batchnorm_output): `source` writes channel c of every row of the batch, row r's
-  // S values at out + r·ld. Forward and backward are then given a matrix of the batch's rows and
-  // no columns, and ask the source for each channel once per pass over it (once in training).
+  // (Layer::fuse_batchnorm_output): `source` writes channel c of each of the `rows()` rows of the
+  // batch, row r's S values at out + r·ld. Forward and backward are then given a matrix of the
+  // batch's rows and no columns (they check that rows() agrees), and ask the source for each
+  // channel as their passes reach it: once in forward and once in backward in one process;
+  // across processes once per pass (three in forward, two in backward).
   using ChannelSource = std::function<void(Index c, float* out, Index ld)>;
-  void set_x_source(ChannelSource source) { x_source_ = std::move(source); }
+  void set_x_source(ChannelSource source, std::function<Index()> rows) {
+    x_source_ = std::move(source);
+    x_source_rows_ = std::move(rows);
+  }
 
   // One channel of the input: row r's S values at first + r·ld.
   struct ChannelRows {
@@ -94,8 +99,9 @@ class BatchNorm : public Layer {
   // (forward_segments: two, used in turn; backward_segments: one per row, or two used in turn,
   // see DySegments).
   mutable std::vector<Vector> segment_scratch_;
-  SegmentSink dx_sink_;                          // set_dx_sink
-  ChannelSource x_source_;                       // set_x_source
+  SegmentSink dx_sink_;     // set_dx_sink
+  ChannelSource x_source_;  // set_x_source
+  std::function<Index()> x_source_rows_;
   mutable std::vector<Vector> channel_scratch_;  // per pool thread: one channel of the batch, from x_source_
   // Floats from one row of a channel to the next in channel_scratch_: S, and up to 15 more so
   // that each row has the alignment it would have in a matrix of C·S columns.

@@ -30,9 +30,10 @@ constexpr Index kChunkMultiple = 2;
 // Winograd for 3x3 stride-1 layers with at least this many channels in and out (forward's
 // products have C rows to add, dx's F): fewer, and its 16 products per sample are too thin.
 constexpr Index kWinogradMinChannels = 16;
-// Direct weight gradients (Conv2d::direct_dw_) for 3x3 stride-1 layers with at most this many
-// input channels: 9·C dot products per (sample, filter) segment. AVX-512 builds only: one float
-// sum per tap in scalar code would be far slower than the product it replaces.
+// Direct forward and weight gradients (Conv2d::direct_dw_) for 3x3 stride-1 layers with at most
+// this many input channels: 9·C multiply-adds per output, 9·C dot products per (sample, filter)
+// segment. AVX-512 builds only: one float sum per tap in scalar code would be far slower than the
+// product it replaces.
 constexpr Index kDirectMaxChannels = 3;
 #if defined(__AVX512F__)
 constexpr bool kDirectWeightGrad = true;
@@ -442,13 +443,22 @@ void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
   if (winograd_) {
     U_fwd_.resize(wf_.filter_floats());
     wf_.transform_filters(W_, false, U_fwd_.data());
-    // Samples in fixed groups (of Winograd23::kMaxGroup), the groups split over the pool.
-    const Index group = Winograd23::kMaxGroup;
-    parallel_split((N + group - 1) / group, 1, [&](Index g0, Index g1) {
+    // Samples in groups of Winograd23::kMaxGroup from each shard's first (a process holding one
+    // shard groups its samples alike), the groups split over the pool.
+    group_n0_.clear();
+    const std::vector<Index> whole{0, N};
+    const std::vector<Index>& edges = shards_.empty() ? whole : shards_;
+    for (std::size_t e = 0; e + 1 < edges.size(); ++e)
+      for (Index n = edges[e]; n < edges[e + 1]; n += Winograd23::kMaxGroup) group_n0_.push_back(n);
+    group_n0_.push_back(N);
+    parallel_split(static_cast<Index>(group_n0_.size()) - 1, 1, [&](Index g0, Index g1) {
       Scratch& s = scratch();
-      for (Index n = g0 * group; n < std::min(N, g1 * group); n += group)
-        wf_.run(U_fwd_.data(), in.row(n).data(), in.cols(), init_.bias ? b_ : nullptr, y.row(n).data(), y.cols(),
-                std::min(group, N - n), s.wino.data());
+      for (Index g = g0; g < g1; ++g) {
+        const Index n = group_n0_[static_cast<std::size_t>(g)],
+                    count = std::min(Winograd23::kMaxGroup, group_n0_[static_cast<std::size_t>(g + 1)] - n);
+        wf_.run(U_fwd_.data(), in.row(n).data(), in.cols(), init_.bias ? b_ : nullptr, y.row(n).data(), y.cols(), count,
+                s.wino.data());
+      }
     });
     return;
   }
@@ -525,16 +535,18 @@ void Conv2d::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, con
   if (init_.bias) add_parts(db_parts_, shard_db_, db_);
 }
 
-// The batchnorm computes its input's channels from the last forward's padded planes as it needs
-// them (9·C multiply-adds per value, cheaper than reading it back from memory), and hands back
-// the output gradient's segments.
+// The batchnorm computes its input's channels from the last forward's padded planes and the
+// current weights as it needs them (9·C multiply-adds per value, cheaper than reading it back
+// from memory), and hands back the output gradient's segments.
 bool Conv2d::fuse_batchnorm_output(Layer& batchnorm) {
   auto* bn = dynamic_cast<BatchNorm*>(&batchnorm);
   if (!direct_dw_ || bn == nullptr) return false;
   bn->set_dx_sink([this](Index r, Index f, const float* dy) { direct_weight_grad(r, f, dy); });
-  bn->set_x_source([this](Index f, float* out, Index ld) {
-    for (Index r = 0; r < padded_x_.rows(); ++r) direct_forward(r, f, out + r * ld);
-  });
+  bn->set_x_source(
+      [this](Index f, float* out, Index ld) {
+        for (Index r = 0; r < padded_x_.rows(); ++r) direct_forward(r, f, out + r * ld);
+      },
+      [this] { return padded_x_.rows(); });
   output_by_segments_ = true;
   return true;
 }
@@ -561,7 +573,8 @@ void Conv2d::direct_weight_grad(Index r, Index f, const float* dy) {
 #endif
 }
 
-// One sample's input planes (C·H·W) into `out` zero-padded as direct_weight_grad_3x3 reads them.
+// One sample's input planes (C·H·W) into `out` zero-padded as direct_weight_grad_3x3 and
+// direct_forward_rows read them.
 void Conv2d::pad_planes(const float* x, float* out) const {
   const Window& w = win_;
   std::fill(out, out + w.C * dw_ph_ * dw_pw_, 0.0f);

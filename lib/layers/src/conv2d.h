@@ -18,9 +18,10 @@
 // dY·colᵀ (one thread). The chunks run on the pool's threads (parallel.h), each with its own
 // scratch; in backward each chunk writes its own dW and db part, and the parts are added in
 // chunk order, so the bits depend on the batch size only, never on the thread count.
-// Winograd layers run the same way, sample by sample: forward, and in backward's chunks dx (the
-// convolution of dy by the flipped filters) and the chunk's part of the transformed weight
-// gradient, transformed back into dW once the parts are added (per shard with sample shards,
+// Winograd layers run the same way: forward two samples at a time (pairs from each shard's first
+// sample), and in backward's chunks, sample by sample, the chunk's part of the transformed weight
+// gradient, and dx (the convolution of dy by the flipped filters) two samples at a time; the
+// weight gradient's parts are transformed back into dW once the parts are added (per shard with sample shards,
 // before the shards' tree, so that any process count gives the same bits).
 // 3x3 stride-1 layers with at most 3 channels in (a CNN's first layer; AVX-512 builds) run
 // directly: each output plane from the zero-padded input planes, 9·C multiply-adds per value,
@@ -100,6 +101,7 @@ class Conv2d : public WeightedLayer {
   bool winograd_ = false;
   Winograd23 wf_, wd_;
   Vector U_fwd_, U_dx_;
+  std::vector<Index> group_n0_;          // Winograd's forward: the first sample of each group, then N
   std::vector<std::int32_t> column_of_;  // (P): the output column ow of position p = oh·OW + ow
   // (kh·kw, ⌈P/16⌉): bit l of entry (t, q) set when position 16·q + l of tap t reads a pixel
   // inside the image (the AVX-512 rows-whole paths).
@@ -131,7 +133,7 @@ class Conv2d : public WeightedLayer {
   bool direct_dw_ = false;
   Matrix segment_parts_;  // (N, F·(K + 1))
   // (N, C·PH·PW): the last forward's input, zero-padded (pad_planes), made in every forward (also
-  // eval: a backward may follow it), about (H + 2)·(W + 18)/(H·W) times the input for a first layer
+  // eval: a backward may follow it), (H + 2)·PW/(H·W) times the input (28×28: 30·48/784 = 1.84)
   Matrix padded_x_;
   Index dw_blocks_ = 0, dw_ph_ = 0, dw_pw_ = 0;  // 16-column blocks (even), PH = OH + 2, PW = 16·blocks + 16
   std::vector<std::uint16_t> dw_masks_;          // (blocks): the lanes inside OW

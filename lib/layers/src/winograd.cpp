@@ -1,4 +1,4 @@
-// F(2x2, 3x3) for one sample: the transforms and the 16 products (winograd.h).
+// F(2x2, 3x3) for one or two samples: the transforms and the 16 products (winograd.h).
 #include "winograd.h"
 
 #include <algorithm>

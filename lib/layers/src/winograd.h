@@ -1,5 +1,5 @@
 // Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray, "Fast Algorithms for Convolutional
-// Neural Networks", 2015) for one sample of a 3x3, stride-1 cross-correlation: each 2x2 block of
+// Neural Networks", 2015) for one or two samples of a 3x3, stride-1 cross-correlation: each 2x2 block of
 // the output ("tile") from the 4x4 input patch under it with 16 multiplies per input channel
 // instead of 36, the multiplies of all tiles and channels done as 16 products
 //

@@ -126,8 +126,10 @@ class Layer {
   // (BatchNorm::set_dx_sink) as it computes them, and the network calls
   // finish_segment_weight_grads() instead of backward; the batch-sized dL/dy is never written.
   // It may also hand the batchnorm its output channel by channel (BatchNorm::set_x_source) and
-  // say so in output_by_segments(): its forward then gets and gives a matrix of the batch's rows
-  // and no columns. The first convolution of a CNN does both (conv2d.h).
+  // say so in output_by_segments(): the network then sizes its output as the batch's rows and no
+  // columns, and its forward leaves it so. The batchnorm asks for those channels in its backward
+  // too, computed from the parameters as they are then: a caller must not change them between
+  // forward and backward. The first convolution of a CNN does both (conv2d.h).
   virtual bool fuse_batchnorm_output(Layer& /*batchnorm*/) { return false; }
   virtual bool output_by_segments() const { return false; }
   virtual void finish_segment_weight_grads() {

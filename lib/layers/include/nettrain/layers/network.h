@@ -62,8 +62,9 @@ class Network {
   void add_layer(const std::string& name, std::vector<std::string> inputs, std::unique_ptr<Layer> layer,
                  bool explicit_init = true);
   // Before build: whether build() lets a layer take in the relu or batchnorm before it
-  // (Layer::fuse_relu_input, fuse_batchnorm_input). On by default; the same bits either way
-  // (tests compare the two).
+  // (Layer::fuse_relu_input, fuse_batchnorm_input), a layer hand its output to the batchnorm
+  // after it in segments (fuse_batchnorm_output), and a flatten's reader take the flatten's
+  // input. On by default; the same bits either way (tests compare the two).
   void set_fuse_layers(bool on) { fuse_layers_ = on; }
   // Resolves inputs, infers shapes, lays out and binds the flat buffers. Throws ConfigError that
   // names the layer for an unknown input, a forward reference or cycle, a duplicate name, an
@@ -167,9 +168,9 @@ class Network {
     // Resolved at build: the value index of each input slot.
     std::vector<std::size_t> sources;
     // The values forward and backward hand the layer: sources, but a relu or batchnorm taken in
-    // by this layer (fuse_layers) is replaced by its own input.
+    // by this layer, or a flatten skipped before it (fuse_layers), is replaced by its own input.
     std::vector<std::size_t> reads;
-    bool skipped = false;  // taken in by the layer that reads it: no passes of its own
+    bool skipped = false;  // taken in by (or skipped for) the layer that reads it: no passes of its own
     // Its weight gradients come from the batchnorm reading its output, segment by segment
     // (Layer::fuse_batchnorm_output), when no input gradient is asked for.
     bool grads_from_batchnorm = false;
