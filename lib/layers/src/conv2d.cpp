@@ -446,10 +446,9 @@ void Conv2d::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
     // Samples in groups of Winograd23::kMaxGroup from each shard's first (a process holding one
     // shard groups its samples alike), the groups split over the pool.
     group_n0_.clear();
-    const std::vector<Index> whole{0, N};
-    const std::vector<Index>& edges = shards_.empty() ? whole : shards_;
-    for (std::size_t e = 0; e + 1 < edges.size(); ++e)
-      for (Index n = edges[e]; n < edges[e + 1]; n += Winograd23::kMaxGroup) group_n0_.push_back(n);
+    for_each_shard(N, [&](Index n0, Index n1) {
+      for (Index n = n0; n < n1; n += Winograd23::kMaxGroup) group_n0_.push_back(n);
+    });
     group_n0_.push_back(N);
     parallel_split(static_cast<Index>(group_n0_.size()) - 1, 1, [&](Index g0, Index g1) {
       Scratch& s = scratch();
@@ -689,17 +688,15 @@ std::pair<Index, Index> Conv2d::chunk_at(Index c, Index N) const {
 void Conv2d::plan_chunks(Index N) {
   chunk_n0_.clear();
   shard_chunk_.clear();
-  const std::vector<Index> whole{0, N};
-  const std::vector<Index>& edges = shards_.empty() ? whole : shards_;
-  for (std::size_t s = 0; s + 1 < edges.size(); ++s) {
+  for_each_shard(N, [&](Index n0, Index n1) {
     shard_chunk_.push_back(static_cast<Index>(chunk_n0_.size()));
     // ⌈n / chunk_⌉ chunks, rounded up to a multiple of kChunkMultiple, of equal sizes (±1)
-    const Index n = edges[s + 1] - edges[s];
+    const Index n = n1 - n0;
     Index count = (n + chunk_ - 1) / chunk_;
     if (count > 1) count = std::min(n, (count + kChunkMultiple - 1) / kChunkMultiple * kChunkMultiple);
-    for (Index c = 0; c < count; ++c) chunk_n0_.push_back(edges[s] + n * c / count);
-    if (edges[s] == edges[s + 1]) chunk_n0_.push_back(edges[s]);  // an empty shard: one empty chunk
-  }
+    for (Index c = 0; c < count; ++c) chunk_n0_.push_back(n0 + n * c / count);
+    if (n == 0) chunk_n0_.push_back(n0);  // an empty shard: one empty chunk
+  });
   shard_chunk_.push_back(static_cast<Index>(chunk_n0_.size()));
 }
 

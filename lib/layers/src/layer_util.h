@@ -50,6 +50,16 @@ class WeightedLayer : public Layer {
 
   // Sample shards of the last forward (Context::shards), for backward.
   void keep_shards(const Context& ctx) { shards_.assign(ctx.shards.begin(), ctx.shards.end()); }
+  // f(first, end) for each sample shard of a batch of N in order, or once for the whole batch
+  // when there are no shards.
+  template <class F>
+  void for_each_shard(Index N, F&& f) const {
+    if (shards_.empty()) {
+      f(Index{0}, N);
+      return;
+    }
+    for (std::size_t s = 0; s + 1 < shards_.size(); ++s) f(shards_[s], shards_[s + 1]);
+  }
 
   WeightInit init_;
   std::vector<Index> shards_;
