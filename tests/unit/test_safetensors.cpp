@@ -7,6 +7,7 @@
 
 #include "data_fixtures.h"
 #include "nettrain/core/errors.h"
+#include "nettrain/core/files.h"
 #include "nettrain/run/model_file.h"
 #include "nettrain/io/safetensors.h"
 
@@ -51,6 +52,12 @@ TEST_CASE("safetensors: what is written reads back, 8-byte aligned") {
   CHECK_THROWS_WITH_AS(f.read_f32("layer.weight", {3, 2}, back),
                        "x: tensor \"layer.weight\": expected shape [3, 2], got [2, 3]", ModelFileError);
   CHECK_THROWS_WITH_AS(f.read_f32("missing", {1}, back), "x: tensor \"missing\" is missing", ModelFileError);
+
+  // write() streams the header and each tensor from its memory: the file holds the same bytes.
+  test_data::TempDir dir;
+  const std::string path = dir.file("w.safetensors");
+  w.write(path, false);
+  CHECK(read_file(path) == bytes);
 }
 
 TEST_CASE("safetensors: malformed files say what is wrong") {

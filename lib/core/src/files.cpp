@@ -45,11 +45,15 @@ void fsync_dir(const std::string& path) {
 }  // namespace
 
 void write_file_atomic(const std::string& path, std::string_view bytes, bool sync) {
+  write_file_atomic(path, std::span<const std::string_view>(&bytes, 1), sync);
+}
+
+void write_file_atomic(const std::string& path, std::span<const std::string_view> parts, bool sync) {
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail("create", tmp, errno);
   try {
-    write_all(fd, bytes, tmp);
+    for (const std::string_view part : parts) write_all(fd, part, tmp);
     if (sync && ::fsync(fd) != 0) fail("flush", tmp, errno);
   } catch (...) {
     ::close(fd);

@@ -145,10 +145,10 @@ void SafetensorsFile::read_f32(const std::string& name, const std::vector<Index>
 void SafetensorsWriter::add_f32(const std::string& name, const std::vector<Index>& shape, const float* data) {
   Index n = 1;
   for (Index d : shape) n *= d;
-  entries_.push_back({name, shape, std::vector<float>(data, data + n)});
+  entries_.push_back({name, shape, std::span<const float>(data, static_cast<std::size_t>(n))});
 }
 
-std::string SafetensorsWriter::serialize() const {
+std::string SafetensorsWriter::header() const {
   nlohmann::json header = nlohmann::json::object();
   std::uint64_t offset = 0;
   for (const auto& e : entries_) {
@@ -159,16 +159,26 @@ std::string SafetensorsWriter::serialize() const {
   if (!metadata_.empty()) header["__metadata__"] = metadata_;
   std::string h = header.dump();
   h.append((8 - h.size() % 8) % 8, ' ');  // keep the data section 8-byte aligned
-  std::string out;
-  out.reserve(8 + h.size() + offset);
   const std::uint64_t n = h.size();
-  out.append(reinterpret_cast<const char*>(&n), 8);
-  out += h;
-  for (const auto& e : entries_)
-    out.append(reinterpret_cast<const char*>(e.data.data()), e.data.size() * sizeof(float));
+  return std::string(reinterpret_cast<const char*>(&n), 8) + h;
+}
+
+std::vector<std::string_view> SafetensorsWriter::parts(const std::string& header) const {
+  std::vector<std::string_view> out{header};
+  for (const auto& e : entries_) out.emplace_back(reinterpret_cast<const char*>(e.data.data()), e.data.size_bytes());
   return out;
 }
 
-void SafetensorsWriter::write(const std::string& path, bool sync) const { write_file_atomic(path, serialize(), sync); }
+std::string SafetensorsWriter::serialize() const {
+  const std::string h = header();
+  std::string out;
+  for (const std::string_view part : parts(h)) out += part;
+  return out;
+}
+
+void SafetensorsWriter::write(const std::string& path, bool sync) const {
+  const std::string h = header();
+  write_file_atomic(path, parts(h), sync);
+}
 
 }  // namespace nettrain

@@ -3,6 +3,7 @@
 // reader sees either the old file or the whole new one, never half of it.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,9 @@ namespace nettrain {
 // With `sync` false the data is not fsynced: still never half a file for a crashed process, but
 // a machine crash may lose it (for files rewritten often and again at the end, like curves.svg).
 void write_file_atomic(const std::string& path, std::string_view bytes, bool sync = true);
+// The same for a file made of `parts` one after the other (written in turn, never joined in
+// memory).
+void write_file_atomic(const std::string& path, std::span<const std::string_view> parts, bool sync = true);
 
 // Flushes an existing file and its folder to the disk (what write_file_atomic with `sync` false
 // left to the kernel). Throws IoError naming the path.

@@ -15,6 +15,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "nettrain/core/tensor.h"
@@ -56,21 +57,29 @@ class SafetensorsFile {
   std::vector<SafetensorInfo> tensors_;  // in header order
 };
 
+// Collects tensors and metadata, then writes one file. The tensors are not copied: `data` must
+// hold its values until the writer has written (a run's parameters and optimizer state are the
+// size of the model; a copy of them, and another of the whole file, made every checkpoint the
+// run's peak memory).
 class SafetensorsWriter {
  public:
   void add_f32(const std::string& name, const std::vector<Index>& shape, const float* data);
   void set_metadata(const std::string& key, const std::string& value) { metadata_[key] = value; }
   std::string serialize() const;
-  // Writes atomically (write_file_atomic, core/files.h); fsynced unless `sync` is false. Throws
-  // IoError.
+  // Writes atomically (write_file_atomic, core/files.h), the tensors straight from their
+  // memory; fsynced unless `sync` is false. Throws IoError.
   void write(const std::string& path, bool sync = true) const;
 
  private:
   struct Entry {
     std::string name;
     std::vector<Index> shape;
-    std::vector<float> data;
+    std::span<const float> data;
   };
+  // The length and the header (padded to 8 bytes), then each tensor's bytes.
+  std::string header() const;
+  std::vector<std::string_view> parts(const std::string& header) const;
+
   std::vector<Entry> entries_;
   std::map<std::string, std::string> metadata_;
 };
