@@ -163,16 +163,20 @@ std::string SafetensorsWriter::header() const {
   return std::string(reinterpret_cast<const char*>(&n), 8) + h;
 }
 
-std::vector<std::string_view> SafetensorsWriter::parts(const std::string& header) const {
-  std::vector<std::string_view> out{header};
+std::vector<std::string_view> SafetensorsWriter::parts(const std::string& head) const {
+  std::vector<std::string_view> out{head};
   for (const auto& e : entries_) out.emplace_back(reinterpret_cast<const char*>(e.data.data()), e.data.size_bytes());
   return out;
 }
 
 std::string SafetensorsWriter::serialize() const {
   const std::string h = header();
+  const std::vector<std::string_view> all = parts(h);
+  std::size_t size = 0;
+  for (const std::string_view part : all) size += part.size();
   std::string out;
-  for (const std::string_view part : parts(h)) out += part;
+  out.reserve(size);
+  for (const std::string_view part : all) out += part;
   return out;
 }
 

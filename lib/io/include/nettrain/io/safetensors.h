@@ -63,6 +63,8 @@ class SafetensorsFile {
 // run's peak memory).
 class SafetensorsWriter {
  public:
+  // Keeps `data` (the product of `shape` floats) by address: its values are read when the file
+  // is written, not now.
   void add_f32(const std::string& name, const std::vector<Index>& shape, const float* data);
   void set_metadata(const std::string& key, const std::string& value) { metadata_[key] = value; }
   std::string serialize() const;
@@ -78,7 +80,7 @@ class SafetensorsWriter {
   };
   // The length and the header (padded to 8 bytes), then each tensor's bytes.
   std::string header() const;
-  std::vector<std::string_view> parts(const std::string& header) const;
+  std::vector<std::string_view> parts(const std::string& head) const;
 
   std::vector<Entry> entries_;
   std::map<std::string, std::string> metadata_;
