@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -81,6 +82,41 @@ TEST_CASE("gemm: every form the layers use matches a double reference, small and
   for (const Case& c : cases) {
     check_product(c, 0.0f);
     check_product(c, 1.0f);
+  }
+}
+
+// Products whose C rows are 2 KB apart go through a scratch (gemm.h, padded_c): the same bytes as
+// OpenBLAS writing C itself, for beta 0 and 1 and every form, and C's columns beyond the product
+// untouched.
+TEST_CASE("gemm: a product through the padded scratch gives OpenBLAS's own bytes") {
+  for (const Case c : {Case{false, false, 64, 512, 600}, Case{true, false, 96, 512, 256},
+                       Case{false, true, 64, 512, 160}, Case{false, false, 33, 520, 600}}) {
+    const Index ldc = 1024;
+    REQUIRE(padded_c(c.m, c.n, c.k, ldc));
+    REQUIRE_FALSE(small_product(c.trans_a, c.trans_b, c.n, c.k));  // OpenBLAS's, not LIBXSMM's
+    const Index lda = c.trans_a ? c.m : c.k, ldb = c.trans_b ? c.k : c.n;
+    Rng rng(static_cast<std::uint64_t>(c.m * 7 + c.n + c.k));
+    auto fill = [&](Index count) {
+      std::vector<float> v(static_cast<std::size_t>(count));
+      for (float& x : v) x = rng.uniform() * 2.0f - 1.0f;
+      return v;
+    };
+    const std::vector<float> A = fill(c.m * c.k), B = fill(c.k * c.n), C0 = fill(c.m * ldc);
+    for (const float beta : {0.0f, 1.0f}) {
+      CAPTURE(c.trans_a);
+      CAPTURE(c.trans_b);
+      CAPTURE(c.m);
+      CAPTURE(beta);
+      std::vector<float> mine = C0, theirs = C0;
+      sgemm(c.trans_a, c.trans_b, c.m, c.n, c.k, A.data(), lda, B.data(), ldb, beta, mine.data(), ldc);
+      auto i = [](Index v) { return static_cast<blasint>(v); };
+      cblas_sgemm(CblasRowMajor, c.trans_a ? CblasTrans : CblasNoTrans, c.trans_b ? CblasTrans : CblasNoTrans, i(c.m),
+                  i(c.n), i(c.k), 1.0f, A.data(), i(lda), B.data(), i(ldb), beta, theirs.data(), i(ldc));
+      CHECK(std::memcmp(mine.data(), theirs.data(), mine.size() * sizeof(float)) == 0);
+      for (Index r = 0; r < c.m; ++r)
+        for (Index j = c.n; j < ldc; ++j)
+          REQUIRE(mine[static_cast<std::size_t>(r * ldc + j)] == C0[static_cast<std::size_t>(r * ldc + j)]);
+    }
   }
 }
 
