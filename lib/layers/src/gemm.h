@@ -100,22 +100,23 @@ inline void sgemm(bool trans_a, bool trans_b, Index m, Index n, Index k, const f
     return true;
   }();
   auto i = [](Index v) { return static_cast<blasint>(v); };
-  if (padded_c(m, n, k, ldc)) {
-    // Through a scratch whose rows are 64 bytes longer, copied back: OpenBLAS computes the same
-    // sums whatever ldc is, so the same bits.
+  // Large products whose C rows are 2 KB-multiples apart go through a scratch whose rows are 64
+  // bytes longer, copied back: OpenBLAS computes the same sums whatever ldc is, so the same bits.
+  const bool padded = padded_c(m, n, k, ldc);
+  float* target = C;
+  Index ld = ldc;
+  if (padded) {
     thread_local std::vector<float> scratch;
-    const Index lds = n + kCPad;
-    if (scratch.size() < static_cast<std::size_t>(m * lds)) scratch.resize(static_cast<std::size_t>(m * lds));
-    float* S = scratch.data();
+    ld = n + kCPad;
+    if (scratch.size() < static_cast<std::size_t>(m * ld)) scratch.resize(static_cast<std::size_t>(m * ld));
+    target = scratch.data();
     if (beta != 0.0f)
-      for (Index r = 0; r < m; ++r) std::copy(C + r * ldc, C + r * ldc + n, S + r * lds);
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, i(m), i(n),
-                i(k), 1.0f, A, i(lda), B, i(ldb), beta, S, i(lds));
-    for (Index r = 0; r < m; ++r) std::copy(S + r * lds, S + r * lds + n, C + r * ldc);
-    return;
+      for (Index r = 0; r < m; ++r) std::copy(C + r * ldc, C + r * ldc + n, target + r * ld);
   }
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, i(m), i(n), i(k),
-              1.0f, A, i(lda), B, i(ldb), beta, C, i(ldc));
+              1.0f, A, i(lda), B, i(ldb), beta, target, i(ld));
+  if (padded)
+    for (Index r = 0; r < m; ++r) std::copy(target + r * ld, target + r * ld + n, C + r * ldc);
 }
 
 // y = x·W (y already sized (batch, out)) in chunks of y's columns, or of its rows (samples) when
