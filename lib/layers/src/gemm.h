@@ -75,11 +75,13 @@ inline bool small_product(bool trans_a, bool trans_b, Index n, Index k) {
 // writes a tile of such rows at once: bench/gemm_probe ran W3's first product (256 x 1024 x 784,
 // both halves at once) at 271 GFLOPS with C's rows 1024 floats apart and 312 with 1008;
 // small_gemm_probe xᵀ·dy 1024 x 1024 x 256 at 163 against 195 for 1008. Such products (large
-// enough that a copy of C is cheap beside them) write a scratch with rows kCPad floats longer:
-// W3's step (conv_bench, 4 alternating runs) 10.10-10.29 -> 9.64-9.97 ms.
+// enough that a copy of C is cheap beside them) write a scratch with rows kCPad floats longer,
+// copied back: W3's step (conv_bench, 4 alternating runs) 10.10-10.29 -> 9.64-9.97 ms. Not when
+// they add to C (beta 1, the weight gradients): copying C in as well cost more than the padding
+// gave (3 alternating runs: 9.12-9.83 ms padded, 9.00-9.16 not).
 constexpr Index kCPad = 16;
-inline bool padded_c(Index m, Index n, Index k, Index ldc) {
-  return ldc % 512 == 0 && k >= 64 && m * n >= Index{1} << 14;
+inline bool padded_c(Index m, Index n, Index k, Index ldc, float beta) {
+  return beta == 0.0f && ldc % 512 == 0 && k >= 64 && m * n >= Index{1} << 14;
 }
 
 // C (m, n) = op(A)·op(B) + beta·C on the calling thread, row-major, with leading dimensions lda,
@@ -100,9 +102,8 @@ inline void sgemm(bool trans_a, bool trans_b, Index m, Index n, Index k, const f
     return true;
   }();
   auto i = [](Index v) { return static_cast<blasint>(v); };
-  // Large products whose C rows are 2 KB-multiples apart go through a scratch whose rows are 64
-  // bytes longer, copied back: OpenBLAS computes the same sums whatever ldc is, so the same bits.
-  const bool padded = padded_c(m, n, k, ldc);
+  // OpenBLAS computes the same sums whatever ldc is: the padded scratch gives the same bits.
+  const bool padded = padded_c(m, n, k, ldc, beta);
   float* target = C;
   Index ld = ldc;
   if (padded) {
@@ -110,8 +111,6 @@ inline void sgemm(bool trans_a, bool trans_b, Index m, Index n, Index k, const f
     ld = n + kCPad;
     if (scratch.size() < static_cast<std::size_t>(m * ld)) scratch.resize(static_cast<std::size_t>(m * ld));
     target = scratch.data();
-    if (beta != 0.0f)
-      for (Index r = 0; r < m; ++r) std::copy(C + r * ldc, C + r * ldc + n, target + r * ld);
   }
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, i(m), i(n), i(k),
               1.0f, A, i(lda), B, i(ldb), beta, target, i(ld));
