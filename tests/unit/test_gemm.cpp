@@ -93,7 +93,7 @@ TEST_CASE("gemm: a product through the padded scratch gives OpenBLAS's own bytes
                        Case{false, true, 64, 512, 160}, Case{false, false, 33, 520, 600}}) {
     const Index ldc = 1024;
     REQUIRE(padded_c(c.m, c.n, c.k, ldc, 0.0f));
-    REQUIRE_FALSE(padded_c(c.m, c.n, c.k, ldc, 1.0f));  // adding to C: straight into C
+    REQUIRE_FALSE(padded_c(c.m, c.n, c.k, ldc, 1.0f));             // adding to C: straight into C
     REQUIRE_FALSE(small_product(c.trans_a, c.trans_b, c.n, c.k));  // OpenBLAS's, not LIBXSMM's
     const Index lda = c.trans_a ? c.m : c.k, ldb = c.trans_b ? c.k : c.n;
     Rng rng(static_cast<std::uint64_t>(c.m * 7 + c.n + c.k));

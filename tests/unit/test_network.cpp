@@ -434,6 +434,45 @@ TEST_CASE("network: a max-pool that takes in the relu before it gives the bits o
   }
 }
 
+TEST_CASE("network: an affine layer that runs the relu after it gives the bits of the two layers") {
+  // Cells of x include exact zeros and a NaN row: relu keeps NaN and −0, and its gradient is 0
+  // exactly where the affine output is not > 0, from the relu's output as from its input.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  Matrix x = cells_drawn_from({-1.0f, -0.0f, 0.0f, 0.5f, 2.0f, -0.25f}, 9, 12, 31);
+  x.row(4).setConstant(nan);
+  x.row(6).setZero();
+  for (const bool bias : {true, false}) {
+    CAPTURE(bias);
+    json layers = json::parse(R"([
+        {"type": "affine", "units": 7}, {"type": "relu"}, {"type": "affine", "units": 5}, {"type": "relu"},
+        {"type": "affine", "units": 3}])");
+    for (json& l : layers)
+      if (l["type"] == "affine") l["bias"] = bias;
+    check_fusion_exact(Shape{12}, layers, x);
+    SUBCASE("with sample shards") { check_fusion_exact(Shape{12}, layers, x, {0, 2, 6, 9}); }
+    // Taken in: the two relus' outputs are never stored.
+    Network fused = build_sequential(Shape{12}, layers, true), plain = build_sequential(Shape{12}, layers, false);
+    fused.forward(x, Mode::train);
+    plain.forward(x, Mode::train);
+    CHECK(plain.value_floats() - fused.value_floats() == x.rows() * (7 + 5));
+  }
+  SUBCASE("a relu with a second reader, or an affine output with a second reader, stays apart") {
+    for (const char* text : {R"([{"type": "affine", "units": 6}, {"type": "relu", "name": "r"},
+                                 {"type": "affine", "name": "a", "units": 6}, {"type": "add", "inputs": ["a", "r"]}])",
+                             R"([{"type": "affine", "name": "f", "units": 6}, {"type": "relu", "name": "r"},
+                                 {"type": "add", "inputs": ["f", "r"]}])"}) {
+      const std::string layers = text;
+      CAPTURE(layers);
+      check_fusion_exact(Shape{12}, json::parse(layers), x);
+      Network fused = build_sequential(Shape{12}, json::parse(layers), true);
+      Network plain = build_sequential(Shape{12}, json::parse(layers), false);
+      fused.forward(x, Mode::train);
+      plain.forward(x, Mode::train);
+      CHECK(fused.value_floats() == plain.value_floats());
+    }
+  }
+}
+
 TEST_CASE("network: a 2x2 max-pool that takes in the batchnorm before it gives the bits of the layers apart") {
   // Batchnorm's sums split a segment at its 64-byte alignment (Eigen): 28x28 planes are aligned,
   // 14x14 and 7x9 ones start at every multiple of 16 bytes; an odd batch and odd planes.

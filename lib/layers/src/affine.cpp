@@ -45,17 +45,18 @@ void Affine::forward(std::span<const Matrix* const> x, Matrix& y, const Context&
   // With sample shards every product is one shard's, so its shape (and OpenBLAS's choice of
   // kernel) is the same however the shards are spread over processes.
   if (shards_.empty()) {
-    const gemm_detail::ForwardChunks product{*x[0], W_, init_.bias ? b_ : nullptr, in_, out_, y};  // (batch, out)
+    const gemm_detail::ForwardChunks product{*x[0], W_, init_.bias ? b_ : nullptr, relu_, in_,
+                                             out_,  y};  // (batch, out)
     parallel_for_chunks(product.count, [&](Index c) { product.run(c); });
     return;
   }
   for (std::size_t s = 0; s + 1 < shards_.size(); ++s)
     gemm_detail::forward_rows(*x[0], shards_[s], shards_[s + 1] - shards_[s], W_, in_, out_, y);
-  if (!init_.bias) return;
-  // In ranges of rows over the pool: an elementwise add, the same bits for any split.
-  const RowVectorMap b(b_, out_);
-  parallel_ranges(y.rows(), std::max<Index>(1, kElementwiseGrain / out_),
-                  [&](Index r0, Index r1) { y.middleRows(r0, r1 - r0).rowwise() += b; });
+  if (!init_.bias && !relu_) return;
+  // In ranges of rows over the pool: elementwise, the same bits for any split.
+  parallel_ranges(y.rows(), std::max<Index>(1, kElementwiseGrain / out_), [&](Index r0, Index r1) {
+    gemm_detail::finish_forward_block(y.middleRows(r0, r1 - r0), init_.bias ? b_ : nullptr, relu_);
+  });
 }
 
 void Affine::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, const Matrix& dy,

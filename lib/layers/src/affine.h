@@ -31,12 +31,14 @@ class Affine : public WeightedLayer {
   void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
                 std::span<Matrix* const> dx) override;
   std::string describe() const override;
+  bool fuse_relu_output() override { return relu_ = true; }
 
  private:
   void shard_grads(const Matrix& x, const Matrix& dy);
 
   Index in_ = 0;
   Index out_;
+  bool relu_ = false;  // forward writes relu(x·W + b) (fuse_relu_output)
   // W_, dW_: (in, out); b_, db_: (1, out)
   Matrix dW_parts_, db_parts_;  // (shards, in·out), (shards, out): per-shard gradients
 };

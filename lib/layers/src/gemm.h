@@ -118,13 +118,27 @@ inline void sgemm(bool trans_a, bool trans_b, Index m, Index n, Index k, const f
     for (Index r = 0; r < m; ++r) std::copy(target + r * ld, target + r * ld + n, C + r * ldc);
 }
 
+// The pass a chunk of y = x·W gets while it is in cache: the bias b added (null: none), then,
+// with relu, max(·, 0) — the expressions the separate passes use, so the same bits as running
+// them afterwards over the whole of y.
+template <class Block>
+void finish_forward_block(Block&& block, const float* b, bool relu) {
+  if (b != nullptr && relu) {
+    block = (block.rowwise() + ConstRowVectorMap(b, block.cols())).cwiseMax(0.0f);
+  } else if (b != nullptr) {
+    block.rowwise() += ConstRowVectorMap(b, block.cols());
+  } else if (relu) {
+    block = block.cwiseMax(0.0f);
+  }
+}
+
 // y = x·W (y already sized (batch, out)) in chunks of y's columns, or of its rows (samples) when
-// the layer is narrower than the batch; each chunk adds the bias b (null: none) to its part of y
-// while that part is in cache (an elementwise add: the same bits as adding it afterwards).
+// the layer is narrower than the batch; each chunk gets finish_forward_block (bias b, relu).
 struct ForwardChunks {
   const Matrix& x;
   const float* W;
   const float* b;
+  bool relu;
   Index in, out;
   Matrix& y;
   bool by_columns = out >= x.rows();
@@ -135,12 +149,12 @@ struct ForwardChunks {
     if (by_columns) {
       const auto [c0, c1] = chunk_range(out, count, c);
       sgemm(false, false, batch, c1 - c0, in, x.data(), in, W + c0, out, 0.0f, y.data() + c0, out);
-      if (b != nullptr) y.middleCols(c0, c1 - c0).rowwise() += ConstRowVectorMap(b + c0, c1 - c0);
+      finish_forward_block(y.middleCols(c0, c1 - c0), b == nullptr ? nullptr : b + c0, relu);
       return;
     }
     const auto [r0, r1] = chunk_range(batch, count, c);
     sgemm(false, false, r1 - r0, out, in, x.data() + r0 * in, in, W, out, 0.0f, y.data() + r0 * out, out);
-    if (b != nullptr) y.middleRows(r0, r1 - r0).rowwise() += ConstRowVectorMap(b, out);
+    finish_forward_block(y.middleRows(r0, r1 - r0), b, relu);
   }
 };
 

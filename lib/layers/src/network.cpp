@@ -200,6 +200,7 @@ void Network::fuse_layers() {
     n.reads = n.sources;
     n.skipped = false;
     n.grads_from_batchnorm = false;
+    n.relu_out.reset();
   }
   if (!fuse_layers_) return;
   // Backward adds a value's gradient contributions in reverse node order, and the taken-in
@@ -253,6 +254,23 @@ void Network::fuse_layers() {
       flatten.skipped = true;
       v = flatten.reads[0];
     }
+  // Last, a relu between a layer that alone reads its input and one that alone reads its output:
+  // the first may run it (Layer::fuse_relu_output), and the second is handed the first's output.
+  for (std::size_t r = 0; r < nodes_.size(); ++r) {
+    Node& relu = nodes_[r];
+    if (relu.skipped || relu.layer->type() != "relu" || relu.reads[0] < n_in) continue;
+    const std::size_t in = relu.reads[0], out = n_in + r;
+    Node& producer = nodes_[in - n_in];
+    if (producer.skipped || uses_[in] != 1 || uses_[out] != 1) continue;
+    std::size_t* slot = nullptr;
+    for (Node& reader : nodes_)
+      for (std::size_t& v : reader.reads)
+        if (v == out && !reader.skipped) slot = &v;
+    if (slot == nullptr || !producer.layer->fuse_relu_output()) continue;
+    relu.skipped = true;
+    producer.relu_out = r;
+    *slot = in;
+  }
 }
 
 // Whether backward leaves value v's gradient to a batchnorm's dx segments (fuse_layers).
@@ -491,6 +509,12 @@ void Network::backward(const Matrix& dy) {
       continue;
     }
     const Matrix& d_out = (i + 1 == nodes_.size()) ? dy : grad_of(self);
+    if (n.relu_out) {  // the relu it ran: dL/d(its output) through the relu, in place
+      Matrix& g = grad_of(self);
+      const std::array<const Matrix*, 1> y{&values_[self]};
+      const std::array<Matrix*, 1> dg{&g};
+      nodes_[*n.relu_out].layer->backward(y, values_[self], g, dg);
+    }
     const std::size_t arity = n.reads.size();
     for (std::size_t s = 0; s < arity; ++s) {
       const std::size_t v = n.reads[s];

@@ -113,6 +113,14 @@ class Layer {
   // the relu (0 where x <= 0). The network then skips the relu's passes and its buffers. Max
   // pooling does (relu commutes with max: it applies it to the window's max only).
   virtual bool fuse_relu_input() { return false; }
+  // Asked at build when this layer's output is read by a relu alone, and that relu's output by one
+  // layer. A layer that runs the relu itself returns true: from then on its forward writes
+  // relu(y), bit for bit what the relu would give. The network skips the relu's forward and its
+  // buffers, hands the relu's reader this layer's output, and in backward runs the relu's
+  // gradient in place on this layer's output gradient (relu(y) > 0 exactly where y > 0) before
+  // this layer's backward. The affine layer does: it applies the relu to each chunk of its
+  // product while the chunk is in cache, in the pass that adds the bias.
+  virtual bool fuse_relu_output() { return false; }
   // Asked at build when this layer's one input (once relus are taken in) is a batchnorm that
   // nothing else reads. A layer that takes it in returns true: from then on it is given the
   // batchnorm's input and runs the batchnorm's forward and backward itself, bit for bit, through

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <span>
 #include <string>
@@ -105,6 +106,13 @@ class Network {
   void set_need_input_grad(bool on) { need_input_grad_ = on; }
   // (batch, input_size()), valid after backward with need_input_grad on.
   const Matrix& input_grad() const { return input_grad_; }
+  // Floats held for the values (layer outputs) of the last forward; a layer skipped by the
+  // fusions (fuse_layers) holds none.
+  Index value_floats() const {
+    Index n = 0;
+    for (const Matrix& m : values_) n += m.size();
+    return n;
+  }
   // Floats held for the gradients of values (dL/d(value)) since the last backward: values whose
   // gradients are never live at once share storage.
   Index value_grad_floats() const {
@@ -174,6 +182,9 @@ class Network {
     // Its weight gradients come from the batchnorm reading its output, segment by segment
     // (Layer::fuse_batchnorm_output), when no input gradient is asked for.
     bool grads_from_batchnorm = false;
+    // The relu after it that it runs itself (Layer::fuse_relu_output), as a node index; that
+    // relu's gradient is then taken in place on this node's output gradient.
+    std::optional<std::size_t> relu_out;
     Shape shape;
     Index param_count = 0;
     std::string where;  // "file: /model/layers/3" for messages, or "" when built in code
