@@ -85,9 +85,9 @@ TEST_CASE("gemm: every form the layers use matches a double reference, small and
   }
 }
 
-// Products whose C rows are 2 KB apart go through a scratch (gemm.h, padded_c): the same bytes as
-// OpenBLAS writing C itself, for beta 0 and 1 and every form, and C's columns beyond the product
-// untouched.
+// Products whose C rows are 2 KB apart go through a scratch (gemm.h, padded_c) unless they add to
+// C: the same bytes as OpenBLAS writing C itself, for beta 0 (through the scratch) and 1 (straight)
+// and every form, and C's columns beyond the product untouched.
 TEST_CASE("gemm: a product through the padded scratch gives OpenBLAS's own bytes") {
   for (const Case c : {Case{false, false, 64, 512, 600}, Case{true, false, 96, 512, 256},
                        Case{false, true, 64, 512, 160}, Case{false, false, 33, 520, 600}}) {

@@ -456,6 +456,25 @@ TEST_CASE("network: an affine layer that runs the relu after it gives the bits o
     plain.forward(x, Mode::train);
     CHECK(plain.value_floats() - fused.value_floats() == x.rows() * (7 + 5));
   }
+  SUBCASE("layers wider than the batch (chunks of columns), a relu of a relu, a flatten between") {
+    const Matrix x5 = x.topRows(5);
+    for (const char* text : {R"([{"type": "affine", "units": 40}, {"type": "relu"}, {"type": "affine", "units": 33},
+                                 {"type": "relu"}, {"type": "affine", "units": 3}])",
+                             R"([{"type": "affine", "units": 40}, {"type": "relu"}, {"type": "relu"},
+                                 {"type": "affine", "units": 3}])",
+                             R"([{"type": "affine", "units": 40}, {"type": "flatten"}, {"type": "relu"},
+                                 {"type": "affine", "units": 3}])"}) {
+      const std::string layers = text;
+      CAPTURE(layers);
+      check_fusion_exact(Shape{12}, json::parse(layers), x5);
+      check_fusion_exact(Shape{12}, json::parse(layers), x5, {0, 2, 5});
+      Network fused = build_sequential(Shape{12}, json::parse(layers), true);
+      Network plain = build_sequential(Shape{12}, json::parse(layers), false);
+      fused.forward(x5, Mode::train);
+      plain.forward(x5, Mode::train);
+      CHECK(fused.value_floats() < plain.value_floats());
+    }
+  }
   SUBCASE("a relu with a second reader, or an affine output with a second reader, stays apart") {
     for (const char* text : {R"([{"type": "affine", "units": 6}, {"type": "relu", "name": "r"},
                                  {"type": "affine", "name": "a", "units": 6}, {"type": "add", "inputs": ["a", "r"]}])",

@@ -254,14 +254,21 @@ void Network::fuse_layers() {
       flatten.skipped = true;
       v = flatten.reads[0];
     }
-  // Last, a relu between a layer that alone reads its input and one that alone reads its output:
-  // the first may run it (Layer::fuse_relu_output), and the second is handed the first's output.
+  fuse_relu_outputs();
+}
+
+// A relu that alone reads a layer's output, and whose own output one layer alone reads, may be
+// run by the layer before it (Layer::fuse_relu_output): the layer after it is then handed that
+// layer's output. Last of the fusions, so a reader that took in a flatten is found by its reads.
+void Network::fuse_relu_outputs() {
+  const std::size_t n_in = inputs_.size();
   for (std::size_t r = 0; r < nodes_.size(); ++r) {
     Node& relu = nodes_[r];
     if (relu.skipped || relu.layer->type() != "relu" || relu.reads[0] < n_in) continue;
     const std::size_t in = relu.reads[0], out = n_in + r;
     Node& producer = nodes_[in - n_in];
-    if (producer.skipped || uses_[in] != 1 || uses_[out] != 1) continue;
+    // A producer that already runs a relu is left one (a relu of a relu: the second stays).
+    if (producer.skipped || producer.relu_out || uses_[in] != 1 || uses_[out] != 1) continue;
     std::size_t* slot = nullptr;
     for (Node& reader : nodes_)
       for (std::size_t& v : reader.reads)
@@ -511,9 +518,10 @@ void Network::backward(const Matrix& dy) {
     const Matrix& d_out = (i + 1 == nodes_.size()) ? dy : grad_of(self);
     if (n.relu_out) {  // the relu it ran: dL/d(its output) through the relu, in place
       Matrix& g = grad_of(self);
-      const std::array<const Matrix*, 1> y{&values_[self]};
+      // The relu's x is this node's output relu(y): > 0 exactly where y is.
+      const std::array<const Matrix*, 1> relu_x{&values_[self]};
       const std::array<Matrix*, 1> dg{&g};
-      nodes_[*n.relu_out].layer->backward(y, values_[self], g, dg);
+      nodes_[*n.relu_out].layer->backward(relu_x, values_[self], g, dg);
     }
     const std::size_t arity = n.reads.size();
     for (std::size_t s = 0; s < arity; ++s) {

@@ -12,8 +12,8 @@
 
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -64,8 +64,9 @@ class Network {
                  bool explicit_init = true);
   // Before build: whether build() lets a layer take in the relu or batchnorm before it
   // (Layer::fuse_relu_input, fuse_batchnorm_input), a layer hand its output to the batchnorm
-  // after it in segments (fuse_batchnorm_output), and a flatten's reader take the flatten's
-  // input. On by default; the same bits either way (tests compare the two).
+  // after it in segments (fuse_batchnorm_output), a flatten's reader take the flatten's input,
+  // and a layer run the relu after it (fuse_relu_output). On by default; the same bits either
+  // way (tests compare the two).
   void set_fuse_layers(bool on) { fuse_layers_ = on; }
   // Resolves inputs, infers shapes, lays out and binds the flat buffers. Throws ConfigError that
   // names the layer for an unknown input, a forward reference or cycle, a duplicate name, an
@@ -159,7 +160,8 @@ class Network {
   // The first tensor (in network order) holding a NaN or Inf in params (or, with grads=true, in
   // grads), as its name; "" when all are finite.
   std::string first_nonfinite_tensor(bool in_grads) const;
-  // The first node whose output of the last forward holds a NaN or Inf; "" when none.
+  // The first node whose output of the last forward holds a NaN or Inf; "" when none. A layer
+  // that runs the relu after it (fuse_relu_output) holds relu(y): a −inf in y is not seen there.
   std::string first_nonfinite_output() const;
 
  private:
@@ -176,9 +178,12 @@ class Network {
     // Resolved at build: the value index of each input slot.
     std::vector<std::size_t> sources;
     // The values forward and backward hand the layer: sources, but a relu or batchnorm taken in
-    // by this layer, or a flatten skipped before it (fuse_layers), is replaced by its own input.
+    // by this layer, a flatten skipped before it, or a relu run by the layer before that relu
+    // (fuse_layers), is replaced by its own input.
     std::vector<std::size_t> reads;
-    bool skipped = false;  // taken in by (or skipped for) the layer that reads it: no passes of its own
+    // Taken in by (or skipped for) the layer that reads it, or run by the layer it reads: no
+    // passes of its own.
+    bool skipped = false;
     // Its weight gradients come from the batchnorm reading its output, segment by segment
     // (Layer::fuse_batchnorm_output), when no input gradient is asked for.
     bool grads_from_batchnorm = false;
@@ -208,6 +213,7 @@ class Network {
   void lay_out_tensors();
   void bind_tensors(float* params, float* buffers);
   void fuse_layers();
+  void fuse_relu_outputs();
 
   std::vector<Input> inputs_;
   std::vector<Node> nodes_;
