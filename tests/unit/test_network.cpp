@@ -604,3 +604,66 @@ TEST_CASE(
     check_fusion_exact(Shape{2, 28, 20}, layers, x, {0, 4, 7}, false);
   }
 }
+
+namespace {
+// Train-mode forward and backward with ParamGrads::assign on a network whose gradients hold NaN,
+// against zero_grads and an adding backward on its twin: the same gradient bytes. A second
+// assigning backward overwrites (it does not add); an adding one after it adds again.
+void check_assigned_grads(const Shape& input, const json& layers, const Matrix& x, std::vector<Index> shards,
+                          bool input_grad) {
+  Network assigned = build_sequential(input, layers, true), added = build_sequential(input, layers, true);
+  Rng rng(31);
+  Matrix dy(x.rows(), added.output_shape().size());
+  for (Index i = 0; i < dy.size(); ++i) dy.data()[i] = static_cast<float>(rng.uniform() - 0.5);
+  for (Network* net : {&assigned, &added}) {
+    net->set_batch_slice(nullptr, 0, x.rows(), shards);
+    net->set_need_input_grad(input_grad);
+  }
+  const auto same_grads = [&] {
+    return std::memcmp(assigned.grads().data(), added.grads().data(),
+                       sizeof(float) * static_cast<std::size_t>(added.grads().size())) == 0;
+  };
+  added.zero_grads();
+  added.forward(x, Mode::train);
+  added.backward(dy);
+  REQUIRE(added.grads().cwiseAbs().maxCoeff() > 0.0f);
+  assigned.grads().setConstant(std::numeric_limits<float>::quiet_NaN());
+  for (int pass = 0; pass < 2; ++pass) {
+    assigned.forward(x, Mode::train);
+    assigned.backward(dy, ParamGrads::assign);
+    CHECK(same_grads());
+  }
+  for (Network* net : {&assigned, &added}) {
+    net->forward(x, Mode::train);
+    net->backward(dy);
+  }
+  CHECK(same_grads());
+}
+}  // namespace
+
+TEST_CASE("network: backward that assigns the parameter gradients gives the bits of zeroing them and adding") {
+  Rng rng(32);
+  SUBCASE("affine layers: with and without bias, the relu taken in, small and padded products, shards") {
+    // fc1's weight gradient (40 x 512, 200 deep) takes OpenBLAS through the padded scratch;
+    // out's (512 x 3) a LIBXSMM kernel when the shards make it 100 or fewer samples deep.
+    const json layers = json::parse(R"([
+        {"type": "affine", "units": 512, "name": "fc1"}, {"type": "relu"},
+        {"type": "affine", "units": 3, "bias": false, "name": "out"}])");
+    Matrix x(200, 40);
+    for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform() - 0.3);
+    check_assigned_grads(Shape{40}, layers, x, {}, false);
+    check_assigned_grads(Shape{40}, layers, x, {0, 100, 200}, true);
+    check_assigned_grads(Shape{40}, json::array({layers.at(0)}), x.topRows(9), {0, 4, 9}, false);
+  }
+  SUBCASE("conv, batchnorm, pool and affine: the layers that add have their gradients zeroed") {
+    const json layers = json::parse(R"([
+        {"type": "conv2d", "filters": 4, "kernel": 3, "padding": "same"}, {"type": "batchnorm"},
+        {"type": "relu"}, {"type": "maxpool2d"}, {"type": "flatten"},
+        {"type": "affine", "units": 5}, {"type": "relu"}, {"type": "affine", "units": 3}])");
+    Matrix x(6, 2 * 12 * 12);
+    for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform() - 0.3);
+    check_assigned_grads(Shape{2, 12, 12}, layers, x, {}, false);  // conv's gradients from the batchnorm
+    check_assigned_grads(Shape{2, 12, 12}, layers, x, {}, true);
+    check_assigned_grads(Shape{2, 12, 12}, layers, x, {0, 2, 6}, false);
+  }
+}

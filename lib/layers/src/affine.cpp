@@ -71,8 +71,8 @@ void Affine::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, con
   }
   // dW's chunks, dx's chunks and db, claimed by the pool in that order in one fork-join: a layer
   // whose products are one chunk each (the 10 outputs of a classifier) still keeps both cores busy.
-  const gemm_detail::WeightGradChunks weights{*x[0], dy, dW_, in_, out_};  // (in, out)
-  std::optional<gemm_detail::InputGradChunks> inputs;                      // (batch, in)
+  const gemm_detail::WeightGradChunks weights{*x[0], dy, dW_, in_, out_, assign_grads_ ? 0.0f : 1.0f};  // (in, out)
+  std::optional<gemm_detail::InputGradChunks> inputs;                                                   // (batch, in)
   if (dx[0] != nullptr) inputs.emplace(dy, W_, in_, out_, *dx[0]);
   const Index input_chunks = inputs ? inputs->count : 0;
   parallel_for_chunks(weights.count + input_chunks + (init_.bias ? 1 : 0), [&](Index c) {
@@ -81,7 +81,8 @@ void Affine::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, con
     } else if (c < weights.count + input_chunks) {
       inputs->run(c - weights.count);
     } else {
-      RowVectorMap(db_, out_).noalias() += dy.colwise().sum();
+      if (assign_grads_) RowVectorMap(db_, out_).noalias() = dy.colwise().sum();
+      else RowVectorMap(db_, out_).noalias() += dy.colwise().sum();
     }
   });
 }
@@ -92,12 +93,12 @@ void Affine::shard_grads(const Matrix& x, const Matrix& dy) {
   ensure_size(dW_parts_, k, in_ * out_);
   for (Index s = 0; s < k; ++s)
     gemm_detail::weight_grad_rows(x, dy, shards_[s], shards_[s + 1] - shards_[s], dW_parts_.row(s).data(), in_, out_);
-  add_shard_tree(dW_parts_, k, dW_);
+  add_shard_tree(dW_parts_, k, dW_, assign_grads_);
   if (!init_.bias) return;
   ensure_size(db_parts_, k, out_);
   for (Index s = 0; s < k; ++s)
     db_parts_.row(s).noalias() = dy.middleRows(shards_[s], shards_[s + 1] - shards_[s]).colwise().sum();
-  add_shard_tree(db_parts_, k, db_);
+  add_shard_tree(db_parts_, k, db_, assign_grads_);
 }
 
 std::string Affine::describe() const { return "units=" + std::to_string(out_) + describe_init(); }

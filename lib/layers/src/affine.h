@@ -3,6 +3,7 @@
 //   x: (batch, in)   W: (in, out), saved as {in, out}   b: (1, out)   y: (batch, out)
 //   y  = x·W + b
 //   dW += xᵀ·dy      db += sum over rows of dy      dx = dy·Wᵀ
+//   (dW and db assigned instead of added in a backward after assign_grads(true))
 //
 // An input of any shape is flattened: in = input_shape.size().
 // Config: {"type": "affine", "units": N, "init": "...", "std": s, "bias": true}
@@ -32,13 +33,15 @@ class Affine : public WeightedLayer {
                 std::span<Matrix* const> dx) override;
   std::string describe() const override;
   bool fuse_relu_output() override { return relu_ = true; }
+  bool assign_grads(bool assign) override { return assign_grads_ = assign; }
 
  private:
   void shard_grads(const Matrix& x, const Matrix& dy);
 
   Index in_ = 0;
   Index out_;
-  bool relu_ = false;  // forward writes relu(x·W + b) (fuse_relu_output)
+  bool relu_ = false;          // forward writes relu(x·W + b) (fuse_relu_output)
+  bool assign_grads_ = false;  // the next backward writes dW and db instead of adding (assign_grads)
   // W_, dW_: (in, out); b_, db_: (1, out)
   Matrix dW_parts_, db_parts_;  // (shards, in·out), (shards, out): per-shard gradients
 };

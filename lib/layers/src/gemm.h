@@ -77,11 +77,13 @@ inline bool small_product(bool trans_a, bool trans_b, Index n, Index k) {
 // small_gemm_probe xᵀ·dy 1024 x 1024 x 256 at 163 against 195 for 1008. Such products (large
 // enough that a copy of C is cheap beside them) write a scratch with rows kCPad floats longer,
 // copied back: W3's step (conv_bench, 4 alternating runs) 10.10-10.29 -> 9.64-9.97 ms. Not when
-// they add to C (beta 1, the weight gradients): copying C in as well cost more than the padding
-// gave (3 alternating runs: 9.12-9.83 ms padded, 9.00-9.16 not).
+// they add to C (beta 1): copying C in as well cost more than the padding gave (3 alternating
+// runs: 9.12-9.83 ms padded, 9.00-9.16 not); nor for the weight gradients (op(A) = Aᵀ) when they
+// assign C (sample-shard replicas): W3 with 2 shards, epochs of 2.17-2.27 s through the scratch,
+// 2.13-2.23 straight (3 alternating runs).
 constexpr Index kCPad = 16;
-inline bool padded_c(Index m, Index n, Index k, Index ldc, float beta) {
-  return beta == 0.0f && ldc % 512 == 0 && k >= 64 && m * n >= Index{1} << 14;
+inline bool padded_c(bool trans_a, Index m, Index n, Index k, Index ldc, float beta) {
+  return !trans_a && beta == 0.0f && ldc % 512 == 0 && k >= 64 && m * n >= Index{1} << 14;
 }
 
 // C (m, n) = op(A)·op(B) + beta·C on the calling thread, row-major, with leading dimensions lda,
@@ -103,7 +105,7 @@ inline void sgemm(bool trans_a, bool trans_b, Index m, Index n, Index k, const f
   }();
   auto i = [](Index v) { return static_cast<blasint>(v); };
   // OpenBLAS computes the same sums whatever ldc is: the padded scratch gives the same bits.
-  const bool padded = padded_c(m, n, k, ldc, beta);
+  const bool padded = padded_c(trans_a, m, n, k, ldc, beta);
   float* target = C;
   Index ld = ldc;
   if (padded) {
@@ -177,17 +179,18 @@ inline void input_grad_rows(const Matrix& dy, Index r0, Index rows, const float*
   });
 }
 
-// dW += xᵀ·dy in chunks of dW's rows.
+// dW += xᵀ·dy (beta 1) or dW = xᵀ·dy (beta 0) in chunks of dW's rows.
 struct WeightGradChunks {
   const Matrix& x;
   const Matrix& dy;
   float* dW;
   Index in, out;
+  float beta;  // 1: dW += xᵀ·dy; 0: dW = xᵀ·dy
   Index count = chunk_count(in, x.rows() * in * out);
 
   void run(Index c) const {
     const auto [r0, r1] = chunk_range(in, count, c);
-    sgemm(true, false, r1 - r0, out, x.rows(), x.data() + r0, in, dy.data(), out, 1.0f, dW + r0 * out, out);
+    sgemm(true, false, r1 - r0, out, x.rows(), x.data() + r0, in, dy.data(), out, beta, dW + r0 * out, out);
   }
 };
 

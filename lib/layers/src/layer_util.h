@@ -75,15 +75,19 @@ inline void ensure_size(Matrix& m, Index rows, Index cols) {
 }
 
 // g[j] += the k rows of parts (k, n) added in the shard tree (tree_sum_rows), in fixed column
-// ranges over the pool (each element's additions are the same whatever the split). parts is
-// overwritten.
-inline void add_shard_tree(Matrix& parts, Index k, float* g) {
+// ranges over the pool (each element's additions are the same whatever the split); with assign,
+// g[j] = that sum. parts is overwritten.
+inline void add_shard_tree(Matrix& parts, Index k, float* g, bool assign = false) {
   const Index n = parts.cols();
   parallel_ranges(n, Index{1} << 14, [&](Index c0, Index c1) {
     for (Index step = 1; step < k; step *= 2)
       for (Index i = 0; i + step < k; i += 2 * step)
         parts.row(i).segment(c0, c1 - c0) += parts.row(i + step).segment(c0, c1 - c0);
-    for (Index j = c0; j < c1; ++j) g[j] += parts(0, j);
+    if (assign) {
+      std::copy(&parts(0, c0), &parts(0, c0) + (c1 - c0), g + c0);
+    } else {
+      for (Index j = c0; j < c1; ++j) g[j] += parts(0, j);
+    }
   });
 }
 

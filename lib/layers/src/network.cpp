@@ -325,6 +325,7 @@ void Network::lay_out_tensors() {
   inits_.clear();
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     Node& n = nodes_[i];
+    n.param_offset = n_params;
     n.param_count = 0;
     for (const auto& spec : n.layer->parameters()) {
       tensors_.push_back({n.name + "." + spec.name, spec.shape, true, n_params, spec.size(), i});
@@ -500,9 +501,10 @@ void Network::infer(const Matrix& x, Matrix& out) {
   }
 }
 
-void Network::backward(const Matrix& dy) {
+void Network::backward(const Matrix& dy, ParamGrads param_grads) {
   if (batch_ < 0 || packed_input_ == nullptr) throw std::logic_error("Network::backward before forward");
   if (grads_batch_ != batch_ || grads_with_input_ != need_input_grad_) plan_grads();
+  start_param_grads(param_grads);
   std::fill(received_.begin(), received_.end(), 0);
   std::array<const Matrix*, kMaxArity> xs{};
   std::array<Matrix*, kMaxArity> dxs{};
@@ -546,6 +548,24 @@ void Network::backward(const Matrix& dy) {
       auto block = input_grad_.middleCols(inputs_[k].column, inputs_[k].shape.size());
       if (uses_[k] == 0) block.setZero();
       else block = grad_of(k);
+    }
+  }
+}
+
+// Tells each layer with parameters whether its next backward assigns them; with
+// ParamGrads::assign, zeroes the slices of those that will not (or whose backward is not called:
+// skipped nodes, gradients from a batchnorm's segments).
+void Network::start_param_grads(ParamGrads param_grads) {
+  const bool assign = param_grads == ParamGrads::assign;
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    Node& n = nodes_[i];
+    if (n.param_count == 0) continue;
+    const bool called = !n.skipped && !grad_by_segments(inputs_.size() + i);
+    const bool assigns = called && n.layer->assign_grads(assign);
+    if (assign && !assigns) {
+      float* g = grads_.data() + n.param_offset;
+      parallel_ranges(n.param_count, Index{1} << 16,
+                      [&](Index begin, Index end) { std::fill(g + begin, g + end, 0.0f); });
     }
   }
 }

@@ -17,7 +17,8 @@
 //   ensures:  for each i with dx[i] != nullptr, *dx[i] is ASSIGNED dL/dx_i (batch, in_i);
 //             dx[i] == nullptr means nobody needs it (the network input) and it is not computed.
 //             Parameter gradients are ADDED into the bound grads (the network zeroes them once
-//             per step), so a layer used twice in a step accumulates correctly.
+//             per step), unless the layer said yes to assign_grads(true) before this backward:
+//             then they are ASSIGNED.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -93,6 +94,12 @@ class Layer {
   virtual void forward(std::span<const Matrix* const> x, Matrix& y, const Context& ctx) = 0;
   virtual void backward(std::span<const Matrix* const> x, const Matrix& y, const Matrix& dy,
                         std::span<Matrix* const> dx) = 0;
+  // Asked by the network before each backward of a layer with parameters, with assign true when
+  // the step's gradients start from nothing (Network::backward with ParamGrads::assign). A layer
+  // that returns true ASSIGNS its parameter gradients in that backward (its products write them,
+  // beta 0) and spares the network a pass that zeroes them; the network zeroes the slices of
+  // the layers that return false. With assign false the layer must add (and return false).
+  virtual bool assign_grads(bool /*assign*/) { return false; }
 
   // The network calls this when the config gave no "init" for this layer, saying whether the
   // layer that reads its output wants_he_init(), so the default suits the activation. Layers

@@ -25,6 +25,9 @@
 
 namespace nettrain {
 
+// How Network::backward writes the parameter gradients: added to what grads() holds, or assigned.
+enum class ParamGrads { add, assign };
+
 // One saved tensor: where it sits in params() (trainable) or buffers() (not).
 struct TensorInfo {
   std::string name;  // "<layer name>.<suffix>", e.g. "fc1.weight"
@@ -100,8 +103,10 @@ class Network {
     total_rows_ = total;
     shards_ = shards;
   }
-  // dy: (batch, out), dL/d(output). Gradients are ADDED into grads(): zero them first.
-  void backward(const Matrix& dy);
+  // dy: (batch, out), dL/d(output). With ParamGrads::add the parameter gradients are ADDED into
+  // grads() (zero them first); with ParamGrads::assign grads() is overwritten with this batch's
+  // gradients, whatever it held (Layer::assign_grads).
+  void backward(const Matrix& dy, ParamGrads param_grads = ParamGrads::add);
 
   // When on, backward also computes dL/dx for the network inputs (gradcheck, tests).
   void set_need_input_grad(bool on) { need_input_grad_ = on; }
@@ -191,6 +196,7 @@ class Network {
     // relu's gradient is then taken in place on this node's output gradient.
     std::optional<std::size_t> relu_out;
     Shape shape;
+    Index param_offset = 0;  // its parameters' slice of params() and grads()
     Index param_count = 0;
     std::string where;  // "file: /model/layers/3" for messages, or "" when built in code
   };
@@ -205,6 +211,7 @@ class Network {
   void plan_grads();
   Matrix& grad_of(std::size_t v) { return grad_slots_[grad_slot_[v]]; }
   bool grad_by_segments(std::size_t v) const;
+  void start_param_grads(ParamGrads param_grads);
   // The steps of build(), in order.
   std::map<std::string, std::size_t> index_names();
   void resolve_inputs(const std::map<std::string, std::size_t>& index_of);
