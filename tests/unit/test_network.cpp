@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 
+#include "gemm.h"
 #include "layer_bench.h"
 #include "nettrain/core/errors.h"
 #include "nettrain/core/parallel.h"
@@ -643,9 +644,10 @@ void check_assigned_grads(const Shape& input, const json& layers, const Matrix& 
 
 TEST_CASE("network: backward that assigns the parameter gradients gives the bits of zeroing them and adding") {
   Rng rng(32);
-  SUBCASE("affine layers: with and without bias, the relu taken in, small and padded products, shards") {
-    // fc1's weight gradient (40 x 512, 200 deep) takes OpenBLAS through the padded scratch;
-    // out's (512 x 3) a LIBXSMM kernel when the shards make it 100 or fewer samples deep.
+  SUBCASE("affine layers: with and without bias, the relu taken in, shards") {
+    // Without shards fc1's weight gradient (40 x 512, 200 deep) is one OpenBLAS product into the
+    // gradient, with beta 0; with them each shard's goes through the padded scratch into its part
+    // and the parts' sum is copied; out's (512 x 3) is LIBXSMM's when 100 or fewer samples deep.
     const json layers = json::parse(R"([
         {"type": "affine", "units": 512, "name": "fc1"}, {"type": "relu"},
         {"type": "affine", "units": 3, "bias": false, "name": "out"}])");
@@ -654,6 +656,15 @@ TEST_CASE("network: backward that assigns the parameter gradients gives the bits
     check_assigned_grads(Shape{40}, layers, x, {}, false);
     check_assigned_grads(Shape{40}, layers, x, {0, 100, 200}, true);
     check_assigned_grads(Shape{40}, json::array({layers.at(0)}), x.topRows(9), {0, 4, 9}, false);
+  }
+  SUBCASE("a weight gradient in two chunks of rows, by OpenBLAS (200 deep) and by LIBXSMM (120 deep)") {
+    // 256 inputs: WeightGradChunks splits dW's 256 rows in two (gemm.h, chunk_count).
+    const json layers = json::parse(R"([{"type": "affine", "units": 128}])");
+    Matrix x(200, 256);
+    for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform() - 0.3);
+    REQUIRE(gemm_detail::chunk_count(256, 120 * 256 * 128) == 2);
+    check_assigned_grads(Shape{256}, layers, x, {}, false);
+    check_assigned_grads(Shape{256}, layers, x.topRows(120), {}, true);
   }
   SUBCASE("conv, batchnorm, pool and affine: the layers that add have their gradients zeroed") {
     const json layers = json::parse(R"([

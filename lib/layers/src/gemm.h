@@ -11,7 +11,7 @@
 // different sums run to run); the pthread build is, with its thread count set to 1.
 //
 //   forward   y  = x·W      x (batch, in)  W (in, out)  y (batch, out)   chunks of y's columns or rows
-//   backward  dW += xᵀ·dy                                 (in, out)        chunks of dW's rows
+//   backward  dW += xᵀ·dy  (or =)                         (in, out)        chunks of dW's rows
 //             dx = dy·Wᵀ                                  (batch, in)      chunks of dx's columns
 #pragma once
 
@@ -78,19 +78,19 @@ inline bool small_product(bool trans_a, bool trans_b, Index n, Index k) {
 // enough that a copy of C is cheap beside them) write a scratch with rows kCPad floats longer,
 // copied back: W3's step (conv_bench, 4 alternating runs) 10.10-10.29 -> 9.64-9.97 ms. Not when
 // they add to C (beta 1): copying C in as well cost more than the padding gave (3 alternating
-// runs: 9.12-9.83 ms padded, 9.00-9.16 not); nor for the weight gradients (op(A) = Aᵀ) when they
-// assign C (sample-shard replicas): W3 with 2 shards, epochs of 2.17-2.27 s through the scratch,
-// 2.13-2.23 straight (3 alternating runs).
+// runs: 9.12-9.83 ms padded, 9.00-9.16 not). Nor does an affine layer's weight gradient when it
+// assigns C (WeightGradChunks in a sample-shard replica, sgemm's may_pad false): W3 with 2 shards,
+// epochs of 2.17-2.27 s through the scratch, 2.13-2.23 straight (3 alternating runs).
 constexpr Index kCPad = 16;
-inline bool padded_c(bool trans_a, Index m, Index n, Index k, Index ldc, float beta) {
-  return !trans_a && beta == 0.0f && ldc % 512 == 0 && k >= 64 && m * n >= Index{1} << 14;
+inline bool padded_c(Index m, Index n, Index k, Index ldc, float beta) {
+  return beta == 0.0f && ldc % 512 == 0 && k >= 64 && m * n >= Index{1} << 14;
 }
 
 // C (m, n) = op(A)·op(B) + beta·C on the calling thread, row-major, with leading dimensions lda,
 // ldb, ldc; op(A) is (m, k), op(B) is (k, n); beta is 0 or 1. Safe to call from several threads
-// at once.
+// at once. may_pad false keeps the product out of the padded scratch (padded_c).
 inline void sgemm(bool trans_a, bool trans_b, Index m, Index n, Index k, const float* A, Index lda, const float* B,
-                  Index ldb, float beta, float* C, Index ldc) {
+                  Index ldb, float beta, float* C, Index ldc, bool may_pad = true) {
   if (m == 0 || n == 0) return;
   if (k > 0 && small_product(trans_a, trans_b, n, k)) {
     if (const SmallKernel kernel = small_kernel(trans_a, m, n, k, lda, ldb, beta, ldc)) {
@@ -105,7 +105,7 @@ inline void sgemm(bool trans_a, bool trans_b, Index m, Index n, Index k, const f
   }();
   auto i = [](Index v) { return static_cast<blasint>(v); };
   // OpenBLAS computes the same sums whatever ldc is: the padded scratch gives the same bits.
-  const bool padded = padded_c(trans_a, m, n, k, ldc, beta);
+  const bool padded = may_pad && padded_c(m, n, k, ldc, beta);
   float* target = C;
   Index ld = ldc;
   if (padded) {
@@ -190,7 +190,7 @@ struct WeightGradChunks {
 
   void run(Index c) const {
     const auto [r0, r1] = chunk_range(in, count, c);
-    sgemm(true, false, r1 - r0, out, x.rows(), x.data() + r0, in, dy.data(), out, beta, dW + r0 * out, out);
+    sgemm(true, false, r1 - r0, out, x.rows(), x.data() + r0, in, dy.data(), out, beta, dW + r0 * out, out, false);
   }
 };
 

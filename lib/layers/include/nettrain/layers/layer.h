@@ -16,9 +16,9 @@
 //   requires: the last forward was with the same x and produced y; dy is (batch, out).
 //   ensures:  for each i with dx[i] != nullptr, *dx[i] is ASSIGNED dL/dx_i (batch, in_i);
 //             dx[i] == nullptr means nobody needs it (the network input) and it is not computed.
-//             Parameter gradients are ADDED into the bound grads (the network zeroes them once
-//             per step), unless the layer said yes to assign_grads(true) before this backward:
-//             then they are ASSIGNED.
+//             Parameter gradients are ADDED into the bound grads (the caller zeroes them before
+//             a step's backward), unless the layer said yes to assign_grads(true) before this
+//             backward: then they are ASSIGNED.
 #pragma once
 
 #include <nlohmann/json.hpp>
