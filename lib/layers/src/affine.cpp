@@ -71,8 +71,9 @@ void Affine::backward(std::span<const Matrix* const> x, const Matrix& /*y*/, con
   }
   // dW's chunks, dx's chunks and db, claimed by the pool in that order in one fork-join: a layer
   // whose products are one chunk each (the 10 outputs of a classifier) still keeps both cores busy.
-  const gemm_detail::WeightGradChunks weights{*x[0], dy, dW_, in_, out_, assign_grads_ ? 0.0f : 1.0f};  // (in, out)
-  std::optional<gemm_detail::InputGradChunks> inputs;                                                   // (batch, in)
+  const float beta = assign_grads_ ? 0.0f : 1.0f;
+  const gemm_detail::WeightGradChunks weights{*x[0], dy, dW_, in_, out_, beta};  // (in, out)
+  std::optional<gemm_detail::InputGradChunks> inputs;                            // (batch, in)
   if (dx[0] != nullptr) inputs.emplace(dy, W_, in_, out_, *dx[0]);
   const Index input_chunks = inputs ? inputs->count : 0;
   parallel_for_chunks(weights.count + input_chunks + (init_.bias ? 1 : 0), [&](Index c) {

@@ -15,7 +15,12 @@ namespace nettrain {
 
 namespace {
 constexpr std::size_t kMaxArity = 8;
+
+// g[0, n) = 0 in fixed ranges over the pool.
+void zero_floats(float* g, Index n) {
+  parallel_ranges(n, Index{1} << 16, [&](Index begin, Index end) { std::fill(g + begin, g + end, 0.0f); });
 }
+}  // namespace
 
 Network Network::from_config(const ConfigNode& model) {
   model.require_object();
@@ -562,18 +567,11 @@ void Network::start_param_grads(ParamGrads param_grads) {
     if (n.param_count == 0) continue;
     const bool called = !n.skipped && !grad_by_segments(inputs_.size() + i);
     const bool assigns = called && n.layer->assign_grads(assign);
-    if (assign && !assigns) {
-      float* g = grads_.data() + n.param_offset;
-      parallel_ranges(n.param_count, Index{1} << 16,
-                      [&](Index begin, Index end) { std::fill(g + begin, g + end, 0.0f); });
-    }
+    if (assign && !assigns) zero_floats(grads_.data() + n.param_offset, n.param_count);
   }
 }
 
-void Network::zero_grads() {
-  float* g = grads_.data();
-  parallel_ranges(grads_.size(), Index{1} << 16, [&](Index begin, Index end) { std::fill(g + begin, g + end, 0.0f); });
-}
+void Network::zero_grads() { zero_floats(grads_.data(), grads_.size()); }
 
 std::string Network::first_nonfinite_tensor(bool in_grads) const {
   for (const auto& t : tensors_) {
