@@ -2,10 +2,12 @@
 // gradient summation where a value feeds several nodes, the flat parameter buffers.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "gemm.h"
 #include "layer_bench.h"
@@ -607,6 +609,13 @@ TEST_CASE(
 }
 
 namespace {
+// Conv, batchnorm, relu, pool and affine layers (for 2 x 12 x 12 inputs): the conv layer takes its
+// weight gradients from the batchnorm's segments, and the pool takes in the batchnorm and relu.
+constexpr const char* kConvNet = R"([
+    {"type": "conv2d", "filters": 4, "kernel": 3, "padding": "same"}, {"type": "batchnorm"},
+    {"type": "relu"}, {"type": "maxpool2d"}, {"type": "flatten"},
+    {"type": "affine", "units": 5}, {"type": "relu"}, {"type": "affine", "units": 3}])";
+
 // Train-mode forward and backward with ParamGrads::assign on a network whose gradients hold NaN,
 // against zero_grads and an adding backward on its twin: the same gradient bytes. A second
 // assigning backward overwrites (it does not add); an adding one after it adds again.
@@ -667,14 +676,76 @@ TEST_CASE("network: backward that assigns the parameter gradients gives the bits
     check_assigned_grads(Shape{256}, layers, x.topRows(120), {}, true);
   }
   SUBCASE("conv, batchnorm, pool and affine: the layers that add have their gradients zeroed") {
-    const json layers = json::parse(R"([
-        {"type": "conv2d", "filters": 4, "kernel": 3, "padding": "same"}, {"type": "batchnorm"},
-        {"type": "relu"}, {"type": "maxpool2d"}, {"type": "flatten"},
-        {"type": "affine", "units": 5}, {"type": "relu"}, {"type": "affine", "units": 3}])");
+    const json layers = json::parse(kConvNet);
     Matrix x(6, 2 * 12 * 12);
     for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform() - 0.3);
     check_assigned_grads(Shape{2, 12, 12}, layers, x, {}, false);  // conv's gradients from the batchnorm
     check_assigned_grads(Shape{2, 12, 12}, layers, x, {}, true);
     check_assigned_grads(Shape{2, 12, 12}, layers, x, {0, 2, 6}, false);
+  }
+}
+
+namespace {
+// Backward told when gradients are final (Network::GradsFinal), against a plain backward of the
+// same batch: each call comes at the first parameter of a layer with parameters, last layer
+// first, and the gradients from there on already hold their final bytes. A layer with parameters
+// that the fusions skip (a batchnorm taken in by the layer that reads it) is not told of: its
+// gradients are final when the layer before it is.
+void check_grads_final(const Shape& input, const json& layers, const Matrix& x, std::size_t skipped_with_params) {
+  Network net = build_sequential(input, layers, true);
+  Rng rng(33);
+  Matrix dy(x.rows(), net.output_shape().size());
+  for (Index i = 0; i < dy.size(); ++i) dy.data()[i] = static_cast<float>(rng.uniform() - 0.5);
+  net.zero_grads();
+  net.forward(x, Mode::train);
+  net.backward(dy);
+  const Vector final_grads = net.grads();
+  std::vector<Index> starts;  // where each layer's parameters start, last layer first
+  std::optional<std::size_t> node;
+  for (const TensorInfo& t : net.tensors()) {
+    if (!t.trainable || t.node == node) continue;
+    starts.insert(starts.begin(), t.offset);
+    node = t.node;
+  }
+  REQUIRE(starts.size() >= 3);
+  net.zero_grads();
+  net.forward(x, Mode::train);
+  std::vector<Index> calls;
+  bool final_each_time = true;
+  net.backward(dy, ParamGrads::add, [&](Index first) {
+    calls.push_back(first);
+    const auto bytes = sizeof(float) * static_cast<std::size_t>(net.grads().size() - first);
+    final_each_time =
+        final_each_time && std::memcmp(net.grads().data() + first, final_grads.data() + first, bytes) == 0;
+  });
+  CHECK(final_each_time);
+  // Once per layer that runs its backward (a batchnorm taken in by the layer after it does not),
+  // the last layer first and the first layer last.
+  REQUIRE(!calls.empty());
+  CHECK(calls.front() == starts.front());
+  CHECK(calls.back() == 0);
+  for (std::size_t k = 0; k < calls.size(); ++k) {
+    CHECK(std::find(starts.begin(), starts.end(), calls[k]) != starts.end());
+    if (k > 0) CHECK(calls[k] < calls[k - 1]);
+  }
+  CHECK(calls.size() + skipped_with_params == starts.size());
+}
+}  // namespace
+
+TEST_CASE("network: backward tells when each layer's gradients are final") {
+  Rng rng(34);
+  SUBCASE("affine layers with the relus taken in") {
+    const json layers = json::parse(R"([
+        {"type": "affine", "units": 64}, {"type": "relu"}, {"type": "affine", "units": 48}, {"type": "relu"},
+        {"type": "affine", "units": 3}])");
+    Matrix x(20, 30);
+    for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform() - 0.3);
+    check_grads_final(Shape{30}, layers, x, 0);
+  }
+  SUBCASE("conv, batchnorm (the conv's gradients from its segments), pool and affine") {
+    const json layers = json::parse(kConvNet);
+    Matrix x(6, 2 * 12 * 12);
+    for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform() - 0.3);
+    check_grads_final(Shape{2, 12, 12}, layers, x, 1);  // the batchnorm, taken in by its reader
   }
 }

@@ -158,17 +158,19 @@ TEST_CASE("trainer: divergence stops with the epoch and step") {
   CHECK(message.find("training diverged at epoch 1, step ") == 0);
 }
 
-TEST_CASE("trainer: the update pass equals zero, backward, step; and leaves the gradient zeroed") {
-  // Trainer::apply_gradients checks, updates and clears the gradient in one pass; the hand loop
-  // below does the same work in the plain order and must end with the same bits.
-  const Dataset data = two_clouds(64, 4);
+namespace {
+// Trainer::step_batch checks, updates and clears each layer's gradient in blocks, each layer's
+// as soon as backward has made it final; the hand loop does the same work in the plain order
+// (zero, backward, step) and must end with the same bits.
+void check_update_pass(const json& layers, const json& optimizer, const Dataset& data) {
   json j = json::parse(R"({
     "seed": 5,
     "data": {"train": {"path": "unused.csv"}},
-    "model": {"input_shape": [2], "layers": [
-      {"type": "affine", "units": 8}, {"type": "relu"}, {"type": "affine", "units": 2}]},
-    "training": {"batch_size": 64, "epochs": 3, "shuffle": false, "log_every_steps": 0,
-                 "optimizer": {"type": "sgd", "lr": 0.1, "momentum": 0.9}}})");
+    "model": {},
+    "training": {"batch_size": 64, "epochs": 3, "shuffle": false, "log_every_steps": 0}})");
+  j["model"]["input_shape"] = data.sample_shape.dims;
+  j["model"]["layers"] = layers;
+  j["training"]["optimizer"] = optimizer;
   const Config c = config_from_json(j, "trainer.json", ".");
   Experiment a = build_experiment(c);
   Experiment b = build_experiment(c);
@@ -181,6 +183,7 @@ TEST_CASE("trainer: the update pass equals zero, backward, step; and leaves the 
   for (Index i = 0; i < 64; ++i) all[static_cast<std::size_t>(i)] = i;
   Batch batch;
   Matrix dz;
+  const float lr = optimizer.at("lr").get<float>();
   for (int step = 0; step < 3; ++step) {
     data.fill_batch(all, Preprocess(), batch);
     const Matrix& z = b.net.forward(batch.x, Mode::train);
@@ -190,13 +193,41 @@ TEST_CASE("trainer: the update pass equals zero, backward, step; and leaves the 
     b.net.zero_grads();
     b.net.backward(dz);
     b.optimizer->step(VectorMap(b.net.params().data(), b.net.params().size()),
-                      ConstVectorMap(b.net.grads().data(), b.net.grads().size()), 0.1f);
+                      ConstVectorMap(b.net.grads().data(), b.net.grads().size()), lr);
   }
   REQUIRE(a.net.params().size() == b.net.params().size());
   CHECK(std::memcmp(a.net.params().data(), b.net.params().data(),
                     sizeof(float) * static_cast<std::size_t>(a.net.params().size())) == 0);
   CHECK(b.net.grads().cwiseAbs().maxCoeff() > 0.0f);   // the hand loop's last gradient is there
   CHECK(a.net.grads().cwiseAbs().maxCoeff() == 0.0f);  // the trainer's was cleared after use
+}
+}  // namespace
+
+TEST_CASE("trainer: the update pass equals zero, backward, step; and leaves the gradient zeroed") {
+  const Dataset clouds = two_clouds(64, 4);
+  const json sgd = json::parse(R"({"type": "sgd", "lr": 0.1, "momentum": 0.9})");
+  check_update_pass(
+      json::parse(R"([{"type": "affine", "units": 8}, {"type": "relu"}, {"type": "affine", "units": 2}])"), sgd,
+      clouds);
+  // 192 + 4160 + 130 parameters: the pass's blocks of 2048 start in the first two layers, and
+  // the block that starts in the second runs on into the third (updated after the second's
+  // backward, when both are final).
+  const json wider = json::parse(R"([{"type": "affine", "units": 64}, {"type": "relu"},
+      {"type": "affine", "units": 64}, {"type": "relu"}, {"type": "affine", "units": 2}])");
+  check_update_pass(wider, sgd, clouds);
+  check_update_pass(wider, json::parse(R"({"type": "adam", "lr": 0.01})"), clouds);
+  // The first parameters are a batchnorm's that its pool takes in: no backward of its own tells
+  // of them, and the block they start is updated after the whole backward.
+  Dataset images = clouds;  // 2 channels of 2 x 2: a cloud coordinate each, with noise
+  images.sample_shape = Shape{2, 2, 2};
+  images.x_f32.clear();
+  Rng rng(6);
+  for (std::size_t i = 0; i < 64; ++i)
+    for (std::size_t k = 0; k < 8; ++k)
+      images.x_f32.push_back(clouds.x_f32[2 * i + k / 4] + 0.1f * static_cast<float>(rng.normal()));
+  check_update_pass(json::parse(R"([{"type": "batchnorm"}, {"type": "maxpool2d"}, {"type": "flatten"},
+      {"type": "affine", "units": 8}, {"type": "relu"}, {"type": "affine", "units": 2}])"),
+                    sgd, images);
 }
 
 TEST_CASE("trainer: early stopping ends the run after `patience` epochs without improvement") {

@@ -506,7 +506,7 @@ void Network::infer(const Matrix& x, Matrix& out) {
   }
 }
 
-void Network::backward(const Matrix& dy, ParamGrads param_grads) {
+void Network::backward(const Matrix& dy, ParamGrads param_grads, const GradsFinal& grads_final) {
   if (batch_ < 0 || packed_input_ == nullptr) throw std::logic_error("Network::backward before forward");
   if (grads_batch_ != batch_ || grads_with_input_ != need_input_grad_) plan_grads();
   start_param_grads(param_grads);
@@ -520,6 +520,7 @@ void Network::backward(const Matrix& dy, ParamGrads param_grads) {
     const std::size_t self = n_in + i;
     if (grad_by_segments(self)) {  // the batchnorm after it has handed it dy's segments
       n.layer->finish_segment_weight_grads();
+      if (grads_final && n.param_count > 0) grads_final(n.param_offset);
       continue;
     }
     const Matrix& d_out = (i + 1 == nodes_.size()) ? dy : grad_of(self);
@@ -539,6 +540,7 @@ void Network::backward(const Matrix& dy, ParamGrads param_grads) {
     }
     n.layer->backward(std::span<const Matrix* const>(xs.data(), arity), values_[self], d_out,
                       std::span<Matrix* const>(dxs.data(), arity));
+    if (grads_final && n.param_count > 0) grads_final(n.param_offset);
     // Sum the gradients of values read by several slots; the first contribution assigns.
     for (std::size_t s = 0; s < arity; ++s) {
       const std::size_t v = n.reads[s];

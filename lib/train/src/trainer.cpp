@@ -227,13 +227,32 @@ void Trainer::step_batch(Task task, double lr, Index global_rows, double& loss_s
   loss_.backward(dz_);
   if (!grads_clear_) net_.zero_grads();
   grads_clear_ = false;
-  net_.backward(dz_);
-  apply_gradients(lr, true);
+  if (comm().size() > 1) {  // the sum across processes needs every gradient first
+    net_.backward(dz_);
+    apply_gradients(lr, true);
+    return;
+  }
+  // One process: each layer's parameters are updated as soon as backward has made their
+  // gradients final, while the gradients and the weights its products just used are still in
+  // cache (the same blocks and arithmetic as a pass afterwards, so the same bits).
+  update_pass(lr, true, {}, [&](const ParamRange& update) {
+    Index done = net_.params().size();
+    net_.backward(dz_, ParamGrads::add, [&](Index first) {
+      update(first, done);
+      done = first;
+    });
+    update(0, done);
+  });
 }
 
 void Trainer::apply_gradients(double lr, bool clear_grads, const std::function<const float*(Index, Index)>& gather) {
   if (gather && comm().size() > 1) throw std::logic_error("apply_gradients: gather with more than one process");
   comm().sum(std::span<float>(net_.grads().data(), static_cast<std::size_t>(net_.grads().size())));
+  update_pass(lr, clear_grads, gather, [&](const ParamRange& update) { update(0, net_.params().size()); });
+}
+
+void Trainer::update_pass(double lr, bool clear_grads, const std::function<const float*(Index, Index)>& gather,
+                          const std::function<void(const ParamRange&)>& drive) {
   // One pass in blocks small enough to stay in the core's first-level cache: the guard checks a
   // block's gradient (a NaN or Inf makes its sum non-finite; an overflowing sum of finite values
   // is checked element by element), the optimizer updates the block only when it is finite, the
@@ -253,9 +272,9 @@ void Trainer::apply_gradients(double lr, bool clear_grads, const std::function<c
   opt_.begin_step(n, static_cast<float>(lr));
   std::atomic<bool> grads_finite{true}, params_finite{true};
   // The blocks are fixed by n alone (which blocks a non-finite gradient skips must not depend on
-  // the thread count); each thread takes an equal run of them.
-  const Index blocks = (n + kBlock - 1) / kBlock;
-  parallel_split(blocks, train_detail::kSplitGrain / kBlock, [&](Index first_block, Index last_block) {
+  // the thread count). update(begin, end) runs the blocks that start in [begin, end); each thread
+  // takes an equal run of them.
+  auto run_blocks = [&](Index first_block, Index last_block) {
     for (Index b = first_block * kBlock; b < std::min(n, last_block * kBlock); b += kBlock) {
       const Index e = std::min(n, b + kBlock);
       // The next block's parameters, asked for in exclusive state: the other core read them in
@@ -271,6 +290,11 @@ void Trainer::apply_gradients(double lr, bool clear_grads, const std::function<c
       if (check_params && !finite(p + b, e - b)) params_finite.store(false, std::memory_order_relaxed);
       if (clear_grads) std::fill(g + b, g + e, 0.0f);
     }
+  };
+  drive([&](Index begin, Index end) {
+    const Index first_block = (begin + kBlock - 1) / kBlock, last_block = (end + kBlock - 1) / kBlock;
+    parallel_split(last_block - first_block, train_detail::kSplitGrain / kBlock,
+                   [&](Index f, Index l) { run_blocks(first_block + f, first_block + l); });
   });
   if (!grads_finite.load()) {
     const std::string tensor = net_.first_nonfinite_tensor(true);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -103,10 +104,15 @@ class Network {
     total_rows_ = total;
     shards_ = shards;
   }
+  // Told during backward each time the gradients of params()[first, param_count()) are final:
+  // after the backward of each layer with parameters (layers run last to first, and a layer's
+  // parameters lie after those of the layers before it), so `first` only decreases.
+  using GradsFinal = std::function<void(Index first)>;
   // dy: (batch, out), dL/d(output). With ParamGrads::add the parameter gradients are ADDED into
   // grads() (zero them first); with ParamGrads::assign grads() is overwritten with this batch's
-  // gradients, whatever it held (Layer::assign_grads).
-  void backward(const Matrix& dy, ParamGrads param_grads = ParamGrads::add);
+  // gradients, whatever it held (Layer::assign_grads). grads_final, when given, is told as above;
+  // parameters it changes must be those whose gradients are final (no later backward reads them).
+  void backward(const Matrix& dy, ParamGrads param_grads = ParamGrads::add, const GradsFinal& grads_final = {});
 
   // When on, backward also computes dL/dx for the network inputs (gradcheck, tests).
   void set_need_input_grad(bool on) { need_input_grad_ = on; }

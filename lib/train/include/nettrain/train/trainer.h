@@ -186,6 +186,12 @@ class Trainer {
   // in one pool job, and net_.grads() is not written (but for a non-finite block, copied there
   // for the divergence message).
   void apply_gradients(double lr, bool clear_grads, const std::function<const float*(Index, Index)>& gather = {});
+  // Updates the parameters [begin, end) of the pass (the blocks that start there).
+  using ParamRange = std::function<void(Index begin, Index end)>;
+  // apply_gradients's pass after the sum: drive(update) must call update on ranges that together
+  // cover the parameters once, each when its gradients are final; then the checks.
+  void update_pass(double lr, bool clear_grads, const std::function<const float*(Index, Index)>& gather,
+                   const std::function<void(const ParamRange&)>& drive);
   // Elements [begin, end) of the replicas' gradients added in the shard tree, into replicas_[0].
   const float* sum_replica_grads(Index begin, Index end);
   bool grads_clear_ = false;          // net_.grads() is all zeros (apply_gradients cleared it)
