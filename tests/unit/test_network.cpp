@@ -746,6 +746,10 @@ TEST_CASE("network: backward tells when each layer's gradients are final") {
     const json layers = json::parse(kConvNet);
     Matrix x(6, 2 * 12 * 12);
     for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform() - 0.3);
+#if defined(__AVX512F__) && defined(__AVX512VL__)
     check_grads_final(Shape{2, 12, 12}, layers, x, 1);  // the batchnorm, taken in by its reader
+#else
+    check_grads_final(Shape{2, 12, 12}, layers, x, 0);
+#endif
   }
 }

@@ -216,8 +216,8 @@ TEST_CASE("trainer: the update pass equals zero, backward, step; and leaves the 
       {"type": "affine", "units": 64}, {"type": "relu"}, {"type": "affine", "units": 2}])");
   check_update_pass(wider, sgd, clouds);
   check_update_pass(wider, json::parse(R"({"type": "adam", "lr": 0.01})"), clouds);
-  // The first parameters are a batchnorm's that its pool takes in: no backward of its own tells
-  // of them, and the block they start is updated after the whole backward.
+  // The first parameters are a batchnorm's that its pool takes in (AVX-512 builds): no backward
+  // of its own tells of them, and the block they start is updated after the whole backward.
   Dataset images = clouds;  // 2 channels of 2 x 2: a cloud coordinate each, with noise
   images.sample_shape = Shape{2, 2, 2};
   images.x_f32.clear();
@@ -228,6 +228,18 @@ TEST_CASE("trainer: the update pass equals zero, backward, step; and leaves the 
   check_update_pass(json::parse(R"([{"type": "batchnorm"}, {"type": "maxpool2d"}, {"type": "flatten"},
       {"type": "affine", "units": 8}, {"type": "relu"}, {"type": "affine", "units": 2}])"),
                     sgd, images);
+  // 76 + 8 + 2885 + 12 parameters: the conv layer's weight gradients come from the batchnorm's
+  // segments, and the batchnorm reads the conv layer's weights in its backward (before the conv
+  // layer's update); the second block starts in the first affine layer.
+  Dataset noise = clouds;
+  noise.sample_shape = Shape{2, 12, 12};
+  noise.x_f32.clear();
+  for (std::size_t i = 0; i < 64 * 288; ++i) noise.x_f32.push_back(static_cast<float>(rng.uniform()) - 0.5f);
+  check_update_pass(json::parse(R"([
+      {"type": "conv2d", "filters": 4, "kernel": 3, "padding": "same"}, {"type": "batchnorm"},
+      {"type": "relu"}, {"type": "maxpool2d"}, {"type": "flatten"},
+      {"type": "affine", "units": 5}, {"type": "relu"}, {"type": "affine", "units": 2}])"),
+                    sgd, noise);
 }
 
 TEST_CASE("trainer: early stopping ends the run after `patience` epochs without improvement") {

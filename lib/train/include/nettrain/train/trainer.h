@@ -194,7 +194,7 @@ class Trainer {
                    const std::function<void(const ParamRange&)>& drive);
   // Elements [begin, end) of the replicas' gradients added in the shard tree, into replicas_[0].
   const float* sum_replica_grads(Index begin, Index end);
-  bool grads_clear_ = false;          // net_.grads() is all zeros (apply_gradients cleared it)
+  bool grads_clear_ = false;          // net_.grads() is all zeros (update_pass cleared it)
   std::vector<float> frozen_values_;  // the frozen slices' values, in options_.frozen order
   std::optional<Augmenter> augmenter_;
   void snapshot_frozen();
