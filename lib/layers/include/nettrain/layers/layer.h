@@ -134,8 +134,8 @@ class Layer {
   // the batchnorm layer's own calls for that (batchnorm.h), without its batch-sized output and
   // gradient; the network skips the batchnorm's passes and buffers. The 2x2 max-pool of AVX-512
   // builds does. A fusion may reach back to the parameters of layers before this one, never of
-  // layers after it: the trainer updates a layer's parameters as soon as the backward of every
-  // layer after it has run (Network::GradsFinal).
+  // layers after it: the trainer updates a layer's parameters as soon as its own backward and
+  // those of every layer after it have run (Network::GradsFinal).
   virtual bool fuse_batchnorm_input(Layer& /*batchnorm*/) { return false; }
   // Asked at build when this layer reads network inputs only and its output goes to a batchnorm
   // alone. A layer that accepts returns true: from then on, in a backward that asks for no input

@@ -105,8 +105,8 @@ class Network {
     shards_ = shards;
   }
   // Told during backward each time the gradients of params()[first, param_count()) are final:
-  // after the backward of each layer with parameters that runs one (or finishes its weight
-  // gradients from a batchnorm's segments), with that layer's first parameter. Layers run last to
+  // after the backward of each layer with parameters whose backward runs (or that finishes its
+  // weight gradients from a batchnorm's segments), with that layer's first parameter. Layers run last to
   // first and a layer's parameters lie after those of the layers before it, so `first` only
   // decreases. A layer the fusions skip (a batchnorm taken in by its reader) is not told of: its
   // gradients are written by its reader, a later layer. This holds because no layer's backward
