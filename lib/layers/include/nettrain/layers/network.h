@@ -106,9 +106,9 @@ class Network {
   }
   // Told during backward each time the gradients of params()[first, param_count()) are final:
   // after the backward of each layer with parameters whose backward runs (or that finishes its
-  // weight gradients from a batchnorm's segments), with that layer's first parameter. Layers run last to
-  // first and a layer's parameters lie after those of the layers before it, so `first` only
-  // decreases. A layer the fusions skip (a batchnorm taken in by its reader) is not told of: its
+  // weight gradients from a batchnorm's segments), with that layer's first parameter. Layers run
+  // last to first and a layer's parameters lie after those of the layers before it, so `first`
+  // only decreases. A layer the fusions skip (a batchnorm taken in by its reader) is not told of: its
   // gradients are written by its reader, a later layer. This holds because no layer's backward
   // writes or reads the parameters of a layer after it (Layer's fusions keep to that).
   using GradsFinal = std::function<void(Index first)>;
